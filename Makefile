@@ -1,0 +1,37 @@
+# One Makefile, two commands a newcomer needs: `make run` and `make test`.
+# Both create the virtualenv on first use; the stamp file re-installs when
+# pyproject.toml changes.
+
+VENV    ?= .venv
+PYTHON  := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed
+HOST    ?= 127.0.0.1
+PORT    ?= 8000
+
+.PHONY: run test lint bench venv clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers 2 'examples.demo:app'
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(PYTHON) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+bench: $(STAMP)
+	@echo "benchmarks: not yet (see the benchmarks issue)"
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
