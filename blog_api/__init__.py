@@ -1,0 +1,101 @@
+"""blog_api: a blog REST API written once against the Flask API.
+
+``create_app(framework="flask" | "miniflask")`` is the one place that picks the
+framework. It imports that module and hands it, as ``fw``, to the blueprint
+builders; nothing else in the package imports a framework, so a Flask app and
+a miniflask app can live side by side in one process (the test suite runs
+every test on both).
+
+Example::
+
+    from blog_api import create_app
+    app = create_app("flask", {"DATABASE_URL": "sqlite:///blog.db"})
+    app.test_client().get("/api/v1/posts")
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import redis
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from blog_api.auth import build_auth_blueprint
+from blog_api.caching import make_cache
+from blog_api.comments import build_comments_blueprint
+from blog_api.config import load_config
+from blog_api.db import Database
+from blog_api.errorhandlers import register_error_handlers
+from blog_api.hooks import register_hooks
+from blog_api.logs import configure_logging
+from blog_api.meta import build_meta_blueprint
+from blog_api.posts import build_posts_blueprint
+from blog_api.ratelimit import make_rate_limiter
+from blog_api.tags import build_tags_blueprint
+from blog_api.users import build_users_blueprint
+
+FRAMEWORKS = ("miniflask", "flask")
+
+
+def create_app(framework: str | None = None, config: Mapping[str, Any] | None = None) -> Any:
+    """Build the blog API on ``framework`` (default: ``$BLOG_FRAMEWORK``, else miniflask).
+
+    Args:
+        framework: ``"flask"`` or ``"miniflask"``.
+        config: settings that override defaults and ``BLOG_*`` environment variables.
+
+    Returns:
+        The WSGI application object of the chosen framework.
+    """
+    fw = load_framework(framework)
+    app = fw.Flask("blog_api")
+    app.config.update(load_config(config))
+    _install_extensions(app, fw)
+    _install_web_layer(app, fw)
+    if app.config["PROXY_FIX_X_FOR"]:
+        # Behind nginx the client address is in X-Forwarded-For; the rate
+        # limiter and the log need the real one. Only trust configured hops.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"])
+    return app
+
+
+def load_framework(name: str | None = None) -> Any:
+    """Import the framework module by name (the only framework import in blog_api)."""
+    name = name or os.environ.get("BLOG_FRAMEWORK") or "miniflask"
+    if name not in FRAMEWORKS:
+        raise ValueError(f"framework must be one of {FRAMEWORKS}, not {name!r}")
+    return importlib.import_module(name)
+
+
+def _install_extensions(app: Any, fw: Any) -> None:
+    """Storage, the response cache, the login rate limiter, logging."""
+    configure_logging(app.config["LOG_LEVEL"])
+    Database(fw.g).init_app(app)
+    redis_client = _redis_client(app.config)
+    app.extensions["blog_cache"] = make_cache(app.config, redis_client)
+    app.extensions["blog_ratelimit"] = make_rate_limiter(app.config, redis_client)
+
+
+def _redis_client(config: Mapping[str, Any]) -> Any:
+    """A Redis client when ``REDIS_URL`` is set (shared cache and rate limits)."""
+    if not config.get("REDIS_URL"):
+        return None
+    return redis.Redis.from_url(config["REDIS_URL"], socket_timeout=2, socket_connect_timeout=2)
+
+
+def _install_web_layer(app: Any, fw: Any) -> None:
+    """Hooks, error handlers and one blueprint per resource."""
+    register_hooks(app, fw)
+    register_error_handlers(app, fw)
+    for build in (
+        build_auth_blueprint,
+        build_users_blueprint,
+        build_posts_blueprint,
+        build_comments_blueprint,
+        build_tags_blueprint,
+        build_meta_blueprint,
+    ):
+        app.register_blueprint(build(fw))

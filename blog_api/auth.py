@@ -1,0 +1,150 @@
+"""Web layer: registration, log in, the OAuth2 token endpoint, refresh, log out.
+
+Routes (under ``/api/v1``)::
+
+    POST /auth/register   JSON {username, email, password}   -> 201 + Location
+    POST /auth/login      JSON {username, password}          -> 200 token pair
+    POST /auth/token      form, RFC 6749 §4.3 / §6 grants      -> 200 token pair
+    POST /auth/refresh    JSON {refresh_token}               -> 200 token pair
+    POST /auth/logout     Bearer (+ optional refresh_token)   -> 204
+
+Token responses say ``Cache-Control: no-store`` (RFC 6749 §5.1): tokens must
+never sit in a cache. Failed password checks are counted per client address
+and username by the rate limiter; the lock-out answers 429 before the
+password is even checked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from blog_api import errors, tokens
+from blog_api.ratelimit import RateLimiter
+from blog_api.schemas import LoginIn, RefreshIn, RegisterIn
+from blog_api.services import users
+from blog_api.users import render_user
+from blog_api.web import NO_STORE, Web
+
+TOKEN_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def build_auth_blueprint(fw: Any) -> Any:
+    """The ``auth`` blueprint, built on the framework module ``fw``."""
+    bp = fw.Blueprint("auth", __name__, url_prefix="/api/v1")
+    web = Web(fw)
+
+    @bp.route("/auth/register", methods=["POST"])
+    def register() -> Any:
+        data = web.json_body(RegisterIn)
+        user = users.register(web.db, data, web.config["PASSWORD_HASH_METHOD"])
+        location = fw.url_for("users.get_user", user_id=user.id)
+        return web.created(render_user(user, viewer=user), location, cache=NO_STORE)
+
+    @bp.route("/auth/login", methods=["POST"])
+    def login() -> Any:
+        data = web.json_body(LoginIn)
+        user = check_password(web, data.username, data.password)
+        if user is None:
+            raise errors.Unauthorized("Invalid username or password")
+        return token_response(web, tokens.issue_token_pair(web.db, user, web.token_settings()))
+
+    @bp.route("/auth/token", methods=["POST"])
+    def token() -> Any:
+        return oauth2_token(fw, web)
+
+    @bp.route("/auth/refresh", methods=["POST"])
+    def refresh() -> Any:
+        data = web.json_body(RefreshIn)
+        pair = tokens.rotate_refresh_token(web.db, data.refresh_token, web.token_settings())
+        return token_response(web, pair)
+
+    @bp.route("/auth/logout", methods=["POST"])
+    def logout() -> Any:
+        user = web.require_user()
+        tokens.revoke_access_token(web.db, fw.g.token_claims)
+        if fw.request.content_length:
+            data = web.json_body(RefreshIn)
+            tokens.revoke_refresh_token(web.db, data.refresh_token, user.id)
+        web.db.commit()
+        return web.no_content()
+
+    return bp
+
+
+def check_password(web: Web, username: str, password: str) -> Any:
+    """Authenticate under the failed-login rate limit; ``None`` when refused.
+
+    Raises:
+        TooManyRequests: this client has failed too often for this username.
+    """
+    limiter: RateLimiter = web.fw.current_app.extensions["blog_ratelimit"]
+    client = web.fw.request.remote_addr or "unknown"
+    limiter.check(client, username)
+    user = users.authenticate(web.db, username, password, web.config["PASSWORD_HASH_METHOD"])
+    if user is None:
+        limiter.record_failure(client, username)
+    else:
+        limiter.reset(client, username)
+    return user
+
+
+def token_response(web: Web, pair: tokens.TokenPair) -> Any:
+    """Commit the new refresh token and return the pair, uncacheable."""
+    web.db.commit()
+    return web.respond(pair.to_dict(), cache=NO_STORE, headers=TOKEN_HEADERS)
+
+
+def oauth2_token(fw: Any, web: Web) -> Any:
+    """RFC 6749 token endpoint: ``password`` (§4.3.2) and ``refresh_token`` (§6) grants.
+
+    Clients are public (RFC 6749 §2.1): a ``client_id`` or a Basic header is
+    accepted and not checked, since there are no registered client secrets.
+    Errors use the §5.2 shape via ``OAuthError``.
+    """
+    request = fw.request
+    if request.mimetype != "application/x-www-form-urlencoded":
+        raise errors.OAuthError(
+            "invalid_request", "The token endpoint takes application/x-www-form-urlencoded"
+        )
+    web._check_size()
+    form = request.form
+    grant_type = form.get("grant_type")
+    if grant_type == "password":
+        return token_response(web, _password_grant(web, form))
+    if grant_type == "refresh_token":
+        return token_response(web, _refresh_grant(web, form))
+    if not grant_type:
+        raise errors.OAuthError("invalid_request", "grant_type is required")
+    raise errors.OAuthError("unsupported_grant_type", f"Unsupported grant_type {grant_type!r}")
+
+
+def _password_grant(web: Web, form: Any) -> tokens.TokenPair:
+    """Resource owner password credentials grant (RFC 6749 §4.3.2)."""
+    username, password = form.get("username"), form.get("password")
+    if not username or not password:
+        raise errors.OAuthError("invalid_request", "username and password are required")
+    try:
+        user = check_password(web, username, password)
+    except errors.TooManyRequests as e:
+        raise _oauth_too_many(e) from None
+    if user is None:
+        raise errors.OAuthError("invalid_grant", "Invalid username or password")
+    return tokens.issue_token_pair(web.db, user, web.token_settings())
+
+
+def _refresh_grant(web: Web, form: Any) -> tokens.TokenPair:
+    """Refreshing an access token (RFC 6749 §6), with rotation."""
+    raw = form.get("refresh_token")
+    if not raw:
+        raise errors.OAuthError("invalid_request", "refresh_token is required")
+    try:
+        return tokens.rotate_refresh_token(web.db, raw, web.token_settings())
+    except errors.Unauthorized as e:
+        raise errors.OAuthError("invalid_grant", e.message) from None
+
+
+def _oauth_too_many(e: errors.TooManyRequests) -> errors.OAuthError:
+    """The rate-limit refusal in the token endpoint's error shape."""
+    error = errors.OAuthError("invalid_request", e.message, status=429)
+    error.headers["Retry-After"] = e.headers["Retry-After"]
+    return error

@@ -1,0 +1,59 @@
+"""Web layer: comments on posts.
+
+Routes (under ``/api/v1``)::
+
+    GET    /posts/<id>/comments   list, oldest first (page/per_page or cursor)
+    POST   /posts/<id>/comments   add (auth) -> 201 + Location
+    GET    /comments/<id>         one comment
+    DELETE /comments/<id>         delete (its author or an admin; If-Match) -> 204
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from blog_api.schemas import CommentIn, QueryModel
+from blog_api.services import comments, posts
+from blog_api.web import PUBLIC, Web
+
+
+def build_comments_blueprint(fw: Any) -> Any:
+    """The ``comments`` blueprint, built on the framework module ``fw``."""
+    bp = fw.Blueprint("comments", __name__, url_prefix="/api/v1")
+    web = Web(fw)
+
+    @bp.route("/posts/<int:post_id>/comments", methods=["GET"])
+    def list_comments(post_id: int) -> Any:
+        params = web.query(QueryModel)
+        page = comments.list_comments(
+            web.db,
+            post_id,
+            web.current_user(),
+            web.list_request(params, "created_at"),
+            web.config["SECRET_KEY"],
+        )
+        return web.page(page, comments.render, cache=PUBLIC)
+
+    @bp.route("/posts/<int:post_id>/comments", methods=["POST"])
+    def create_comment(post_id: int) -> Any:
+        author = web.require_user()
+        post = posts.get_post(web.db, post_id, author)
+        comment = comments.create_comment(web.db, post, author, web.json_body(CommentIn))
+        location = fw.url_for("comments.get_comment", comment_id=comment.id)
+        return web.created(comments.render(comment), location)
+
+    @bp.route("/comments/<int:comment_id>", methods=["GET"])
+    def get_comment(comment_id: int) -> Any:
+        comment = comments.get_comment(web.db, comment_id, web.current_user())
+        return web.respond(comments.render(comment), cache=PUBLIC)
+
+    @bp.route("/comments/<int:comment_id>", methods=["DELETE"])
+    def delete_comment(comment_id: int) -> Any:
+        actor = web.require_user()
+        comment = comments.get_comment(web.db, comment_id, actor)
+        posts.ensure_author_or_admin(comment.author_id, actor)
+        web.check_if_match(comments.render(comment))
+        comments.delete_comment(web.db, comment, actor)
+        return web.no_content()
+
+    return bp

@@ -1,0 +1,113 @@
+"""Settings for blog_api, read from ``BLOG_*`` environment variables.
+
+Framework-neutral: the result is a plain dict of upper-case keys, the shape both
+Flask's and miniflask's ``app.config`` accept, so ``create_app`` can simply
+``app.config.update(load_config(...))``. The command-line tools read the same
+dict, so the web app and ``python -m blog_api seed`` always agree on where the
+database is.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+#: Environment variable -> (config key, converter). Only these are read.
+ENVIRONMENT_KEYS: dict[str, tuple[str, type]] = {
+    "BLOG_DATABASE_URL": ("DATABASE_URL", str),
+    "BLOG_REDIS_URL": ("REDIS_URL", str),
+    "BLOG_SECRET_KEY": ("SECRET_KEY", str),
+    "BLOG_ACCESS_TOKEN_TTL": ("ACCESS_TOKEN_TTL", int),
+    "BLOG_REFRESH_TOKEN_TTL": ("REFRESH_TOKEN_TTL", int),
+    "BLOG_PASSWORD_HASH_METHOD": ("PASSWORD_HASH_METHOD", str),
+    "BLOG_CACHE_TTL": ("CACHE_TTL", int),
+    "BLOG_PUBLIC_MAX_AGE": ("PUBLIC_MAX_AGE", int),
+    "BLOG_LOGIN_MAX_FAILURES": ("LOGIN_MAX_FAILURES", int),
+    "BLOG_LOGIN_FAILURE_WINDOW": ("LOGIN_FAILURE_WINDOW", int),
+    "BLOG_PROXY_FIX_X_FOR": ("PROXY_FIX_X_FOR", int),
+    "BLOG_LOG_LEVEL": ("LOG_LEVEL", str),
+    "BLOG_INSTANCE_PATH": ("INSTANCE_PATH", str),
+}
+
+DEFAULTS: dict[str, Any] = {
+    "DATABASE_URL": None,  # None -> SQLite file under INSTANCE_PATH
+    "REDIS_URL": None,  # None -> in-process cache and rate limiter
+    "REDIS_PREFIX": "blog:",
+    "SECRET_KEY": None,  # None -> generated once into INSTANCE_PATH/secret_key
+    "INSTANCE_PATH": "instance",
+    "ACCESS_TOKEN_TTL": 15 * 60,
+    "REFRESH_TOKEN_TTL": 30 * 24 * 3600,
+    "JWT_ISSUER": "blog_api",
+    # Werkzeug's default (scrypt) is deliberately slow; tests pass a cheap method.
+    "PASSWORD_HASH_METHOD": "scrypt",
+    "CACHE_TTL": 60,
+    "CACHE_MAX_ENTRIES": 2048,
+    "PUBLIC_MAX_AGE": 0,
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_FAILURE_WINDOW": 300,
+    "PER_PAGE_DEFAULT": 20,
+    "PER_PAGE_MAX": 100,
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    # Unhandled errors must reach our 500 handler even when TESTING is on, so the
+    # JSON error shape and the logged traceback are the same in tests and production.
+    "PROPAGATE_EXCEPTIONS": False,
+    "PROXY_FIX_X_FOR": 0,
+    "LOG_LEVEL": "INFO",
+}
+
+
+def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Build the settings: defaults, then the environment, then ``overrides``.
+
+    Args:
+        overrides: explicit values (tests pass a database URL and a cheap
+            password hash here); they win over the environment.
+
+    Returns:
+        A dict ready for ``app.config.update``, with ``DATABASE_URL`` and
+        ``SECRET_KEY`` always filled in.
+    """
+    config = dict(DEFAULTS)
+    config.update(_from_environment(os.environ))
+    config.update(overrides or {})
+    instance = Path(config["INSTANCE_PATH"])
+    if not config["DATABASE_URL"]:
+        config["DATABASE_URL"] = f"sqlite:///{(instance / 'blog.db').resolve()}"
+    if not config["SECRET_KEY"]:
+        config["SECRET_KEY"] = instance_secret_key(instance)
+    return config
+
+
+def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Pick and convert the ``BLOG_*`` variables that are set and non-empty."""
+    values: dict[str, Any] = {}
+    for name, (key, convert) in ENVIRONMENT_KEYS.items():
+        raw = environ.get(name)
+        if raw:
+            values[key] = convert(raw)
+    return values
+
+
+def instance_secret_key(instance: Path) -> str:
+    """Return the key in ``instance/secret_key``, creating it on first use.
+
+    Every gunicorn worker must sign tokens with the same key, so a per-process
+    random key would not do; a file shared by the workers of one host does.
+    ``O_EXCL`` makes the first worker win the race to create it.
+    """
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as file:
+        file.write(secrets.token_urlsafe(48))
+    log.warning("BLOG_SECRET_KEY not set: generated %s (set it when running several hosts)", path)
+    return path.read_text().strip()

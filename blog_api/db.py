@@ -1,0 +1,121 @@
+"""Storage setup: the SQLAlchemy engine, and the ``Database`` extension.
+
+The engine half is framework-neutral (the CLI uses it too). ``Database`` is a
+Flask-style extension: ``init_app`` stores it in ``app.extensions["blog_db"]``
+and registers a ``teardown_appcontext`` function; a view asks for
+``db.session`` and gets one session per request, opened lazily on ``g`` and
+closed when the app context ends. Closing a session rolls back whatever was
+not committed, so a request that fails half-way writes nothing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from blog_api.models import Base
+
+SQLITE_PRAGMAS = (
+    # WAL lets readers run while one writer writes: several gunicorn workers.
+    "PRAGMA journal_mode=WAL",
+    # SQLite ignores foreign keys unless told, per connection.
+    "PRAGMA foreign_keys=ON",
+    # Wait for a lock instead of failing at once with "database is locked".
+    "PRAGMA busy_timeout=5000",
+    "PRAGMA synchronous=NORMAL",
+)
+
+
+def make_engine(url: str, **options: Any) -> Engine:
+    """Create an engine for ``url``; SQLite gets its pragmas on every connection.
+
+    Args:
+        url: a SQLAlchemy URL (``sqlite:///path``, ``postgresql+psycopg://...``).
+        options: passed to ``create_engine`` (tests pass ``connect_args``).
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, **options)
+        event.listen(engine, "connect", _set_sqlite_pragmas)
+        return engine
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        # Plain "postgresql://" would pick psycopg2; we ship psycopg 3.
+        url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return create_engine(url, pool_pre_ping=True, **options)
+
+
+def _set_sqlite_pragmas(dbapi_connection: sqlite3.Connection, connection_record: Any) -> None:
+    """Engine ``connect`` event: configure each new SQLite connection."""
+    cursor = dbapi_connection.cursor()
+    for pragma in SQLITE_PRAGMAS:
+        cursor.execute(pragma)
+    cursor.close()
+
+
+def create_schema(engine: Engine) -> None:
+    """Create every table and index that does not exist yet."""
+    Base.metadata.create_all(engine)
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that keep loaded objects usable after ``commit`` (views serialise them)."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+class Database:
+    """The storage extension: one engine per app, one session per request.
+
+    Framework-neutral by construction: it is handed the framework's ``g``
+    proxy instead of importing it, so the same class serves Flask and miniflask.
+
+    Example::
+
+        db = Database(fw.g)
+        db.init_app(app)          # reads app.config["DATABASE_URL"]
+        user = db.session.get(User, 1)
+    """
+
+    extension_name = "blog_db"
+
+    def __init__(self, context_globals: Any, app: Any = None) -> None:
+        self._g = context_globals
+        self.engine: Engine | None = None
+        self.session_factory: sessionmaker[Session] | None = None
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Any) -> None:
+        """Create the engine from the app's config and register the teardown."""
+        self.engine = make_engine(app.config["DATABASE_URL"])
+        self.session_factory = make_session_factory(self.engine)
+        app.extensions[self.extension_name] = self
+        app.teardown_appcontext(self.close_session)
+
+    @property
+    def session(self) -> Session:
+        """The current app context's session, opened on first use."""
+        session: Session | None = getattr(self._g, "_blog_db_session", None)
+        if session is None:
+            assert self.session_factory is not None, "Database.init_app was not called"
+            session = self.session_factory()
+            self._g._blog_db_session = session
+        return session
+
+    def close_session(self, exc: BaseException | None = None) -> None:
+        """``teardown_appcontext``: close the session, discarding uncommitted work."""
+        session: Session | None = getattr(self._g, "_blog_db_session", None)
+        if session is not None:
+            self._g._blog_db_session = None
+            session.close()
+
+    def create_all(self) -> None:
+        """Create the schema on this extension's engine."""
+        assert self.engine is not None, "Database.init_app was not called"
+        create_schema(self.engine)

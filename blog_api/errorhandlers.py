@@ -1,0 +1,86 @@
+"""One error shape for every layer: the error handlers ``create_app`` registers.
+
+Three kinds of exception reach the framework, and all leave as
+``{"error", "code", "type", ["details"], "request_id"}``:
+
+* ``APIError`` from our services and views: status, message and headers as raised.
+* Werkzeug's ``HTTPException``: routing 404/405, the framework's 413, ``abort``.
+  Its headers (``Allow`` on a 405) are kept.
+* anything else: the framework turns it into a 500 (``InternalServerError``
+  carrying the ``original_exception``) after sending ``got_request_exception``,
+  which our hooks log with the traceback; the body says nothing internal.
+
+Database exceptions get their own handlers: an ``IntegrityError`` that got
+past the services' checks (a race) is a 409, and SQLAlchemy's optimistic-lock
+``StaleDataError`` (a concurrent edit) too. The session is closed at teardown
+either way, so nothing half-written is committed.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+from blog_api import errors
+
+
+def register_error_handlers(app: Any, fw: Any) -> None:
+    """Register the handlers on ``app`` (app-wide, so routing errors are covered)."""
+
+    def error_response(body: dict[str, Any], status: int, headers: dict[str, str]) -> Any:
+        body["request_id"] = getattr(fw.g, "request_id", None)
+        response = fw.jsonify(body)
+        response.status_code = status
+        for name, value in headers.items():
+            response.headers[name] = value
+        return response
+
+    def handle_api_error(e: errors.APIError) -> Any:
+        return error_response(e.to_dict(), e.status, e.headers)
+
+    def handle_http_exception(e: HTTPException) -> Any:
+        status = e.code or 500
+        body: dict[str, Any] = {
+            "error": _first_sentence(e.description),
+            "code": status,
+            "type": _snake(e.name),
+        }
+        if status in (400, 422):
+            body["details"] = [{"field": "body", "message": body["error"], "type": body["type"]}]
+        # Keep protocol headers such as Allow (RFC 9110 §15.5.6); drop Werkzeug's HTML type.
+        headers = {k: v for k, v in e.get_headers() if k.lower() != "content-type"}
+        return error_response(body, status, headers)
+
+    def handle_server_error(e: Any) -> Any:
+        body = {"error": "Internal server error", "code": 500, "type": "internal_error"}
+        return error_response(body, 500, {})
+
+    def handle_integrity_error(e: IntegrityError) -> Any:
+        return handle_api_error(errors.Conflict("The change conflicts with existing data"))
+
+    def handle_stale_data(e: StaleDataError) -> Any:
+        return handle_api_error(
+            errors.Conflict("Someone else changed this at the same time; fetch it and retry")
+        )
+
+    app.register_error_handler(errors.APIError, handle_api_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(500, handle_server_error)
+    app.register_error_handler(IntegrityError, handle_integrity_error)
+    app.register_error_handler(StaleDataError, handle_stale_data)
+
+
+def _first_sentence(text: str | None) -> str:
+    """Werkzeug's descriptions are long paragraphs; an API message needs one line."""
+    text = (text or "").strip()
+    match = re.match(r"(.+?\.)(\s|$)", text)
+    return match.group(1) if match else text
+
+
+def _snake(name: str) -> str:
+    """``"Method Not Allowed"`` -> ``"method_not_allowed"``."""
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")

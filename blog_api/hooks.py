@@ -1,0 +1,157 @@
+"""Per-request hooks: request ids, authentication, the server cache, logging.
+
+Registered by ``create_app`` on the app (not a blueprint), so they run for
+every request, 404s included. In run order:
+
+1. ``request_started`` signal -> ``start_request``: note the start time and the
+   request id (the client's ``X-Request-ID`` if sane, else a new one).
+2. ``before_request`` -> ``serve_from_cache``: an anonymous GET whose response
+   is in the server-side cache is answered here; returning a response from a
+   ``before_request`` function ends the request before the view (and before
+   any database work).
+3. ``before_request`` -> ``authenticate``: a ``Bearer`` token is verified and
+   its user put on ``g.user``; a bad token is a 401 even on public endpoints
+   (RFC 6750 §3.1: the client should learn its token is no good).
+4. the view, then ``after_request`` -> ``finish_response``: echo the request
+   id, and invalidate the server cache after a successful write.
+5. ``request_finished`` signal -> ``log_request``: one JSON line per request;
+   ``got_request_exception`` -> ``log_exception``: the traceback of a 500.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from blog_api import errors
+from blog_api.models import User
+from blog_api.tokens import TokenSettings, decode_access_token, is_revoked
+from blog_api.web import cache_key
+
+request_log = logging.getLogger("blog_api.request")
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+#: Writes that change no public data, so they leave the server cache alone.
+_CACHE_NEUTRAL_ENDPOINTS = frozenset({"auth.login", "auth.token", "auth.refresh", "auth.logout"})
+
+
+def register_hooks(app: Any, fw: Any) -> None:
+    """Connect the signals and register the request hooks on ``app``."""
+    hooks = RequestHooks(fw)
+    # Receivers are connected for this app only (sender=app), so several apps
+    # (one per framework, in the tests) can share one process.
+    fw.request_started.connect(hooks.start_request, app, weak=False)
+    fw.request_finished.connect(hooks.log_request, app, weak=False)
+    fw.got_request_exception.connect(hooks.log_exception, app, weak=False)
+    app.before_request(hooks.serve_from_cache)
+    app.before_request(hooks.authenticate)
+    app.after_request(hooks.finish_response)
+
+
+class RequestHooks:
+    """The hook functions, bound to the framework module ``fw``."""
+
+    def __init__(self, fw: Any) -> None:
+        self.fw = fw
+
+    def start_request(self, sender: Any, **extra: Any) -> None:
+        """Step 1: start the clock and fix the request id."""
+        g, request = self.fw.g, self.fw.request
+        g.started_at = time.perf_counter()
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+    def serve_from_cache(self) -> Any:
+        """Step 2: answer a hot anonymous GET from the server-side cache."""
+        request = self.fw.request
+        if request.method != "GET" or "Authorization" in request.headers:
+            return None
+        entry = self.fw.current_app.extensions["blog_cache"].get(cache_key(request))
+        if entry is None:
+            return None
+        self.fw.g.cache_hit = True
+        response = self.fw.Response(entry.body, mimetype="application/json")
+        response.set_etag(entry.etag)
+        response.headers["Cache-Control"] = entry.cache_control
+        response.vary.add("Authorization")
+        if entry.link:
+            response.headers["Link"] = entry.link
+        return response.make_conditional(request)
+
+    def authenticate(self) -> None:
+        """Step 3: turn ``Authorization: Bearer <jwt>`` into ``g.user``.
+
+        Other schemes (a Basic header sent to the token endpoint by OAuth2
+        client libraries) are left alone.
+        """
+        scheme, _, token = self.fw.request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer":
+            return
+        config = self.fw.current_app.config
+        claims = decode_access_token(token.strip(), TokenSettings.from_config(config))
+        session = self.fw.current_app.extensions["blog_db"].session
+        if is_revoked(session, claims["jti"]):
+            raise errors.Unauthorized("The access token was revoked", token_error="invalid_token")
+        user = session.get(User, int(claims["sub"]))
+        if user is None:
+            raise errors.Unauthorized(
+                "The token's user no longer exists", token_error="invalid_token"
+            )
+        self.fw.g.user = user
+        self.fw.g.token_claims = claims
+
+    def finish_response(self, response: Any) -> Any:
+        """Step 4: echo the request id; a successful write invalidates the cache."""
+        g, request = self.fw.g, self.fw.request
+        response.headers["X-Request-ID"] = getattr(g, "request_id", "")
+        if (
+            request.method in {"POST", "PUT", "PATCH", "DELETE"}
+            and response.status_code < 400
+            and request.endpoint not in _CACHE_NEUTRAL_ENDPOINTS
+        ):
+            self.fw.current_app.extensions["blog_cache"].invalidate()
+        return response
+
+    def log_request(self, sender: Any, response: Any, **extra: Any) -> None:
+        """Step 5: the access log line, as structured fields."""
+        g, request = self.fw.g, self.fw.request
+        started = getattr(g, "started_at", None)
+        user = getattr(g, "user", None)
+        fields = {
+            "event": "request",
+            "request_id": getattr(g, "request_id", None),
+            "method": request.method,
+            "path": request.path,
+            "status": response.status_code,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
+            "user_id": user.id if user is not None else None,
+            "remote_addr": request.remote_addr,
+            "cache": "hit" if getattr(g, "cache_hit", False) else None,
+        }
+        level = logging.ERROR if response.status_code >= 500 else logging.INFO
+        request_log.log(
+            level,
+            "%s %s %s",
+            request.method,
+            request.path,
+            response.status_code,
+            extra={"fields": fields},
+        )
+
+    def log_exception(self, sender: Any, exception: BaseException, **extra: Any) -> None:
+        """An unhandled exception (the 500 path): log it with its traceback."""
+        fields = {
+            "event": "exception",
+            "request_id": getattr(self.fw.g, "request_id", None),
+            "method": self.fw.request.method,
+            "path": self.fw.request.path,
+        }
+        request_log.error(
+            "unhandled %s",
+            type(exception).__name__,
+            exc_info=(type(exception), exception, exception.__traceback__),
+            extra={"fields": fields},
+        )

@@ -1,0 +1,225 @@
+"""Pagination: page numbers with totals, and opaque keyset cursors.
+
+Framework-neutral. Two ways through a list:
+
+* ``?page=2&per_page=20`` -> ``{"items", "page", "per_page", "total"}`` plus an
+  RFC 8288 ``Link`` header (first/prev/next/last). Simple, but OFFSET pages
+  shift when new rows arrive and get slower the deeper you go.
+* ``?cursor=`` (empty: from the start) -> ``{"items", "next_cursor"}``. The
+  cursor names the last row seen by its sort value and id; the next page is
+  "rows after that one" (keyset pagination), which stays stable while new
+  posts arrive and costs the same on every page.
+
+Cursors are base64url JSON signed with HMAC-SHA256, so a client can pass them
+back but not forge or edit them (which could otherwise probe other sort keys).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from blog_api.errors import BadRequest
+
+
+@dataclass(frozen=True)
+class SortSpec:
+    """A sort order such as ``-created_at``: a column name and a direction."""
+
+    field: str
+    descending: bool
+
+    @classmethod
+    def parse(cls, value: str) -> SortSpec:
+        """``"-title"`` -> ``SortSpec("title", True)``."""
+        return cls(value.lstrip("-"), value.startswith("-"))
+
+    def __str__(self) -> str:
+        return f"-{self.field}" if self.descending else self.field
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """The position after the last row of a page: its sort value and id."""
+
+    sort: str
+    value: Any
+    id: int
+
+
+def bound_per_page(requested: int | None, default: int, maximum: int) -> int:
+    """Apply the default page size and refuse sizes above the maximum."""
+    if requested is None:
+        return default
+    if requested > maximum:
+        raise BadRequest(
+            "per_page is too large",
+            details=[{"field": "per_page", "message": f"at most {maximum}", "type": "too_large"}],
+        )
+    return requested
+
+
+def encode_cursor(cursor: Cursor, secret: str) -> str:
+    """Serialise and sign a cursor into an opaque URL-safe string."""
+    value = cursor.value.isoformat() if isinstance(cursor.value, datetime) else cursor.value
+    payload = json.dumps({"s": cursor.sort, "v": value, "i": cursor.id}, separators=(",", ":"))
+    body = base64.urlsafe_b64encode(payload.encode()).rstrip(b"=").decode()
+    return f"{body}.{_sign(body, secret)}"
+
+
+def decode_cursor(token: str, secret: str, sort: SortSpec) -> Cursor:
+    """Check a cursor's signature and that it belongs to the requested sort order.
+
+    Raises:
+        BadRequest: the cursor was tampered with, truncated, or made for another sort.
+    """
+    body, _, signature = token.partition(".")
+    if not hmac.compare_digest(signature, _sign(body, secret)):
+        raise _bad_cursor("the cursor is invalid")
+    try:
+        data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    except ValueError:
+        raise _bad_cursor("the cursor is invalid") from None
+    if data.get("s") != str(sort):
+        raise _bad_cursor("the cursor was made for another sort order")
+    value = data["v"]
+    if sort.field.endswith("_at"):
+        value = datetime.fromisoformat(value)
+    return Cursor(data["s"], value, int(data["i"]))
+
+
+def _sign(body: str, secret: str) -> str:
+    """A short HMAC of the cursor body (16 bytes is plenty against forgery here)."""
+    digest = hmac.new(secret.encode(), body.encode(), hashlib.sha256).digest()[:16]
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def _bad_cursor(message: str) -> BadRequest:
+    return BadRequest(
+        "Invalid cursor", details=[{"field": "cursor", "message": message, "type": "invalid"}]
+    )
+
+
+def order_and_seek(
+    query: Select[Any], model: Any, sort: SortSpec, after: Cursor | None
+) -> Select[Any]:
+    """Order ``query`` by (sort column, id) and, with a cursor, keep rows after it.
+
+    The id tie-breaker makes the order total, so no row is skipped or repeated
+    when many rows share a timestamp or title.
+    """
+    column, id_column = getattr(model, sort.field), model.id
+    if after is not None:
+        if sort.descending:
+            query = query.where(
+                or_(column < after.value, and_(column == after.value, id_column < after.id))
+            )
+        else:
+            query = query.where(
+                or_(column > after.value, and_(column == after.value, id_column > after.id))
+            )
+    if sort.descending:
+        return query.order_by(column.desc(), id_column.desc())
+    return query.order_by(column.asc(), id_column.asc())
+
+
+def cursor_after(row: Any, sort: SortSpec) -> Cursor:
+    """The cursor that continues after ``row``."""
+    return Cursor(str(sort), getattr(row, sort.field), row.id)
+
+
+def link_header(url_for_page: Callable[[int], str], page: int, per_page: int, total: int) -> str:
+    """An RFC 8288 ``Link`` header with first, prev, next and last pages.
+
+    Args:
+        url_for_page: builds the URL of page ``n`` with the request's other
+            query parameters kept (the web layer passes one built on ``url_for``).
+    """
+    last = max(1, -(-total // per_page))
+    links = {"first": 1, "last": last}
+    if page > 1:
+        links["prev"] = min(page - 1, last)
+    if page < last:
+        links["next"] = page + 1
+    return ", ".join(f'<{url_for_page(number)}>; rel="{rel}"' for rel, number in links.items())
+
+
+def cursor_link_header(url_for_cursor: Callable[[str], str], next_cursor: str | None) -> str | None:
+    """The ``Link: <...>; rel="next"`` header of a keyset page, if there is a next page."""
+    if next_cursor is None:
+        return None
+    return f'<{url_for_cursor(next_cursor)}>; rel="next"'
+
+
+@dataclass(frozen=True)
+class ListRequest:
+    """How the client asked to walk a list.
+
+    ``cursor`` is ``None`` for page-number mode; ``""`` starts keyset mode at
+    the beginning; any other value continues after an earlier page.
+    """
+
+    page: int
+    per_page: int
+    sort: SortSpec
+    cursor: str | None = None
+
+
+@dataclass
+class Page:
+    """One page of results, in either mode (the unused fields stay ``None``)."""
+
+    items: list[Any]
+    per_page: int
+    page: int | None = None
+    total: int | None = None
+    next_cursor: str | None = None
+
+    def to_dict(self, render: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+        """The JSON body of a list response, with each item rendered by ``render``."""
+        body: dict[str, Any] = {"items": [render(item) for item in self.items]}
+        if self.next_cursor is not None or self.page is None:
+            body["next_cursor"] = self.next_cursor
+        else:
+            body.update(page=self.page, per_page=self.per_page, total=self.total)
+        return body
+
+
+def fetch_page(
+    session: Session,
+    query: Select[Any],
+    model: Any,
+    request: ListRequest,
+    secret: str,
+    options: tuple[Any, ...] = (),
+) -> Page:
+    """Run a list query in the requested mode with a fixed number of statements.
+
+    Page mode costs one COUNT and one SELECT; keyset mode one SELECT (fetching
+    one extra row tells whether there is a next page). ``options`` (eager
+    loads such as ``selectinload(Post.tags)``) add one statement each,
+    whatever the page size, which is what keeps lists free of N+1 queries.
+    """
+    if request.cursor is None:
+        total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+        ordered = order_and_seek(query, model, request.sort, None).options(*options)
+        offset = (request.page - 1) * request.per_page
+        items = list(session.scalars(ordered.limit(request.per_page).offset(offset)))
+        return Page(items, request.per_page, page=request.page, total=total or 0)
+    after = decode_cursor(request.cursor, secret, request.sort) if request.cursor else None
+    ordered = order_and_seek(query, model, request.sort, after).options(*options)
+    rows = list(session.scalars(ordered.limit(request.per_page + 1)))
+    items = rows[: request.per_page]
+    next_cursor = None
+    if len(rows) > request.per_page:
+        next_cursor = encode_cursor(cursor_after(items[-1], request.sort), secret)
+    return Page(items, request.per_page, next_cursor=next_cursor)

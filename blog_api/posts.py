@@ -1,0 +1,84 @@
+"""Web layer: the posts resource.
+
+Routes (under ``/api/v1``)::
+
+    GET    /posts            list: filters author, author_id, tag, status, q; sort;
+                             page/per_page or cursor
+    POST   /posts            create (auth) -> 201 + Location
+    GET    /posts/<id>       one post (drafts: author only)
+    PUT    /posts/<id>       replace (author or admin; If-Match)
+    PATCH  /posts/<id>       change some fields (author or admin; If-Match)
+    DELETE /posts/<id>       delete (author or admin; If-Match) -> 204
+
+Anonymous reads of published posts are ``Cache-Control: public`` and served
+from the server-side cache when hot; anything that depends on who asks is
+``private``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from blog_api.schemas import PostIn, PostListQuery, PostPatch
+from blog_api.services import posts
+from blog_api.web import PRIVATE, PUBLIC, Web
+
+
+def build_posts_blueprint(fw: Any) -> Any:
+    """The ``posts`` blueprint, built on the framework module ``fw``."""
+    bp = fw.Blueprint("posts", __name__, url_prefix="/api/v1")
+    web = Web(fw)
+
+    @bp.route("/posts", methods=["GET"])
+    def list_posts() -> Any:
+        params = web.query(PostListQuery)
+        viewer = web.current_user()
+        page = posts.list_posts(
+            web.db,
+            viewer,
+            params,
+            web.list_request(params, params.sort),
+            web.config["SECRET_KEY"],
+        )
+        return web.page(page, posts.render, cache=PUBLIC)
+
+    @bp.route("/posts", methods=["POST"])
+    def create_post() -> Any:
+        author = web.require_user()
+        post = posts.create_post(web.db, author, web.json_body(PostIn))
+        return web.created(posts.render(post), fw.url_for("posts.get_post", post_id=post.id))
+
+    @bp.route("/posts/<int:post_id>", methods=["GET"])
+    def get_post(post_id: int) -> Any:
+        post = posts.get_post(web.db, post_id, web.current_user())
+        return web.respond(
+            posts.render(post), cache=PUBLIC if post.status == "published" else PRIVATE
+        )
+
+    @bp.route("/posts/<int:post_id>", methods=["PUT"])
+    def replace_post(post_id: int) -> Any:
+        actor, post = _editable(post_id)
+        post = posts.replace_post(web.db, post, actor, web.json_body(PostIn))
+        return web.respond(posts.render(post))
+
+    @bp.route("/posts/<int:post_id>", methods=["PATCH"])
+    def patch_post(post_id: int) -> Any:
+        actor, post = _editable(post_id)
+        post = posts.patch_post(web.db, post, actor, web.json_body(PostPatch))
+        return web.respond(posts.render(post))
+
+    @bp.route("/posts/<int:post_id>", methods=["DELETE"])
+    def delete_post(post_id: int) -> Any:
+        actor, post = _editable(post_id)
+        posts.delete_post(web.db, post, actor)
+        return web.no_content()
+
+    def _editable(post_id: int) -> tuple[Any, Any]:
+        """The caller and the post, once they may change it and If-Match holds."""
+        actor = web.require_user()
+        post = posts.get_post(web.db, post_id, actor)
+        posts.ensure_author_or_admin(post.author_id, actor)
+        web.check_if_match(posts.render(post))
+        return actor, post
+
+    return bp

@@ -1,0 +1,263 @@
+"""Request and response schemas (pydantic v2).
+
+Framework-neutral. Request models forbid unknown fields and use strict types,
+so ``{"title": 5}`` or ``{"titel": "x"}`` is a 422 with per-field details
+instead of being coerced or ignored. Query-string models are lax (every query
+value arrives as a string) but still forbid unknown parameters, so a typo such
+as ``?per_pgae=5`` is reported instead of silently ignored. Response models
+document the API (``openapi.py`` renders them) and serialise ORM objects.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    create_model,
+    field_validator,
+)
+
+Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{2,31}$")]
+Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
+
+
+def _normalise_tag(value: Any) -> Any:
+    """Tags compare case-insensitively: " Python " and "python" are one tag."""
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+# The pattern is checked after normalising (StringConstraints alone checks it first).
+TagName = Annotated[
+    str,
+    BeforeValidator(_normalise_tag),
+    StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$"),
+]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Body = Annotated[str, StringConstraints(min_length=1, max_length=100_000)]
+CommentBody = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)
+]
+Status = Literal["draft", "published"]
+SortKey = Literal["created_at", "-created_at", "updated_at", "-updated_at", "title", "-title"]
+
+
+class RequestModel(BaseModel):
+    """Base of JSON request bodies: unknown fields and coercion are errors."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class PatchModel(RequestModel):
+    """Base of PATCH bodies: any subset of fields, but never an explicit null."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nulls(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("may not be null; leave the field out to keep it")
+        return value
+
+
+class RegisterIn(RequestModel):
+    """POST /auth/register."""
+
+    username: Username
+    email: EmailStr
+    password: Password
+
+
+class LoginIn(RequestModel):
+    """POST /auth/login."""
+
+    username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+
+class RefreshIn(RequestModel):
+    """POST /auth/refresh and (optionally) POST /auth/logout."""
+
+    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
+class UserPatch(PatchModel):
+    """PATCH /users/<id>: change any of username, email, password."""
+
+    username: Username | None = None
+    email: EmailStr | None = None
+    password: Password | None = None
+
+
+class PostIn(RequestModel):
+    """POST /posts and PUT /posts/<id>: a whole post."""
+
+    title: Title
+    body: Body
+    tags: Annotated[list[TagName], Field(max_length=10)] = []
+    status: Status = "draft"
+
+
+class PostPatch(PatchModel):
+    """PATCH /posts/<id>: any subset of a post's fields."""
+
+    title: Title | None = None
+    body: Body | None = None
+    tags: Annotated[list[TagName], Field(max_length=10)] | None = None
+    status: Status | None = None
+
+
+class CommentIn(RequestModel):
+    """POST /posts/<id>/comments."""
+
+    body: CommentBody
+
+
+class QueryModel(BaseModel):
+    """Base of query-string models: lax types, unknown parameters refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    page: int = Field(1, ge=1, le=100_000)
+    per_page: int | None = Field(None, ge=1)
+    cursor: str | None = Field(None, max_length=512)
+
+
+class PostListQuery(QueryModel):
+    """GET /posts filters and sort order."""
+
+    author: Username | None = None
+    author_id: int | None = Field(None, ge=1)
+    tag: TagName | None = None
+    status: Status | None = None
+    q: str | None = Field(None, min_length=1, max_length=100)
+    sort: SortKey = "-created_at"
+
+
+class AuthorOut(BaseModel):
+    """The author of a post or comment, as embedded in it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    username: str
+
+
+class UserOut(BaseModel):
+    """A user. ``email`` is present only for the user themself and admins."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    username: str
+    email: str | None = None
+    is_admin: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class PostOut(BaseModel):
+    """A post."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    title: str
+    body: str
+    tags: list[str]
+    status: Status
+    author: AuthorOut
+    created_at: datetime
+    updated_at: datetime
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _tag_names(cls, value: Any) -> Any:
+        return [getattr(tag, "name", tag) for tag in value]
+
+
+class CommentOut(BaseModel):
+    """A comment."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    post_id: int
+    body: str
+    author: AuthorOut
+    created_at: datetime
+    updated_at: datetime
+
+
+class TagOut(BaseModel):
+    """A tag and how many published posts carry it."""
+
+    name: str
+    post_count: int
+
+
+class TokenOut(BaseModel):
+    """The token response (RFC 6749 §5.1)."""
+
+    access_token: str
+    refresh_token: str
+    token_type: Literal["Bearer"]
+    expires_in: int
+
+
+class ErrorDetail(BaseModel):
+    """One problem with one field."""
+
+    field: str
+    message: str
+    type: str
+
+
+class ErrorOut(BaseModel):
+    """The body of every error response."""
+
+    error: str
+    code: int
+    type: str
+    details: list[ErrorDetail] | None = None
+    request_id: str | None = None
+
+
+class OAuthErrorOut(BaseModel):
+    """Errors of the OAuth2 token endpoint (RFC 6749 §5.2), plus our ``code``."""
+
+    error: str
+    error_description: str
+    code: int
+
+
+def _page_model(name: str, item: type[BaseModel]) -> type[BaseModel]:
+    """A list response: page-numbered (page/per_page/total) or keyset (next_cursor)."""
+    fields: dict[str, Any] = {
+        "items": (list[item], ...),  # type: ignore[valid-type]  # built at run time
+        "page": (int | None, None),
+        "per_page": (int | None, None),
+        "total": (int | None, None),
+        "next_cursor": (str | None, None),
+    }
+    return create_model(name, **fields)
+
+
+UserList = _page_model("UserList", UserOut)
+PostList = _page_model("PostList", PostOut)
+CommentList = _page_model("CommentList", CommentOut)
+TagList = _page_model("TagList", TagOut)
+
+
+def error_details(errors: list[Any]) -> list[dict[str, str]]:
+    """Turn pydantic's ``ValidationError.errors()`` into our ``details`` list."""
+    details = []
+    for error in errors:
+        field = ".".join(str(part) for part in error.get("loc", ())) or "body"
+        details.append({"field": field, "message": error["msg"], "type": error["type"]})
+    return details

@@ -1,0 +1,37 @@
+"""Web layer: the tag list.
+
+Routes (under ``/api/v1``)::
+
+    GET /tags     tags on published posts with their post counts (page/per_page)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from blog_api.schemas import QueryModel
+from blog_api.services import tags
+from blog_api.web import PUBLIC, Web
+
+
+class TagListQuery(QueryModel):
+    """GET /tags takes page numbers only (``cursor`` is refused as unknown)."""
+
+    cursor: None = Field(None, exclude=True)
+
+
+def build_tags_blueprint(fw: Any) -> Any:
+    """The ``tags`` blueprint, built on the framework module ``fw``."""
+    bp = fw.Blueprint("tags", __name__, url_prefix="/api/v1")
+    web = Web(fw)
+
+    @bp.route("/tags", methods=["GET"])
+    def list_tags() -> Any:
+        params = web.query(TagListQuery)
+        request = web.list_request(params, "name")
+        page = tags.list_tags(web.db, request.page, request.per_page)
+        return web.page(page, lambda item: item, cache=PUBLIC)
+
+    return bp

@@ -1,0 +1,240 @@
+"""Helpers shared by the blueprints: parsing input, auth, and building responses.
+
+This is web layer, but it still imports no framework: ``Web`` is built around
+the framework module ``fw`` that ``create_app`` picked, and reaches
+``fw.request``, ``fw.g`` and ``fw.current_app`` through it. Each blueprint
+builder makes one ``Web(fw)`` and its views call these methods, so the views
+stay a few lines each: parse, call a service, respond.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import pydantic
+from sqlalchemy.orm import Session
+
+from blog_api import errors
+from blog_api.caching import CachedResponse, ResponseCache
+from blog_api.etags import etag_for, if_match_satisfied
+from blog_api.models import User
+from blog_api.pagination import (
+    ListRequest,
+    Page,
+    SortSpec,
+    bound_per_page,
+    cursor_link_header,
+    link_header,
+)
+from blog_api.schemas import QueryModel, error_details
+from blog_api.tokens import TokenSettings
+
+Model = TypeVar("Model", bound=pydantic.BaseModel)
+QueryT = TypeVar("QueryT", bound=QueryModel)
+
+#: Cache policies a view picks for a GET response.
+PUBLIC = "public"  # same for every anonymous client: shared caches and our server cache
+PRIVATE = "private"  # depends on who asks: browser cache only, revalidate each time
+NO_STORE = "no-store"  # personal data (own profile, tokens): never stored anywhere
+
+
+class Web:
+    """Request/response helpers bound to one framework module ``fw``."""
+
+    def __init__(self, fw: Any) -> None:
+        self.fw = fw
+
+    # -- request side ---------------------------------------------------------
+
+    @property
+    def db(self) -> Session:
+        """This request's SQLAlchemy session (see ``db.Database``)."""
+        return self.fw.current_app.extensions["blog_db"].session
+
+    @property
+    def config(self) -> Any:
+        """The running app's config."""
+        return self.fw.current_app.config
+
+    def token_settings(self) -> TokenSettings:
+        """Token settings from the running app's config."""
+        return TokenSettings.from_config(self.config)
+
+    def current_user(self) -> User | None:
+        """The authenticated user (set by the auth ``before_request`` hook), if any."""
+        return getattr(self.fw.g, "user", None)
+
+    def require_user(self) -> User:
+        """The authenticated user; 401 with a Bearer challenge when there is none."""
+        user = self.current_user()
+        if user is None:
+            raise errors.Unauthorized("This endpoint needs a Bearer access token")
+        return user
+
+    def json_body(self, model: type[Model]) -> Model:
+        """Parse and validate the JSON body against ``model``.
+
+        Raises:
+            UnsupportedMediaType: the body is not ``application/json`` (415).
+            BadRequest: the body is not valid JSON or not an object (400).
+            ValidationError: fields are missing, unknown or wrongly typed (422).
+        """
+        request = self.fw.request
+        if request.mimetype != "application/json":
+            raise errors.UnsupportedMediaType("The request body must be application/json")
+        self._check_size()
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            raise errors.BadRequest(
+                "The request body must be a JSON object",
+                details=[
+                    {
+                        "field": "body",
+                        "message": "malformed JSON or not an object",
+                        "type": "json_invalid",
+                    }
+                ],
+            )
+        try:
+            return model.model_validate(data)
+        except pydantic.ValidationError as e:
+            raise errors.ValidationError(details=error_details(e.errors())) from None
+
+    def _check_size(self) -> None:
+        """413 before reading a body larger than MAX_CONTENT_LENGTH.
+
+        The framework enforces the limit too while reading; checking the
+        declared length first makes the refusal immediate and framework-proof.
+        """
+        length = self.fw.request.content_length
+        if length is not None and length > self.config["MAX_CONTENT_LENGTH"]:
+            self.fw.abort(413)
+
+    def query(self, model: type[QueryT]) -> QueryT:
+        """Validate the query string against ``model``; problems are a 400."""
+        args = {key: self.fw.request.args.get(key) for key in self.fw.request.args}
+        try:
+            return model.model_validate(args)
+        except pydantic.ValidationError as e:
+            raise errors.BadRequest(
+                "Invalid query parameters", details=error_details(e.errors())
+            ) from None
+
+    def list_request(self, params: QueryModel, sort: str) -> ListRequest:
+        """Page size bounds and mode (page numbers or cursor) for a list."""
+        per_page = bound_per_page(
+            params.per_page, self.config["PER_PAGE_DEFAULT"], self.config["PER_PAGE_MAX"]
+        )
+        return ListRequest(params.page, per_page, SortSpec.parse(sort), params.cursor)
+
+    def check_if_match(self, current: dict[str, Any]) -> None:
+        """412 unless ``If-Match`` (when sent) names the current representation.
+
+        RFC 9110 §13.1.1: this is what stops two editors from silently
+        overwriting each other ("lost update").
+        """
+        request = self.fw.request
+        present = "If-Match" in request.headers
+        if not if_match_satisfied(request.if_match, etag_for(current), present):
+            raise errors.PreconditionFailed(
+                "The resource changed since you read it; fetch it again (If-Match)"
+            )
+
+    # -- response side --------------------------------------------------------
+
+    def respond(
+        self,
+        data: Any,
+        status: int = 200,
+        *,
+        cache: str = PRIVATE,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        """A JSON response with an ETag and a Cache-Control policy.
+
+        For GET requests the ETag makes the response conditional: a matching
+        ``If-None-Match`` becomes ``304 Not Modified`` (Werkzeug's
+        ``make_conditional``). ``PUBLIC`` responses to anonymous GETs are also
+        stored in the server-side cache.
+        """
+        response = self.fw.jsonify(data)
+        response.status_code = status
+        for name, value in (headers or {}).items():
+            response.headers[name] = value
+        if status == 204:
+            return response
+        etag = etag_for(data)
+        response.set_etag(etag)
+        response.headers["Cache-Control"] = self._cache_control(cache)
+        if self.fw.request.method == "GET":
+            response.vary.add("Authorization")
+            self._remember(response, etag, cache)
+            response = response.make_conditional(self.fw.request)
+        return response
+
+    def _cache_control(self, cache: str) -> str:
+        """The Cache-Control value for a policy and the current caller."""
+        if cache == NO_STORE:
+            return "no-store"
+        if cache == PUBLIC and self.current_user() is None:
+            return f"public, max-age={self.config['PUBLIC_MAX_AGE']}"
+        return "private, no-cache"
+
+    def _remember(self, response: Any, etag: str, cache: str) -> None:
+        """Store a public anonymous 200 in the server-side cache."""
+        if cache != PUBLIC or self.current_user() is not None or response.status_code != 200:
+            return
+        entry = CachedResponse(
+            response.get_data(),
+            etag,
+            response.headers["Cache-Control"],
+            response.headers.get("Link"),
+        )
+        self.response_cache().set(cache_key(self.fw.request), entry)
+
+    def response_cache(self) -> ResponseCache:
+        """The app's server-side response cache."""
+        cache: ResponseCache = self.fw.current_app.extensions["blog_cache"]
+        return cache
+
+    def no_content(self) -> Any:
+        """An empty 204 response."""
+        return self.fw.Response(status=204)
+
+    def created(self, data: dict[str, Any], location: str, cache: str = PRIVATE) -> Any:
+        """``201 Created`` with a ``Location`` header (RFC 9110 §15.3.2)."""
+        return self.respond(data, 201, cache=cache, headers={"Location": location})
+
+    def page(self, page: Page, render: Callable[[Any], dict[str, Any]], cache: str) -> Any:
+        """A list response with its RFC 8288 ``Link`` header."""
+        headers = {}
+        link = self._link(page)
+        if link:
+            headers["Link"] = link
+        return self.respond(page.to_dict(render), cache=cache, headers=headers)
+
+    def _link(self, page: Page) -> str | None:
+        """Links to neighbouring pages, keeping the request's other parameters."""
+        request = self.fw.request
+        args = {key: request.args.get(key) for key in request.args}
+        view_args = dict(request.view_args or {})
+
+        def url_with(**changes: Any) -> str:
+            url: str = self.fw.url_for(request.endpoint, **view_args, **{**args, **changes})
+            return url
+
+        if page.page is None:
+            return cursor_link_header(lambda cursor: url_with(cursor=cursor), page.next_cursor)
+        return link_header(
+            lambda number: url_with(page=number, per_page=page.per_page),
+            page.page,
+            page.per_page,
+            page.total or 0,
+        )
+
+
+def cache_key(request: Any) -> str:
+    """The server-cache key of a GET: its path and raw query string."""
+    query = request.query_string.decode("latin-1")
+    return f"{request.path}?{query}" if query else request.path
