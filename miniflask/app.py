@@ -1,0 +1,1005 @@
+"""The application object, and the whole life of a request.
+
+Flask counterpart: ``flask/app.py`` (with the parts of ``flask/sansio/app.py``
+that a request meets).
+
+A :class:`Flask` object plays two roles. During *setup* it is a registry:
+decorators record view functions, hooks and error handlers, and
+``register_blueprint`` merges blueprints in. During *requests* it is a WSGI
+application: the server calls it with the ``environ`` dict and a
+``start_response`` callable, and it returns the body.
+
+Read the request half of this file top to bottom: ``__call__`` →
+:meth:`Flask.wsgi_app` → :meth:`Flask.full_dispatch_request` →
+:meth:`Flask.preprocess_request` → :meth:`Flask.dispatch_request` →
+:meth:`Flask.make_response` → :meth:`Flask.finalize_request` →
+:meth:`Flask.process_response` → :meth:`Flask.do_teardown_request`, then the
+error path. The step numbers in the docstrings are those of Flask's
+"Application Structure and Lifecycle" page; ``docs/lifecycle.md`` walks them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from functools import cached_property
+from itertools import chain
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+from urllib.parse import quote as url_quote
+
+from werkzeug.datastructures import Headers
+from werkzeug.exceptions import (
+    Aborter,
+    BadRequest,
+    BadRequestKeyError,
+    HTTPException,
+    InternalServerError,
+)
+from werkzeug.routing import BuildError, Map, MapAdapter, Rule
+from werkzeug.routing.exceptions import RoutingException
+from werkzeug.utils import redirect as _wz_redirect
+from werkzeug.wrappers import Response as BaseResponse
+
+from . import signals
+from .config import DEFAULT_CONFIG, Config, ConfigAttribute
+from .ctx import AppContext, RequestContext, _AppCtxGlobals, _sentinel
+from .globals import _cv_app, _cv_request, g, request, request_ctx, session
+from .helpers import get_debug_flag, get_flashed_messages
+from .json import DefaultJSONProvider, JSONProvider
+from .logging import create_logger
+from .registry import F, Registry, setupmethod
+from .sessions import SecureCookieSessionInterface, SessionInterface
+from .templating import DispatchingJinjaLoader, Environment, _default_template_ctx_processor
+from .wrappers import Request, Response
+
+if TYPE_CHECKING:
+    import logging
+
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+    from werkzeug.test import Client
+
+    from .blueprints import Blueprint
+    from .testing import FlaskClient
+    from .typing import ResponseReturnValue, TeardownFunction, ViewFunction
+
+T = TypeVar("T")
+
+# Characters left as they are in a URL fragment (RFC 3986 §3.5).
+_ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
+
+
+def _make_timedelta(value: timedelta | int | None) -> timedelta | None:
+    if value is None or isinstance(value, timedelta):
+        return value
+    return timedelta(seconds=value)
+
+
+class Flask(Registry):
+    """The WSGI application: create one, register views on it, hand it to a server.
+
+    Example::
+
+        from miniflask import Flask
+
+        app = Flask(__name__)
+
+        @app.get("/")
+        def index():
+            return {"hello": "world"}
+
+    Args:
+        import_name: the name of the app's module or package, usually
+            ``__name__``; templates and static files are found next to it.
+        static_url_path: URL prefix of static files (default ``/static``).
+        static_folder: folder of static files, ``None`` for no static route.
+        static_host: the host of the static route when ``host_matching`` is on.
+        host_matching: match rules on the ``Host`` header too.
+        subdomain_matching: match rules on the subdomain of ``SERVER_NAME``.
+        template_folder: folder of templates, relative to ``root_path``.
+        instance_path: folder for data that is not code (database files ...).
+        instance_relative_config: resolve config file names against
+            ``instance_path`` instead of ``root_path``.
+        root_path: the app's folder, when ``import_name`` cannot tell.
+    """
+
+    #: The classes the app builds its objects from; a subclass may swap any.
+    request_class: type[Request] = Request
+    response_class: type[Response] = Response
+    jinja_environment = Environment
+    app_ctx_globals_class = _AppCtxGlobals
+    config_class = Config
+    url_rule_class = Rule
+    url_map_class = Map
+    json_provider_class: type[JSONProvider] = DefaultJSONProvider
+    aborter_class = Aborter
+    test_client_class: type[FlaskClient] | None = None
+    session_interface: SessionInterface = SecureCookieSessionInterface()
+
+    #: Options passed to the Jinja environment, e.g. ``{"trim_blocks": True}``.
+    jinja_options: dict[str, Any] = {}
+
+    #: Views of config keys, so ``app.testing = True`` and the config agree.
+    testing = ConfigAttribute[bool]("TESTING")
+    secret_key = ConfigAttribute[str | bytes | None]("SECRET_KEY")
+    permanent_session_lifetime = ConfigAttribute[timedelta](
+        "PERMANENT_SESSION_LIFETIME",
+        get_converter=_make_timedelta,  # type: ignore[arg-type]
+    )
+
+    def __init__(
+        self,
+        import_name: str,
+        static_url_path: str | None = None,
+        static_folder: str | os.PathLike[str] | None = "static",
+        static_host: str | None = None,
+        host_matching: bool = False,
+        subdomain_matching: bool = False,
+        template_folder: str | os.PathLike[str] | None = "templates",
+        instance_path: str | None = None,
+        instance_relative_config: bool = False,
+        root_path: str | None = None,
+    ) -> None:
+        super().__init__(import_name, static_folder, static_url_path, template_folder, root_path)
+        if instance_path is not None and not os.path.isabs(instance_path):
+            raise ValueError("If an instance path is provided it must be absolute.")
+        self.instance_path = instance_path or os.path.join(self.root_path, "instance")
+        self.config = self.make_config(instance_relative_config)
+        self.json: JSONProvider = self.json_provider_class(self)
+        #: What ``abort(code)`` calls: maps status codes to exception classes.
+        self.aborter = self.aborter_class()
+
+        self.url_map = self.url_map_class(host_matching=host_matching)
+        self.subdomain_matching = subdomain_matching
+        self.url_build_error_handlers: list[Callable[[Exception, str, dict[str, Any]], str]] = []
+        self.teardown_appcontext_funcs: list[TeardownFunction] = []
+        self.shell_context_processors: list[Callable[[], dict[str, Any]]] = []
+        #: Registered blueprints by name (dotted names for nested ones).
+        self.blueprints: dict[str, Blueprint] = {}
+        #: Where extensions keep their state: ``app.extensions["sqlalchemy"] = ...``.
+        self.extensions: dict[str, Any] = {}
+        self.template_context_processors[None].append(_default_template_ctx_processor)
+        self._got_first_request = False
+
+        if self.has_static_folder:
+            if bool(static_host) != host_matching:
+                raise AssertionError("Invalid static_host/host_matching combination")
+            self.add_url_rule(
+                f"{self.static_url_path}/<path:filename>",
+                endpoint="static",
+                host=static_host,
+                view_func=self.send_static_file,
+            )
+
+    def make_config(self, instance_relative: bool = False) -> Config:
+        """Build ``app.config`` from Flask's defaults; ``FLASK_DEBUG`` sets ``DEBUG``."""
+        root_path = self.instance_path if instance_relative else self.root_path
+        defaults = dict(DEFAULT_CONFIG)
+        defaults["DEBUG"] = get_debug_flag()
+        return self.config_class(root_path, defaults)
+
+    @cached_property
+    def name(self) -> str:  # type: ignore[override]
+        """The app's name: the import name, or the script's file name for ``__main__``."""
+        if self.import_name == "__main__":
+            filename = getattr(sys.modules["__main__"], "__file__", None)
+            if filename is None:
+                return "__main__"
+            return os.path.splitext(os.path.basename(filename))[0]
+        return self.import_name
+
+    @cached_property
+    def logger(self) -> logging.Logger:
+        """The standard library logger named after the app (see ``logging.py``)."""
+        return create_logger(self)
+
+    @property
+    def debug(self) -> bool:
+        """Debug mode (``DEBUG``): tracebacks propagate and templates auto-reload."""
+        return bool(self.config["DEBUG"])
+
+    @debug.setter
+    def debug(self, value: bool) -> None:
+        self.config["DEBUG"] = value
+        if self.config["TEMPLATES_AUTO_RELOAD"] is None:
+            self.jinja_env.auto_reload = value
+
+    def _check_setup_finished(self, f_name: str) -> None:
+        if self._got_first_request:
+            raise AssertionError(
+                f"The setup method '{f_name}' can no longer be called"
+                " on the application. It has already handled its first"
+                " request, any changes will not be applied"
+                " consistently.\n"
+                "Make sure all imports, decorators, functions, etc."
+                " needed to set up the application are done before"
+                " running it."
+            )
+
+    # Setup: routes, blueprints and app-wide hooks.
+
+    @setupmethod
+    def add_url_rule(
+        self,
+        rule: str,
+        endpoint: str | None = None,
+        view_func: ViewFunction | None = None,
+        provide_automatic_options: bool | None = None,
+        **options: Any,
+    ) -> None:
+        """Connect a URL rule to an endpoint, and the endpoint to a view function.
+
+        ``@app.route`` calls this. The endpoint defaults to the function's
+        name; it is the name ``url_for`` builds URLs from. ``HEAD`` is
+        allowed wherever ``GET`` is (Werkzeug adds it), and ``OPTIONS`` is
+        answered automatically unless the view handles it itself.
+
+        Raises:
+            AssertionError: the endpoint already belongs to another function.
+            TypeError: ``methods`` is a string instead of a list.
+        """
+        if endpoint is None:
+            assert view_func is not None, "expected view func if endpoint is not provided."
+            endpoint = view_func.__name__
+        options["endpoint"] = endpoint
+
+        methods = options.pop("methods", None)
+        if methods is None:
+            methods = getattr(view_func, "methods", None) or ("GET",)
+        if isinstance(methods, str):
+            raise TypeError(
+                "Allowed methods must be a list of strings, for"
+                ' example: @app.route(..., methods=["POST"])'
+            )
+        methods = {method.upper() for method in methods}
+        required_methods = set(getattr(view_func, "required_methods", ()))
+
+        if provide_automatic_options is None:
+            provide_automatic_options = getattr(view_func, "provide_automatic_options", None)
+        if provide_automatic_options is None:
+            provide_automatic_options = (
+                "OPTIONS" not in methods and self.config["PROVIDE_AUTOMATIC_OPTIONS"]
+            )
+            if provide_automatic_options:
+                required_methods.add("OPTIONS")
+
+        rule_obj = self.url_rule_class(rule, methods=methods | required_methods, **options)
+        rule_obj.provide_automatic_options = provide_automatic_options  # type: ignore[attr-defined]
+        self.url_map.add(rule_obj)
+
+        if view_func is not None:
+            existing = self.view_functions.get(endpoint)
+            if existing is not None and existing != view_func:
+                raise AssertionError(
+                    "View function mapping is overwriting an existing"
+                    f" endpoint function: {endpoint}"
+                )
+            self.view_functions[endpoint] = view_func
+
+    @setupmethod
+    def register_blueprint(self, blueprint: Blueprint, **options: Any) -> None:
+        """Merge a blueprint's routes, hooks and handlers into this app.
+
+        Args:
+            blueprint: the blueprint.
+            **options: ``url_prefix``, ``subdomain``, ``url_defaults`` and
+                ``name`` override the blueprint's own; the rest is passed to
+                its deferred functions. See ``blueprints.py``.
+        """
+        blueprint.register(self, options)
+
+    def iter_blueprints(self) -> Iterator[Blueprint]:
+        """The registered blueprints, in registration order."""
+        return iter(self.blueprints.values())
+
+    @setupmethod
+    def teardown_appcontext(self, f: TeardownFunction) -> TeardownFunction:
+        """Run ``f(exc)`` whenever an app context is popped (after each request, too).
+
+        The place to close what ``g`` holds, such as a database session.
+        """
+        self.teardown_appcontext_funcs.append(f)
+        return f
+
+    @setupmethod
+    def shell_context_processor(self, f: Callable[[], dict[str, Any]]) -> Callable[..., Any]:
+        """Register a function whose dict is added to an interactive shell's names."""
+        self.shell_context_processors.append(f)
+        return f
+
+    @setupmethod
+    def template_filter(self, name: str | None = None) -> Callable[[F], F]:
+        """Register the decorated function as a Jinja filter (``{{ x|name }}``)."""
+
+        def decorator(f: F) -> F:
+            self.add_template_filter(f, name=name)
+            return f
+
+        return decorator
+
+    @setupmethod
+    def add_template_filter(self, f: Callable[..., Any], name: str | None = None) -> None:
+        """The non-decorator form of :meth:`template_filter`."""
+        self.jinja_env.filters[name or f.__name__] = f
+
+    @setupmethod
+    def template_test(self, name: str | None = None) -> Callable[[F], F]:
+        """Register the decorated function as a Jinja test (``{% if x is name %}``)."""
+
+        def decorator(f: F) -> F:
+            self.add_template_test(f, name=name)
+            return f
+
+        return decorator
+
+    @setupmethod
+    def add_template_test(self, f: Callable[..., bool], name: str | None = None) -> None:
+        """The non-decorator form of :meth:`template_test`."""
+        self.jinja_env.tests[name or f.__name__] = f
+
+    @setupmethod
+    def template_global(self, name: str | None = None) -> Callable[[F], F]:
+        """Make the decorated function callable in every template."""
+
+        def decorator(f: F) -> F:
+            self.add_template_global(f, name=name)
+            return f
+
+        return decorator
+
+    @setupmethod
+    def add_template_global(self, f: Callable[..., Any], name: str | None = None) -> None:
+        """The non-decorator form of :meth:`template_global`."""
+        self.jinja_env.globals[name or f.__name__] = f
+
+    # Templates: the environment is built on first use, so an app that
+    # renders nothing never pays for Jinja's setup.
+
+    @cached_property
+    def jinja_env(self) -> Environment:
+        """The Jinja environment templates are rendered with."""
+        return self.create_jinja_environment()
+
+    def create_jinja_environment(self) -> Environment:
+        """Build :attr:`jinja_env` with the globals Flask offers every template."""
+        options = dict(self.jinja_options)
+        options.setdefault("autoescape", self.select_jinja_autoescape)
+        auto_reload = self.config["TEMPLATES_AUTO_RELOAD"]
+        options.setdefault("auto_reload", self.debug if auto_reload is None else auto_reload)
+        env = self.jinja_environment(self, **options)
+        env.globals.update(
+            url_for=self.url_for,
+            get_flashed_messages=get_flashed_messages,
+            config=self.config,
+            request=request,
+            session=session,
+            g=g,
+        )
+        env.policies["json.dumps_function"] = self.json.dumps
+        return env
+
+    def create_global_jinja_loader(self) -> DispatchingJinjaLoader:
+        """The loader that searches the app's template folder, then each blueprint's."""
+        return DispatchingJinjaLoader(self)
+
+    def select_jinja_autoescape(self, filename: str | None) -> bool:
+        """Autoescape HTML-like templates and string templates (``filename`` is None)."""
+        if filename is None:
+            return True
+        return filename.endswith((".html", ".htm", ".xml", ".xhtml", ".svg"))
+
+    def update_template_context(self, context: dict[str, Any]) -> None:
+        """Add the context processors' values to ``context``; explicit values win."""
+        names: Iterator[str | None] = iter((None,))
+        request_context = _cv_request.get(None)
+        if request_context is not None:
+            names = chain(names, reversed(request_context.request.blueprints))
+        explicit = context.copy()
+        for name in names:
+            for processor in self.template_context_processors.get(name, ()):
+                context.update(processor())
+        context.update(explicit)
+
+    # Contexts and URL adapters.
+
+    def app_context(self) -> AppContext:
+        """A new app context: ``with app.app_context(): ...`` makes ``current_app`` work."""
+        return AppContext(self)
+
+    def request_context(self, environ: WSGIEnvironment) -> RequestContext:
+        """A new request context for a WSGI environ (``wsgi_app`` makes one per request)."""
+        return RequestContext(self, environ)
+
+    def test_request_context(self, *args: Any, **kwargs: Any) -> RequestContext:
+        """A request context for a made-up request, for tests and the shell.
+
+        Takes the arguments of :class:`werkzeug.test.EnvironBuilder`::
+
+            with app.test_request_context("/posts?page=2", method="GET"):
+                assert request.args["page"] == "2"
+        """
+        from .testing import EnvironBuilder
+
+        builder = EnvironBuilder(self, *args, **kwargs)
+        try:
+            return self.request_context(builder.get_environ())
+        finally:
+            builder.close()
+
+    def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
+        """Bind the URL map to a request, or to ``SERVER_NAME`` outside one.
+
+        The adapter both matches incoming URLs and builds URLs for
+        ``url_for``; outside a request it can only build, and only when
+        ``SERVER_NAME`` says which host to build for.
+        """
+        if request is not None:
+            trusted_hosts = self.config["TRUSTED_HOSTS"]
+            if trusted_hosts is not None:
+                request.trusted_hosts = trusted_hosts
+                request.host  # noqa: B018 (reading it checks it: a bad Host is a 400)
+            server_name = self.config["SERVER_NAME"]
+            subdomain = None
+            if self.url_map.host_matching:
+                # SERVER_NAME would replace the Host header and break host matching.
+                server_name = None
+            elif not self.subdomain_matching:
+                # Match every request as the default subdomain, whatever its Host.
+                subdomain = self.url_map.default_subdomain or ""
+            return self.url_map.bind_to_environ(
+                request.environ, server_name=server_name, subdomain=subdomain
+            )
+        if self.config["SERVER_NAME"] is not None:
+            return self.url_map.bind(
+                self.config["SERVER_NAME"],
+                script_name=self.config["APPLICATION_ROOT"],
+                url_scheme=self.config["PREFERRED_URL_SCHEME"],
+            )
+        return None
+
+    # The life of a request, in the order it happens.
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterator[bytes]:
+        """Step 1: the WSGI server calls the app; the work is in :meth:`wsgi_app`."""
+        return self.wsgi_app(environ, start_response)
+
+    def wsgi_app(self, environ: WSGIEnvironment, start_response: StartResponse) -> Any:
+        """The WSGI application proper: one request from environ to response.
+
+        Flask keeps this apart from ``__call__`` so middleware can wrap it
+        without losing the app object: ``app.wsgi_app = ProxyFix(app.wsgi_app)``
+        and every other attribute of ``app`` still works.
+
+        Steps 2-27 of the lifecycle, in one place:
+
+        * 2-7: build and push the request context (app context, session, URL match);
+        * 8-18: :meth:`full_dispatch_request` — hooks, view, response;
+        * 19: an unhandled exception becomes an error response;
+        * 20: the response is handed to the server;
+        * 21-27: the contexts are popped, running the teardown functions.
+        """
+        ctx = self.request_context(environ)
+        error: BaseException | None = None
+        try:
+            try:
+                ctx.push()
+                response = self.full_dispatch_request()
+            except Exception as e:
+                error = e
+                response = self.handle_exception(e)
+            except BaseException as e:
+                error = e  # KeyboardInterrupt, SystemExit: tear down, then let it go
+                raise
+            return response(environ, start_response)
+        finally:
+            if "werkzeug.debug.preserve_context" in environ:
+                # The test client keeps the contexts for `with client:` blocks.
+                environ["werkzeug.debug.preserve_context"](_cv_app.get())
+                environ["werkzeug.debug.preserve_context"](_cv_request.get())
+            if error is not None and self.should_ignore_error(error):
+                error = None
+            ctx.pop(error)
+
+    def full_dispatch_request(self) -> Response:
+        """Steps 8-18: signal, pre-process, dispatch, and turn the result into a response.
+
+        An exception from a hook or the view is first offered to the
+        user's error handlers (:meth:`handle_user_exception`); what they
+        return becomes the response like a view's return value would.
+        """
+        self._got_first_request = True
+        try:
+            signals.request_started.send(self)
+            rv = self.preprocess_request()
+            if rv is None:
+                rv = self.dispatch_request()
+        except Exception as e:
+            rv = self.handle_user_exception(e)
+        return self.finalize_request(rv)
+
+    def preprocess_request(self) -> ResponseReturnValue | None:
+        """Steps 9-10: URL value preprocessors, then ``before_request`` functions.
+
+        The app's functions run first, then those of each blueprint from
+        the outermost to the innermost. The first ``before_request`` function
+        that returns a value ends the request: the view does not run.
+        """
+        req = request_ctx.request
+        names = (None, *reversed(req.blueprints))
+        for name in names:
+            for url_func in self.url_value_preprocessors.get(name, ()):
+                url_func(req.endpoint, req.view_args)
+        for name in names:
+            for before_func in self.before_request_funcs.get(name, ()):
+                rv = before_func()
+                if rv is not None:
+                    return cast("ResponseReturnValue", rv)
+        return None
+
+    def dispatch_request(self) -> ResponseReturnValue:
+        """Steps 11-12: raise the routing error, answer OPTIONS, or call the view.
+
+        The view is called with the URL's variables as keyword arguments.
+        """
+        req = request_ctx.request
+        if req.routing_exception is not None:
+            self.raise_routing_exception(req)
+        rule = cast("Rule", req.url_rule)
+        if req.method == "OPTIONS" and getattr(rule, "provide_automatic_options", False):
+            return self.make_default_options_response()
+        return cast(
+            "ResponseReturnValue",
+            self.view_functions[rule.endpoint](**req.view_args),  # type: ignore[arg-type]
+        )
+
+    def raise_routing_exception(self, request: Request) -> None:
+        """Raise what URL matching found: 404, 405, or a redirect (strict slashes).
+
+        Flask raises a special error in debug mode when a form POST would be
+        redirected (the browser would drop the body); miniflask raises the
+        redirect as it is.
+        """
+        # Flask: no FormDataRoutingRedirect debugging aid.
+        raise cast(HTTPException, request.routing_exception)
+
+    def make_default_options_response(self) -> Response:
+        """The automatic answer to ``OPTIONS``: empty, with the ``Allow`` header."""
+        adapter = cast(MapAdapter, request_ctx.url_adapter)
+        response = self.response_class()
+        response.allow.update(adapter.allowed_methods())
+        return response
+
+    def make_response(self, rv: ResponseReturnValue | HTTPException) -> Response:
+        """Step 14: convert what a view (or hook, or handler) returned into a response.
+
+        * ``str``/``bytes`` → a ``text/html`` response with that body;
+        * ``dict``/``list`` → a JSON response (``app.json.response``);
+        * an iterator/generator → a streamed response;
+        * a ``Response`` (or any WSGI callable) → used as it is;
+        * a tuple ``(body, status)``, ``(body, headers)`` or
+          ``(body, status, headers)`` → the body converted as above, then
+          the status and headers applied.
+
+        Raises:
+            TypeError: the view returned ``None`` or an unsupported type.
+        """
+        status: int | str | None = None
+        headers: Any = None
+        if isinstance(rv, tuple):
+            rv, status, headers = self._unpack_response_tuple(rv)
+
+        if rv is None:
+            raise TypeError(
+                f"The view function for {request.endpoint!r} did not"
+                " return a valid response. The function either returned"
+                " None or ended without a return statement."
+            )
+
+        if not isinstance(rv, self.response_class):
+            if isinstance(rv, str | bytes | bytearray | Iterator):
+                # Status and headers go straight into the constructor.
+                rv = self.response_class(rv, status=status, headers=headers)
+                status = headers = None
+            elif isinstance(rv, dict | list):
+                rv = self.json.response(rv)
+            elif isinstance(rv, BaseResponse) or callable(rv):
+                rv = self._force_response(rv)
+            else:
+                raise TypeError(self._bad_return_type_message(rv))
+
+        response = rv
+        if status is not None:
+            if isinstance(status, str | bytes | bytearray):
+                response.status = status
+            else:
+                response.status_code = status
+        if headers:
+            response.headers.update(headers)
+        return response
+
+    @staticmethod
+    def _unpack_response_tuple(rv: tuple[Any, ...]) -> tuple[Any, Any, Any]:
+        """``(body, status, headers)`` from a 2- or 3-tuple; a 2-tuple's second item
+        is headers when it is a dict, list, tuple or ``Headers``, else a status."""
+        if len(rv) == 3:
+            return rv[0], rv[1], rv[2]
+        if len(rv) == 2:
+            if isinstance(rv[1], Headers | dict | tuple | list):
+                return rv[0], None, rv[1]
+            return rv[0], rv[1], None
+        raise TypeError(
+            "The view function did not return a valid response tuple."
+            " The tuple must have the form (body, status, headers),"
+            " (body, status), or (body, headers)."
+        )
+
+    def _force_response(self, rv: Any) -> Response:
+        """Wrap another response class, or a WSGI callable, in ``response_class``."""
+        try:
+            return self.response_class.force_type(rv, request.environ)  # type: ignore[return-value]
+        except TypeError as e:
+            raise TypeError(f"{e}\n{self._bad_return_type_message(rv)}").with_traceback(
+                sys.exc_info()[2]
+            ) from None
+
+    @staticmethod
+    def _bad_return_type_message(rv: Any) -> str:
+        return (
+            "The view function did not return a valid"
+            " response. The return type must be a string,"
+            " dict, list, tuple with headers or status,"
+            " Response instance, or WSGI callable, but it"
+            f" was a {type(rv).__name__}."
+        )
+
+    def finalize_request(
+        self, rv: ResponseReturnValue | HTTPException, from_error_handler: bool = False
+    ) -> Response:
+        """Steps 14-18: make the response, run after-request work, send ``request_finished``.
+
+        Args:
+            rv: what the view, a hook or an error handler returned.
+            from_error_handler: ``True`` when building the 500 response;
+                a failure in after-request work is then logged, not raised,
+                so the client still gets its 500.
+        """
+        response = self.make_response(rv)
+        try:
+            response = self.process_response(response)
+            signals.request_finished.send(self, response=response)
+        except Exception:
+            if not from_error_handler:
+                raise
+            self.logger.exception("Request finalizing failed with an error while handling an error")
+        return response
+
+    def process_response(self, response: Response) -> Response:
+        """Steps 15-17: ``after_this_request`` functions, ``after_request``, save the session.
+
+        ``after_request`` functions run innermost blueprint first, app last,
+        each in reverse order of registration — the mirror image of
+        ``before_request`` — and each may return a different response.
+        """
+        ctx = request_ctx._get_current_object()  # type: ignore[attr-defined]
+        for func in ctx._after_request_functions:
+            response = func(response)
+        for name in chain(ctx.request.blueprints, (None,)):
+            for func in reversed(self.after_request_funcs.get(name, ())):
+                response = func(response)
+        if not self.session_interface.is_null_session(ctx.session):
+            self.session_interface.save_session(self, ctx.session, response)
+        return response
+
+    def do_teardown_request(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
+        """Steps 21-22: ``teardown_request`` functions, then ``request_tearing_down``.
+
+        Called by ``RequestContext.pop`` after the response went to the
+        server. Functions run innermost blueprint first, each scope in
+        reverse order of registration, and receive the unhandled exception
+        or ``None``.
+        """
+        if exc is _sentinel:
+            exc = sys.exc_info()[1]
+        for name in chain(request.blueprints, (None,)):
+            for func in reversed(self.teardown_request_funcs.get(name, ())):
+                self._call_teardown(func, exc)
+        signals.request_tearing_down.send(self, exc=exc)
+
+    def do_teardown_appcontext(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
+        """Steps 24-25: ``teardown_appcontext`` functions, then ``appcontext_tearing_down``."""
+        if exc is _sentinel:
+            exc = sys.exc_info()[1]
+        for func in reversed(self.teardown_appcontext_funcs):
+            self._call_teardown(func, exc)
+        signals.appcontext_tearing_down.send(self, exc=exc)
+
+    def _call_teardown(self, func: TeardownFunction, exc: BaseException | None) -> None:
+        # Flask: an exception in a teardown function propagates and stops the
+        # remaining ones (Flask's docs ask teardown code never to raise).
+        # miniflask logs it and goes on, so one failing cleanup neither skips
+        # the others (a database session left open) nor replaces a response
+        # that was already sent.
+        try:
+            func(exc)
+        except Exception:
+            self.logger.exception("Exception in teardown function %r", func)
+
+    # The error path: exceptions raised by hooks, views and URL matching.
+
+    def handle_user_exception(self, e: Exception) -> ResponseReturnValue | HTTPException:
+        """Step 13: offer an exception to the registered error handlers.
+
+        HTTP errors (``abort(404)``, routing errors) go to
+        :meth:`handle_http_exception`. Any other exception goes to its
+        handler if there is one; if not, it is re-raised for
+        :meth:`handle_exception`.
+        """
+        if isinstance(e, BadRequestKeyError) and (
+            self.debug or self.config["TRAP_BAD_REQUEST_ERRORS"]
+        ):
+            e.show_exception = True
+        if isinstance(e, HTTPException) and not self.trap_http_exception(e):
+            return self.handle_http_exception(e)
+        handler = self._find_error_handler(e, request.blueprints)
+        if handler is None:
+            raise e
+        return cast("ResponseReturnValue", handler(e))
+
+    def handle_http_exception(self, e: HTTPException) -> ResponseReturnValue | HTTPException:
+        """Find the handler for an HTTP error; without one the error is its own response.
+
+        Werkzeug's ``HTTPException`` is a WSGI application that renders a
+        small HTML error page, so "no handler" still gives a proper 404.
+        Routing redirects are never handled: they are responses, not errors.
+        """
+        if e.code is None or isinstance(e, RoutingException):
+            return e
+        handler = self._find_error_handler(e, request.blueprints)
+        if handler is None:
+            return e
+        return cast("ResponseReturnValue", handler(e))
+
+    def trap_http_exception(self, e: Exception) -> bool:
+        """Whether an HTTP error should propagate like any exception (for debugging).
+
+        ``TRAP_HTTP_EXCEPTIONS`` traps all; ``TRAP_BAD_REQUEST_ERRORS`` traps
+        400s, and by default a missing form key is trapped in debug mode so
+        its traceback shows which key.
+        """
+        if self.config["TRAP_HTTP_EXCEPTIONS"]:
+            return True
+        trap_bad_request = self.config["TRAP_BAD_REQUEST_ERRORS"]
+        if trap_bad_request is None and self.debug and isinstance(e, BadRequestKeyError):
+            return True
+        if trap_bad_request:
+            return isinstance(e, BadRequest)
+        return False
+
+    def _find_error_handler(
+        self, e: Exception, blueprints: list[str]
+    ) -> Callable[[Any], Any] | None:
+        """The handler for ``e``: by status code first, then by class.
+
+        Each lookup walks the blueprint chain (innermost first) then the
+        app, and within a scope walks the exception's MRO, so the most
+        specific handler of the nearest scope wins.
+        """
+        exc_class, code = self._get_exc_class_and_code(type(e))
+        names = (*blueprints, None)
+        for key in (code, None) if code is not None else (None,):
+            for name in names:
+                handler_map = (
+                    self.error_handler_spec[name].get(key)
+                    if name in self.error_handler_spec
+                    else None
+                )
+                if not handler_map:
+                    continue
+                for cls in exc_class.__mro__:
+                    handler = handler_map.get(cls)
+                    if handler is not None:
+                        return handler
+        return None
+
+    def handle_exception(self, e: Exception) -> Response:
+        """Step 19: an exception no handler took becomes a 500 Internal Server Error.
+
+        ``got_request_exception`` is sent first. In debug or testing mode
+        (or with ``PROPAGATE_EXCEPTIONS``) the exception is re-raised
+        instead, so the debugger or the test sees the real traceback. Else
+        it is logged and a handler for 500 / ``InternalServerError`` may
+        shape the response; ``e.original_exception`` is the real error.
+        """
+        exc_info = sys.exc_info()
+        signals.got_request_exception.send(self, exception=e)
+        propagate = self.config["PROPAGATE_EXCEPTIONS"]
+        if propagate is None:
+            propagate = self.testing or self.debug
+        if propagate:
+            if exc_info[1] is e:
+                raise
+            raise e
+
+        self.log_exception(exc_info)
+        server_error: Any = InternalServerError(original_exception=e)
+        handler = self._find_error_handler(server_error, request.blueprints)
+        if handler is not None:
+            server_error = handler(server_error)
+        return self.finalize_request(server_error, from_error_handler=True)
+
+    def log_exception(self, exc_info: Any) -> None:
+        """Log an unhandled exception with its traceback, naming the request."""
+        self.logger.error(f"Exception on {request.path} [{request.method}]", exc_info=exc_info)
+
+    def should_ignore_error(self, error: BaseException | None) -> bool:
+        """Return ``True`` to hide ``error`` from teardown functions (never, by default)."""
+        return False
+
+    # URL building.
+
+    def url_for(
+        self,
+        /,
+        endpoint: str,
+        *,
+        _anchor: str | None = None,
+        _method: str | None = None,
+        _scheme: str | None = None,
+        _external: bool | None = None,
+        **values: Any,
+    ) -> str:
+        """Build the URL of an endpoint; ``miniflask.url_for`` calls this.
+
+        Inside a request, URLs are relative to the request's host and
+        ``.name`` means "``name`` in the current blueprint". Outside a
+        request only ``SERVER_NAME`` says where the app lives, and URLs are
+        external (with scheme and host). Values that are not URL variables
+        become the query string.
+
+        Raises:
+            RuntimeError: outside a request without ``SERVER_NAME``.
+            werkzeug.routing.BuildError: no rule can build the URL.
+        """
+        request_context = _cv_request.get(None)
+        if request_context is not None:
+            url_adapter = request_context.url_adapter
+            blueprint_name = request_context.request.blueprint
+            if endpoint[:1] == ".":
+                endpoint = f"{blueprint_name}{endpoint}" if blueprint_name else endpoint[1:]
+            if _external is None:
+                _external = _scheme is not None
+        else:
+            app_context = _cv_app.get(None)
+            if app_context is not None and app_context.app is self:
+                url_adapter = app_context.url_adapter
+            else:
+                url_adapter = self.create_url_adapter(None)
+            if url_adapter is None:
+                raise RuntimeError(
+                    "Unable to build URLs outside an active request"
+                    " without 'SERVER_NAME' configured. Also configure"
+                    " 'APPLICATION_ROOT' and 'PREFERRED_URL_SCHEME' as"
+                    " needed."
+                )
+            if _external is None:
+                _external = True
+
+        if _scheme is not None and not _external:
+            raise ValueError("When specifying '_scheme', '_external' must be True.")
+
+        self.inject_url_defaults(endpoint, values)
+        try:
+            rv = cast(MapAdapter, url_adapter).build(
+                endpoint,
+                values,
+                method=_method,
+                url_scheme=_scheme,
+                force_external=_external,
+            )
+        except BuildError as error:
+            values.update(_anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external)
+            return self.handle_url_build_error(error, endpoint, values)
+
+        if _anchor is not None:
+            rv = f"{rv}#{url_quote(_anchor, safe=_ANCHOR_SAFE)}"
+        return rv
+
+    def inject_url_defaults(self, endpoint: str, values: dict[str, Any]) -> None:
+        """Let ``url_defaults`` functions of the app and the endpoint's blueprints fill values."""
+        names: Iterator[str | None] = iter((None,))
+        if "." in endpoint:
+            blueprint = endpoint.rpartition(".")[0]
+            parts = blueprint.split(".")
+            chain_names = [".".join(parts[: i + 1]) for i in range(len(parts))]
+            names = chain(names, chain_names)
+        for name in names:
+            for func in self.url_default_functions.get(name, ()):
+                func(endpoint, values)
+
+    def handle_url_build_error(
+        self, error: BuildError, endpoint: str, values: dict[str, Any]
+    ) -> str:
+        """Give ``url_build_error_handlers`` a chance to build the URL, else re-raise."""
+        for handler in self.url_build_error_handlers:
+            try:
+                rv = handler(error, endpoint, values)
+            except BuildError as e:
+                error = e  # a handler may raise a more precise error
+            else:
+                if rv is not None:
+                    return rv
+        if error is sys.exc_info()[1]:
+            raise
+        raise error
+
+    def redirect(self, location: str, code: int = 302) -> BaseResponse:
+        """A redirect response of this app's response class (``miniflask.redirect`` calls it)."""
+        return _wz_redirect(location, code=code, Response=self.response_class)
+
+    def ensure_sync(self, func: Callable[..., T]) -> Callable[..., T]:
+        """Return ``func`` unchanged.
+
+        Flask runs ``async def`` views through asgiref here. miniflask
+        leaves async views out (see ``docs/``): it calls every function as
+        it is, so an ``async def`` view returns a coroutine and
+        :meth:`make_response` refuses it with a ``TypeError``.
+        """
+        # Flask: no async views.
+        return func
+
+    # Serving and testing.
+
+    def test_client(self, use_cookies: bool = True, **kwargs: Any) -> Client:
+        """A client that calls the app in-process: ``app.test_client().get("/")``.
+
+        It keeps cookies between requests, takes ``json=`` and, used as
+        ``with client:``, keeps the last request's contexts so a test can
+        inspect ``request``, ``session`` and ``g`` afterwards.
+        """
+        from .testing import FlaskClient
+
+        cls = self.test_client_class or FlaskClient
+        return cls(self, self.response_class, use_cookies=use_cookies, **kwargs)
+
+    def run(
+        self,
+        host: str | None = None,
+        port: int | None = None,
+        debug: bool | None = None,
+        load_dotenv: bool = True,
+        **options: Any,
+    ) -> None:
+        """Serve the app on Werkzeug's development server (not for production).
+
+        ``python -m miniflask --app module run`` calls this. In debug mode
+        the server reloads on code changes and shows the interactive
+        debugger on errors. ``load_dotenv`` is accepted for Flask
+        compatibility; miniflask reads no ``.env`` files.
+
+        Args:
+            host: interface to listen on; ``127.0.0.1`` by default.
+            port: port; 5000 by default (or the port of ``SERVER_NAME``).
+            debug: turn debug mode on or off.
+            **options: passed to :func:`werkzeug.serving.run_simple`.
+        """
+        from werkzeug.serving import run_simple
+
+        if os.environ.get("MINIFLASK_RUN_FROM_CLI") == "true":
+            # The CLI started the server already; `app.run()` at a module's
+            # bottom must not start a second one.
+            return
+        if debug is not None:
+            self.debug = bool(debug)
+        server_name = self.config.get("SERVER_NAME")
+        sn_host, _, sn_port = (server_name or "").partition(":")
+        host = host or sn_host or "127.0.0.1"
+        port = int(port or sn_port or 5000)
+        options.setdefault("use_reloader", self.debug)
+        options.setdefault("use_debugger", self.debug)
+        options.setdefault("threaded", True)
+        try:
+            run_simple(host, port, self, **options)
+        finally:
+            # A reloaded or restarted server may set the app up again.
+            self._got_first_request = False

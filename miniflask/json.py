@@ -1,0 +1,165 @@
+"""JSON: the app's JSON provider, and ``jsonify``.
+
+Flask counterpart: ``flask/json/__init__.py`` and ``flask/json/provider.py``.
+
+Flask routes every JSON operation — ``jsonify``, returning a dict from a view,
+``request.get_json()`` — through one object, ``app.json``. Replacing that
+object (``app.json = MyProvider(app)``) changes how the whole app reads and
+writes JSON, say to use ``orjson``, without touching any view.
+
+The default provider adds to the standard library's ``json`` what web apps
+return all the time: dates (as HTTP dates, RFC 9110 §5.6.7), ``Decimal``,
+``UUID``, dataclasses, and objects with ``__html__`` (``markupsafe.Markup``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import decimal
+import json as _json
+import uuid
+from datetime import date
+from typing import IO, TYPE_CHECKING, Any
+
+from werkzeug.http import http_date
+
+from .globals import _cv_app, current_app
+
+if TYPE_CHECKING:
+    from .app import Flask
+    from .wrappers import Response
+
+
+class JSONProvider:
+    """The interface every JSON provider offers; ``app.json`` is one.
+
+    Subclasses implement :meth:`dumps` and :meth:`loads`; the rest is built
+    on them.
+
+    Args:
+        app: the application this provider serves (for its response class
+            and debug flag).
+    """
+
+    def __init__(self, app: Flask) -> None:
+        self._app = app
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        """Serialise ``obj`` to a JSON string."""
+        raise NotImplementedError
+
+    def dump(self, obj: Any, fp: IO[str], **kwargs: Any) -> None:
+        """Serialise ``obj`` and write it to a text file."""
+        fp.write(self.dumps(obj, **kwargs))
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        """Parse a JSON document."""
+        raise NotImplementedError
+
+    def load(self, fp: IO[Any], **kwargs: Any) -> Any:
+        """Read and parse a JSON document from a file."""
+        return self.loads(fp.read(), **kwargs)
+
+    def _prepare_response_obj(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        # jsonify(1, 2) -> [1, 2]; jsonify(a=1) -> {"a": 1}; mixing is ambiguous.
+        if args and kwargs:
+            raise TypeError("jsonify() behavior undefined when passed both args and kwargs")
+        if not args and not kwargs:
+            return None
+        if len(args) == 1:
+            return args[0]
+        return args or kwargs
+
+    def response(self, *args: Any, **kwargs: Any) -> Response:
+        """Serialise the arguments and wrap them in an ``application/json`` response."""
+        obj = self._prepare_response_obj(args, kwargs)
+        return self._app.response_class(self.dumps(obj), mimetype="application/json")
+
+
+def _default(o: Any) -> Any:
+    """Turn the types the standard library refuses into JSON-friendly values."""
+    if isinstance(o, date):
+        return http_date(o)
+    if isinstance(o, decimal.Decimal | uuid.UUID):
+        return str(o)
+    if dataclasses.is_dataclass(o) and not isinstance(o, type):
+        return dataclasses.asdict(o)
+    if hasattr(o, "__html__"):
+        return str(o.__html__())
+    raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
+
+
+class DefaultJSONProvider(JSONProvider):
+    """Flask's default provider: the standard library's ``json`` with sane web defaults.
+
+    The class attributes are settings; change them on ``app.json``::
+
+        app.json.sort_keys = False
+        app.json.compact = True
+    """
+
+    #: Called for objects ``json`` cannot serialise itself.
+    default = staticmethod(_default)
+    #: Escape non-ASCII characters, so the output is safe in any encoding.
+    ensure_ascii = True
+    #: Sort keys, so equal data gives byte-equal output (and cacheable ETags).
+    sort_keys = True
+    #: ``None``: indented in debug mode, compact otherwise; ``True``/``False`` force it.
+    compact: bool | None = None
+    #: The media type of :meth:`response`.
+    mimetype = "application/json"
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        kwargs.setdefault("default", self.default)
+        kwargs.setdefault("ensure_ascii", self.ensure_ascii)
+        kwargs.setdefault("sort_keys", self.sort_keys)
+        return _json.dumps(obj, **kwargs)
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return _json.loads(s, **kwargs)
+
+    def response(self, *args: Any, **kwargs: Any) -> Response:
+        """Serialise the arguments into a JSON response ending with a newline.
+
+        The trailing newline keeps terminals tidy when the response is
+        printed by ``curl``, as Flask's does.
+        """
+        obj = self._prepare_response_obj(args, kwargs)
+        if (self.compact is None and self._app.debug) or self.compact is False:
+            body = self.dumps(obj, indent=2)
+        else:
+            body = self.dumps(obj, separators=(",", ":"))
+        return self._app.response_class(f"{body}\n", mimetype=self.mimetype)
+
+
+def dumps(obj: Any, **kwargs: Any) -> str:
+    """Serialise with the current app's provider, or the standard library outside one."""
+    app_ctx = _cv_app.get(None)
+    if app_ctx is not None:
+        return app_ctx.app.json.dumps(obj, **kwargs)
+    kwargs.setdefault("default", _default)
+    return _json.dumps(obj, **kwargs)
+
+
+def loads(s: str | bytes, **kwargs: Any) -> Any:
+    """Parse with the current app's provider, or the standard library outside one."""
+    app_ctx = _cv_app.get(None)
+    if app_ctx is not None:
+        return app_ctx.app.json.loads(s, **kwargs)
+    return _json.loads(s, **kwargs)
+
+
+def jsonify(*args: Any, **kwargs: Any) -> Response:
+    """Return a JSON response for the arguments, using ``current_app.json``.
+
+    ``jsonify(obj)`` serialises ``obj``; several positional arguments become a
+    list, keyword arguments a dict. Views may also simply return a dict or a
+    list, which Flask turns into the same response.
+
+    Example::
+
+        @app.get("/users/<int:id>")
+        def user(id):
+            return jsonify(id=id, name="ada")
+    """
+    return current_app.json.response(*args, **kwargs)

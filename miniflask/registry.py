@@ -1,0 +1,387 @@
+"""What an app and a blueprint both record: routes, hooks, error handlers.
+
+Flask counterpart: ``flask/sansio/scaffold.py``.
+
+``@app.route`` and ``@bp.route``, ``@app.before_request`` and
+``@bp.before_request`` ... look the same and store functions the same way,
+so :class:`Registry` holds the decorators and the dicts once, and both
+:class:`~miniflask.Flask` and :class:`~miniflask.Blueprint` extend it. Only
+``add_url_rule`` differs: the app adds the rule to its URL map at once, a
+blueprint remembers it until it is registered on an app.
+
+Hooks and handlers are stored in dicts keyed by *scope*: ``None`` for the
+whole app, or a blueprint's (dotted) name for that blueprint's requests. A
+blueprint fills its own ``None`` scope; registering it copies those
+functions into the app under the blueprint's name. The request then looks
+them up along ``request.blueprints``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import timedelta
+from functools import cached_property
+from typing import Any, TypeVar
+
+from jinja2 import FileSystemLoader
+from werkzeug.exceptions import HTTPException, default_exceptions
+
+from .typing import (
+    AfterRequestFunction,
+    BeforeRequestFunction,
+    ErrorHandler,
+    TeardownFunction,
+    TemplateContextProcessor,
+    URLDefaultsFunction,
+    URLValuePreprocessor,
+    ViewFunction,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: scope (None = app, else a blueprint name) -> list of functions
+ScopedFunctions = defaultdict[str | None, list[F]]
+
+
+def setupmethod(f: F) -> F:
+    """Mark a method that configures the app; it fails once setup is over.
+
+    A function registered after the first request would apply to some
+    workers or threads and not others, so Flask refuses it loudly.
+    """
+
+    def wrapper(self: Registry, *args: Any, **kwargs: Any) -> Any:
+        self._check_setup_finished(f.__name__)
+        return f(self, *args, **kwargs)
+
+    wrapper.__name__ = f.__name__
+    wrapper.__qualname__ = f.__qualname__
+    wrapper.__doc__ = f.__doc__
+    return wrapper  # type: ignore[return-value]
+
+
+def get_root_path(import_name: str) -> str:
+    """The folder of the module or package ``import_name`` (templates, static files live there)."""
+    module = sys.modules.get(import_name)
+    filename = getattr(module, "__file__", None)
+    if filename:
+        return os.path.dirname(os.path.abspath(filename))
+    try:
+        spec = importlib.util.find_spec(import_name)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or spec.origin in (None, "namespace", "built-in"):
+        # An interactive session or a namespace package: nothing better than the cwd.
+        return os.getcwd()
+    return os.path.dirname(os.path.abspath(spec.origin))
+
+
+class Registry:
+    """The decorators and function tables shared by :class:`Flask` and :class:`Blueprint`.
+
+    Args:
+        import_name: the module's ``__name__``; locates ``root_path``.
+        static_folder: folder of static files, relative to ``root_path``.
+        static_url_path: URL prefix of static files (default: ``/<folder name>``).
+        template_folder: folder of templates, relative to ``root_path``.
+        root_path: override the folder found from ``import_name``.
+    """
+
+    name: str
+
+    def __init__(
+        self,
+        import_name: str,
+        static_folder: str | os.PathLike[str] | None = None,
+        static_url_path: str | None = None,
+        template_folder: str | os.PathLike[str] | None = None,
+        root_path: str | None = None,
+    ) -> None:
+        self.import_name = import_name
+        self.static_folder = static_folder
+        self.static_url_path = static_url_path
+        self.template_folder = template_folder
+        self.root_path = root_path if root_path is not None else get_root_path(import_name)
+
+        #: endpoint -> view function
+        self.view_functions: dict[str, ViewFunction] = {}
+        #: scope -> status code (None for class-only handlers) -> exception class -> handler
+        self.error_handler_spec: defaultdict[
+            str | None, defaultdict[int | None, dict[type[BaseException], ErrorHandler]]
+        ] = defaultdict(lambda: defaultdict(dict))
+        self.before_request_funcs: ScopedFunctions[BeforeRequestFunction] = defaultdict(list)
+        self.after_request_funcs: ScopedFunctions[AfterRequestFunction] = defaultdict(list)
+        self.teardown_request_funcs: ScopedFunctions[TeardownFunction] = defaultdict(list)
+        self.template_context_processors: ScopedFunctions[TemplateContextProcessor] = defaultdict(
+            list
+        )
+        self.url_value_preprocessors: ScopedFunctions[URLValuePreprocessor] = defaultdict(list)
+        self.url_default_functions: ScopedFunctions[URLDefaultsFunction] = defaultdict(list)
+
+    def _check_setup_finished(self, f_name: str) -> None:
+        raise NotImplementedError
+
+    @property
+    def static_folder(self) -> str | None:
+        """The absolute path of the static folder, or ``None``."""
+        if self._static_folder is not None:
+            return os.path.join(self.root_path, self._static_folder)
+        return None
+
+    @static_folder.setter
+    def static_folder(self, value: str | os.PathLike[str] | None) -> None:
+        if value is not None:
+            value = os.fspath(value).rstrip(r"\/")
+        self._static_folder = value
+
+    @property
+    def has_static_folder(self) -> bool:
+        """``True`` when a static folder is configured (it need not exist yet)."""
+        return self.static_folder is not None
+
+    @property
+    def static_url_path(self) -> str | None:
+        """The URL prefix static files are served under, e.g. ``/static``."""
+        if self._static_url_path is not None:
+            return self._static_url_path
+        if self.static_folder is not None:
+            basename = os.path.basename(self.static_folder)
+            return f"/{basename}".rstrip("/")
+        return None
+
+    @static_url_path.setter
+    def static_url_path(self, value: str | None) -> None:
+        if value is not None:
+            value = value.rstrip("/")
+        self._static_url_path = value
+
+    def get_send_file_max_age(self, filename: str | None) -> int | None:
+        """Seconds browsers may cache a static file (``SEND_FILE_MAX_AGE_DEFAULT``).
+
+        The default ``None`` sends no max-age: browsers revalidate with a
+        conditional request and get a cheap 304 while the file is unchanged.
+        """
+        from .globals import current_app
+
+        value = current_app.config["SEND_FILE_MAX_AGE_DEFAULT"]
+        if value is None:
+            return None
+        if isinstance(value, timedelta):
+            return int(value.total_seconds())
+        return int(value)
+
+    def send_static_file(self, filename: str) -> Any:
+        """The view behind the ``static`` endpoint: a file from :attr:`static_folder`."""
+        from .helpers import send_from_directory
+
+        if not self.has_static_folder:
+            raise RuntimeError("'static_folder' must be set to serve static_files.")
+        max_age = self.get_send_file_max_age(filename)
+        return send_from_directory(self.static_folder, filename, max_age=max_age)  # type: ignore[arg-type]
+
+    @cached_property
+    def jinja_loader(self) -> FileSystemLoader | None:
+        """A loader for :attr:`template_folder`, or ``None`` without one."""
+        if self.template_folder is not None:
+            return FileSystemLoader(os.path.join(self.root_path, self.template_folder))
+        return None
+
+    def open_resource(self, resource: str, mode: str = "rb", encoding: str | None = None) -> Any:
+        """Open a file relative to :attr:`root_path` for reading (e.g. ``schema.sql``)."""
+        if mode not in {"r", "rt", "rb"}:
+            raise ValueError("Resources can only be opened for reading.")
+        path = os.path.join(self.root_path, resource)
+        if mode == "rb":
+            return open(path, mode)
+        return open(path, mode, encoding=encoding)
+
+    def add_url_rule(
+        self,
+        rule: str,
+        endpoint: str | None = None,
+        view_func: ViewFunction | None = None,
+        provide_automatic_options: bool | None = None,
+        **options: Any,
+    ) -> None:
+        """Connect a URL rule to an endpoint and a view function (see ``Flask.add_url_rule``)."""
+        raise NotImplementedError
+
+    @setupmethod
+    def route(self, rule: str, **options: Any) -> Callable[[F], F]:
+        """Register the decorated function as the view for ``rule``.
+
+        Example::
+
+            @app.route("/posts/<int:post_id>", methods=["GET", "PUT"])
+            def post(post_id): ...
+
+        Args:
+            rule: the URL rule, with ``<converter:name>`` variables.
+            **options: ``endpoint`` (default: the function's name),
+                ``methods`` and anything :class:`werkzeug.routing.Rule`
+                takes (``defaults``, ``strict_slashes``, ``host`` ...).
+        """
+
+        def decorator(f: F) -> F:
+            endpoint = options.pop("endpoint", None)
+            self.add_url_rule(rule, endpoint, f, **options)
+            return f
+
+        return decorator
+
+    def _method_route(self, method: str, rule: str, options: dict[str, Any]) -> Callable[[F], F]:
+        if "methods" in options:
+            raise TypeError("Use the 'route' decorator to use the 'methods' argument.")
+        return self.route(rule, methods=[method], **options)
+
+    @setupmethod
+    def get(self, rule: str, **options: Any) -> Callable[[F], F]:
+        """Shortcut for :meth:`route` with ``methods=["GET"]``."""
+        return self._method_route("GET", rule, options)
+
+    @setupmethod
+    def post(self, rule: str, **options: Any) -> Callable[[F], F]:
+        """Shortcut for :meth:`route` with ``methods=["POST"]``."""
+        return self._method_route("POST", rule, options)
+
+    @setupmethod
+    def put(self, rule: str, **options: Any) -> Callable[[F], F]:
+        """Shortcut for :meth:`route` with ``methods=["PUT"]``."""
+        return self._method_route("PUT", rule, options)
+
+    @setupmethod
+    def delete(self, rule: str, **options: Any) -> Callable[[F], F]:
+        """Shortcut for :meth:`route` with ``methods=["DELETE"]``."""
+        return self._method_route("DELETE", rule, options)
+
+    @setupmethod
+    def patch(self, rule: str, **options: Any) -> Callable[[F], F]:
+        """Shortcut for :meth:`route` with ``methods=["PATCH"]``."""
+        return self._method_route("PATCH", rule, options)
+
+    @setupmethod
+    def endpoint(self, endpoint: str) -> Callable[[F], F]:
+        """Register the decorated function as the view of an existing endpoint."""
+
+        def decorator(f: F) -> F:
+            self.view_functions[endpoint] = f
+            return f
+
+        return decorator
+
+    @setupmethod
+    def url_value_preprocessor(self, f: URLValuePreprocessor) -> URLValuePreprocessor:
+        """Run ``f(endpoint, view_args)`` before ``before_request`` functions.
+
+        It may pop values from ``view_args`` (a language code shared by all
+        routes, say) and keep them on ``g``, so views need not take them.
+        """
+        self.url_value_preprocessors[None].append(f)
+        return f
+
+    @setupmethod
+    def url_defaults(self, f: URLDefaultsFunction) -> URLDefaultsFunction:
+        """Run ``f(endpoint, values)`` in ``url_for`` to fill in values (the reverse of above)."""
+        self.url_default_functions[None].append(f)
+        return f
+
+    @setupmethod
+    def before_request(self, f: F) -> F:
+        """Run ``f()`` before each request's view.
+
+        If it returns a value other than ``None``, that value is the response
+        and the view does not run (``after_request`` functions still do): the
+        place for "log in first" checks.
+        """
+        self.before_request_funcs.setdefault(None, []).append(f)
+        return f
+
+    @setupmethod
+    def after_request(self, f: F) -> F:
+        """Run ``f(response)`` after the view; it must return a response (the same or new).
+
+        Runs in reverse order of registration, and not when an unhandled
+        exception ended the request (use ``teardown_request`` for cleanup).
+        """
+        self.after_request_funcs.setdefault(None, []).append(f)
+        return f
+
+    @setupmethod
+    def teardown_request(self, f: F) -> F:
+        """Run ``f(exc)`` when the request context is popped, whatever happened.
+
+        ``exc`` is the unhandled exception, or ``None``. The return value is
+        ignored. For releasing resources the request used.
+        """
+        self.teardown_request_funcs.setdefault(None, []).append(f)
+        return f
+
+    @setupmethod
+    def context_processor(self, f: TemplateContextProcessor) -> TemplateContextProcessor:
+        """Add the dict ``f()`` returns to every template's context."""
+        self.template_context_processors[None].append(f)
+        return f
+
+    @setupmethod
+    def errorhandler(self, code_or_exception: type[Exception] | int) -> Callable[[F], F]:
+        """Register the decorated function to handle an HTTP status or an exception class.
+
+        Example::
+
+            @app.errorhandler(404)
+            def not_found(e):
+                return {"error": "not found"}, 404
+
+        The handler receives the exception and returns a response value.
+        Handlers for a status code are tried before handlers for classes,
+        and among classes the most specific one wins.
+        """
+
+        def decorator(f: F) -> F:
+            self.register_error_handler(code_or_exception, f)
+            return f
+
+        return decorator
+
+    @setupmethod
+    def register_error_handler(
+        self, code_or_exception: type[Exception] | int, f: ErrorHandler
+    ) -> None:
+        """The non-decorator form of :meth:`errorhandler`."""
+        exc_class, code = self._get_exc_class_and_code(code_or_exception)
+        self.error_handler_spec[None][code][exc_class] = f
+
+    @staticmethod
+    def _get_exc_class_and_code(
+        exc_class_or_code: type[Exception] | int,
+    ) -> tuple[type[Exception], int | None]:
+        """Normalise an error handler's key: ``404`` -> ``(NotFound, 404)``."""
+        exc_class: type[Exception]
+        if isinstance(exc_class_or_code, int):
+            try:
+                exc_class = default_exceptions[exc_class_or_code]
+            except KeyError:
+                raise ValueError(
+                    f"'{exc_class_or_code}' is not a recognized HTTP error code. Use a"
+                    " subclass of HTTPException with that code instead."
+                ) from None
+        else:
+            exc_class = exc_class_or_code
+
+        if isinstance(exc_class, Exception):
+            raise TypeError(
+                f"{exc_class!r} is an instance, not a class. Handlers can only be"
+                " registered for Exception classes or HTTP error codes."
+            )
+        if not issubclass(exc_class, Exception):
+            raise ValueError(
+                f"'{exc_class.__name__}' is not a subclass of Exception. Handlers can"
+                " only be registered for Exception classes or HTTP error codes."
+            )
+        if issubclass(exc_class, HTTPException):
+            return exc_class, exc_class.code
+        return exc_class, None

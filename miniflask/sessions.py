@@ -1,0 +1,327 @@
+"""Sessions: a dict that survives between requests, kept in a signed cookie.
+
+Flask counterpart: ``flask/sessions.py`` (and ``flask/json/tag.py`` for the
+cookie's serialiser).
+
+HTTP is stateless; a session gives each browser a small dict that comes back
+with its next request. Flask's default keeps the whole dict *in the cookie*,
+serialised to JSON and signed with ``SECRET_KEY`` (itsdangerous' HMAC, with
+a timestamp). The client can read the data but cannot change it: a tampered
+or expired cookie fails the signature check and the request simply gets an
+empty session. No server-side storage is needed, which is why Flask chose it.
+
+The moments a request meets the session:
+
+1. ``RequestContext.push`` calls :meth:`SessionInterface.open_session`.
+2. Views read and write ``session`` like a dict; the session records that it
+   was *accessed* (the response then varies by ``Cookie``) and *modified*.
+3. ``Flask.process_response`` calls :meth:`SessionInterface.save_session`,
+   which sets, refreshes or deletes the cookie.
+
+Replace ``app.session_interface`` to keep sessions elsewhere (a database,
+Redis): the rest of the framework only talks to this interface.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Callable, MutableMapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from markupsafe import Markup
+from werkzeug.datastructures import CallbackDict
+from werkzeug.http import http_date, parse_date
+
+from . import json
+
+if TYPE_CHECKING:
+    from .app import Flask
+    from .wrappers import Request, Response
+
+
+class SessionMixin(MutableMapping[str, Any]):
+    """What every session object offers besides the dict methods."""
+
+    @property
+    def permanent(self) -> bool:
+        """Whether the cookie outlives the browser (``PERMANENT_SESSION_LIFETIME``)."""
+        return self.get("_permanent", False)
+
+    @permanent.setter
+    def permanent(self, value: bool) -> None:
+        self["_permanent"] = bool(value)
+
+    #: ``True`` for a session that can not be saved (no ``SECRET_KEY``).
+    new = False
+    #: Set when the dict changed; a change to a nested mutable value is not
+    #: seen, so set it by hand then (``session.modified = True``).
+    modified = True
+    #: Set when the dict was read or written; the response then varies by Cookie.
+    accessed = True
+
+
+class SecureCookieSession(CallbackDict[str, Any], SessionMixin):
+    """The session of the default interface: a dict that tracks access and change."""
+
+    modified = False
+    accessed = False
+
+    def __init__(self, initial: Any = None) -> None:
+        def on_update(self: SecureCookieSession) -> None:
+            self.modified = True
+            self.accessed = True
+
+        super().__init__(initial, on_update)
+
+    def __getitem__(self, key: str) -> Any:
+        self.accessed = True
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.accessed = True
+        return super().get(key, default)
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        self.accessed = True
+        return super().setdefault(key, default)
+
+
+class NullSession(SecureCookieSession):
+    """The session when no ``SECRET_KEY`` is set: reading works, writing explains why not."""
+
+    def _fail(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(
+            "The session is unavailable because no secret key was set.  Set the"
+            " secret_key on the application to something unique and secret."
+        )
+
+    __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = _fail
+    del _fail
+
+
+class TaggedJSONSerializer:
+    """JSON that keeps the Python types a session commonly holds.
+
+    Plain JSON would turn a tuple into a list and refuse bytes, datetimes,
+    UUIDs and ``Markup``. Each such value is written as a one-key dict whose
+    key is a tag (``{" t": [...]}`` for a tuple); a real one-key dict whose
+    key looks like a tag is itself wrapped (``" di"``) so it is never misread.
+    """
+
+    def dumps(self, value: Any) -> str:
+        return json.dumps(_tag(value), separators=(",", ":"))
+
+    def loads(self, value: str | bytes) -> Any:
+        return _untag(json.loads(value))
+
+
+_TAGS = (" t", " b", " m", " u", " d", " di")
+
+
+def _tag(value: Any) -> Any:
+    if isinstance(value, dict):
+        if len(value) == 1 and next(iter(value)) in _TAGS:
+            key = next(iter(value))
+            return {" di": {key: _tag(value[key])}}
+        return {key: _tag(item) for key, item in value.items()}
+    if isinstance(value, tuple):
+        return {" t": [_tag(item) for item in value]}
+    if isinstance(value, list):
+        return [_tag(item) for item in value]
+    if isinstance(value, bytes):
+        return {" b": base64.b64encode(value).decode("ascii")}
+    if callable(getattr(value, "__html__", None)):
+        return {" m": str(value.__html__())}
+    if isinstance(value, UUID):
+        return {" u": value.hex}
+    if isinstance(value, datetime):
+        return {" d": http_date(value)}
+    return value
+
+
+_UNTAG: dict[str, Callable[[Any], Any]] = {
+    " t": lambda items: tuple(_untag(item) for item in items),
+    " b": lambda text: base64.b64decode(text),
+    " m": lambda text: Markup(text),
+    " u": lambda text: UUID(text),
+    " d": lambda text: parse_date(text),
+    " di": lambda inner: {key: _untag(item) for key, item in inner.items()},
+}
+
+
+def _untag(value: Any) -> Any:
+    if isinstance(value, dict):
+        if len(value) == 1:
+            key = next(iter(value))
+            if key in _UNTAG:
+                return _UNTAG[key](value[key])
+        return {key: _untag(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_untag(item) for item in value]
+    return value
+
+
+session_json_serializer = TaggedJSONSerializer()
+
+
+class SessionInterface:
+    """The contract between the framework and a session store.
+
+    Implement :meth:`open_session` and :meth:`save_session`; the helpers
+    below read the ``SESSION_COOKIE_*`` settings so every store honours them.
+    """
+
+    #: What :meth:`make_null_session` returns.
+    null_session_class = NullSession
+    #: Set to ``True`` for a store that hands out a new cookie per request.
+    pickle_based = False
+
+    def make_null_session(self, app: Flask) -> NullSession:
+        """The session to use when :meth:`open_session` returned ``None``."""
+        return self.null_session_class()
+
+    def is_null_session(self, obj: object) -> bool:
+        """``True`` for the stand-in session, which is never saved."""
+        return isinstance(obj, self.null_session_class)
+
+    def get_cookie_name(self, app: Flask) -> str:
+        return app.config["SESSION_COOKIE_NAME"]
+
+    def get_cookie_domain(self, app: Flask) -> str | None:
+        return app.config["SESSION_COOKIE_DOMAIN"]
+
+    def get_cookie_path(self, app: Flask) -> str:
+        """``SESSION_COOKIE_PATH``, else ``APPLICATION_ROOT``."""
+        return app.config["SESSION_COOKIE_PATH"] or app.config["APPLICATION_ROOT"]
+
+    def get_cookie_httponly(self, app: Flask) -> bool:
+        return app.config["SESSION_COOKIE_HTTPONLY"]
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return app.config["SESSION_COOKIE_SECURE"]
+
+    def get_cookie_samesite(self, app: Flask) -> str | None:
+        return app.config["SESSION_COOKIE_SAMESITE"]
+
+    def get_cookie_partitioned(self, app: Flask) -> bool:
+        return app.config["SESSION_COOKIE_PARTITIONED"]
+
+    def get_expiration_time(self, app: Flask, session: SessionMixin) -> datetime | None:
+        """When a permanent session's cookie expires; ``None`` for a browser session."""
+        if session.permanent:
+            return datetime.now(UTC) + app.permanent_session_lifetime
+        return None
+
+    def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
+        """Set the cookie when the session changed, or to slide a permanent one's expiry."""
+        return session.modified or (
+            session.permanent and app.config["SESSION_REFRESH_EACH_REQUEST"]
+        )
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+        """Load the session for a request; ``None`` means "use a null session"."""
+        raise NotImplementedError()
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        """Persist the session at the end of a request, setting the cookie on ``response``."""
+        raise NotImplementedError()
+
+
+class SecureCookieSessionInterface(SessionInterface):
+    """The default: the session dict itself, signed, in a cookie."""
+
+    #: Mixed into the key, so a session signature is useless for anything else.
+    salt = "cookie-session"
+    #: The hash for the HMAC signature.
+    digest_method = staticmethod(hashlib.sha1)
+    #: How itsdangerous derives the signing key from ``SECRET_KEY``.
+    key_derivation = "hmac"
+    serializer = session_json_serializer
+    session_class = SecureCookieSession
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        """The signer for this app, or ``None`` without a ``SECRET_KEY``.
+
+        ``SECRET_KEY_FALLBACKS`` lets old cookies be read during a key
+        rotation: itsdangerous signs with the last key and accepts any.
+        """
+        if not app.secret_key:
+            return None
+        keys: list[str | bytes] = list(app.config["SECRET_KEY_FALLBACKS"] or ())
+        keys.append(app.secret_key)
+        return URLSafeTimedSerializer(
+            keys,  # type: ignore[arg-type]
+            salt=self.salt,
+            serializer=self.serializer,
+            signer_kwargs={
+                "key_derivation": self.key_derivation,
+                "digest_method": self.digest_method,
+            },
+        )
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        """Read and verify the cookie; a bad or expired one gives an empty session."""
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:
+            return None
+        cookie = request.cookies.get(self.get_cookie_name(app))
+        if not cookie:
+            return self.session_class()
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        try:
+            data = serializer.loads(cookie, max_age=max_age)
+        except BadSignature:
+            # Tampered, expired or signed with a retired key: start afresh.
+            return self.session_class()
+        return self.session_class(data)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        """Set the cookie when needed, delete it when the session was emptied."""
+        name = self.get_cookie_name(app)
+        domain = self.get_cookie_domain(app)
+        path = self.get_cookie_path(app)
+        secure = self.get_cookie_secure(app)
+        partitioned = self.get_cookie_partitioned(app)
+        samesite = self.get_cookie_samesite(app)
+        httponly = self.get_cookie_httponly(app)
+
+        # A response that depends on the session must not be shared by caches.
+        if session.accessed:
+            response.vary.add("Cookie")
+
+        if not session:
+            if session.modified:
+                response.delete_cookie(
+                    name,
+                    domain=domain,
+                    path=path,
+                    secure=secure,
+                    partitioned=partitioned,
+                    samesite=samesite,
+                    httponly=httponly,
+                )
+                response.vary.add("Cookie")
+            return
+
+        if not self.should_set_cookie(app, session):
+            return
+
+        serializer = self.get_signing_serializer(app)
+        assert serializer is not None  # open_session gave a real session, so a key is set
+        value = serializer.dumps(dict(session))
+        response.set_cookie(
+            name,
+            value,
+            expires=self.get_expiration_time(app, session),
+            httponly=httponly,
+            domain=domain,
+            path=path,
+            secure=secure,
+            partitioned=partitioned,
+            samesite=samesite,
+        )
+        response.vary.add("Cookie")

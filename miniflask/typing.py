@@ -1,0 +1,64 @@
+"""Type aliases shared across miniflask.
+
+Flask counterpart: ``flask/typing.py``.
+
+Flask's views may return many shapes of value (a string, a dict, a tuple with a
+status and headers, a ``Response`` ...). Naming those shapes once here lets the
+signatures elsewhere say what they accept in words a reader recognises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
+    from werkzeug.wrappers import Response as WerkzeugResponse
+
+#: A body a view may return: converted to a response by ``Flask.make_response``.
+ResponseValue: TypeAlias = (
+    "WerkzeugResponse | str | bytes | list[Any] | Mapping[str, Any] "
+    "| Iterator[str] | Iterator[bytes]"
+)
+
+#: Headers given as a mapping or a list of (name, value) pairs.
+HeaderValue: TypeAlias = "str | list[str] | tuple[str, ...]"
+HeadersValue: TypeAlias = "Mapping[str, HeaderValue] | Sequence[tuple[str, HeaderValue]] | Any"
+
+#: Everything a view may return: a body, optionally with a status and/or headers.
+ResponseReturnValue: TypeAlias = (
+    "ResponseValue | tuple[ResponseValue, HeadersValue] "
+    "| tuple[ResponseValue, int] | tuple[ResponseValue, int, HeadersValue] "
+    "| WSGIApplication"
+)
+
+ViewFunction: TypeAlias = Callable[..., Any]
+BeforeRequestFunction: TypeAlias = Callable[[], Any]
+AfterRequestFunction: TypeAlias = Callable[[Any], Any]
+TeardownFunction: TypeAlias = Callable[[BaseException | None], Any]
+ErrorHandler: TypeAlias = Callable[[Any], Any]
+URLValuePreprocessor: TypeAlias = Callable[[str | None, dict[str, Any] | None], None]
+URLDefaultsFunction: TypeAlias = Callable[[str, dict[str, Any]], None]
+TemplateContextProcessor: TypeAlias = Callable[[], dict[str, Any]]
+TemplateFilter: TypeAlias = Callable[..., Any]
+TemplateGlobal: TypeAlias = Callable[..., Any]
+TemplateTest: TypeAlias = Callable[..., bool]
+
+__all__ = [
+    "AfterRequestFunction",
+    "BeforeRequestFunction",
+    "ErrorHandler",
+    "HeadersValue",
+    "Iterable",
+    "ResponseReturnValue",
+    "ResponseValue",
+    "TeardownFunction",
+    "TemplateContextProcessor",
+    "TemplateFilter",
+    "TemplateGlobal",
+    "TemplateTest",
+    "URLDefaultsFunction",
+    "URLValuePreprocessor",
+    "ViewFunction",
+]

@@ -1,0 +1,153 @@
+"""The request and response objects: Werkzeug's, plus what routing attaches.
+
+Flask counterpart: ``flask/wrappers.py``.
+
+Werkzeug already parses everything HTTP: headers, query strings, forms, files,
+cookies, conditional requests. Flask's subclasses only add what the framework
+knows and Werkzeug cannot: which URL rule matched, which blueprint owns it,
+the app's JSON provider, and the app's size limits.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.wrappers import Request as RequestBase
+from werkzeug.wrappers import Response as ResponseBase
+
+from . import json
+from .globals import _cv_app
+
+if TYPE_CHECKING:
+    from werkzeug.routing import Rule
+
+
+class Request(RequestBase):
+    """The request object a view sees as ``request``.
+
+    Routing fills in :attr:`url_rule` and :attr:`view_args` when the request
+    context is pushed; if matching failed, the error waits in
+    :attr:`routing_exception` and is raised when the view would have run,
+    so that ``before_request`` functions still see every request.
+    """
+
+    #: The JSON provider ``get_json`` parses with; the request context sets
+    #: it to ``app.json``.
+    json_module: Any = json
+
+    #: The :class:`~werkzeug.routing.Rule` that matched, or ``None``.
+    url_rule: Rule | None = None
+
+    #: The values the URL rule captured, e.g. ``{"post_id": 3}``.
+    view_args: dict[str, Any] | None = None
+
+    #: A 404/405/redirect raised by URL matching, kept for ``dispatch_request``.
+    routing_exception: HTTPException | None = None
+
+    _max_content_length: int | None = None
+    _max_form_memory_size: int | None = None
+    _max_form_parts: int | None = None
+
+    @property
+    def max_content_length(self) -> int | None:
+        """``MAX_CONTENT_LENGTH`` of the current app: a larger body gives 413."""
+        if self._max_content_length is not None:
+            return self._max_content_length
+        return self._config_value("MAX_CONTENT_LENGTH")
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
+
+    @property
+    def max_form_memory_size(self) -> int | None:
+        """``MAX_FORM_MEMORY_SIZE``: the largest non-file form field, in bytes."""
+        if self._max_form_memory_size is not None:
+            return self._max_form_memory_size
+        return self._config_value("MAX_FORM_MEMORY_SIZE")
+
+    @max_form_memory_size.setter
+    def max_form_memory_size(self, value: int | None) -> None:
+        self._max_form_memory_size = value
+
+    @property  # type: ignore[override]
+    def max_form_parts(self) -> int | None:
+        """``MAX_FORM_PARTS``: the most fields a multipart form may have."""
+        if self._max_form_parts is not None:
+            return self._max_form_parts
+        return self._config_value("MAX_FORM_PARTS")
+
+    @max_form_parts.setter
+    def max_form_parts(self, value: int | None) -> None:
+        self._max_form_parts = value
+
+    @staticmethod
+    def _config_value(key: str) -> Any:
+        app_ctx = _cv_app.get(None)
+        return None if app_ctx is None else app_ctx.app.config[key]
+
+    @property
+    def endpoint(self) -> str | None:
+        """The endpoint of the matched rule, e.g. ``"blog.show_post"``."""
+        return self.url_rule.endpoint if self.url_rule is not None else None
+
+    @property
+    def blueprint(self) -> str | None:
+        """The name of the blueprint that owns the endpoint (dotted when nested)."""
+        endpoint = self.endpoint
+        if endpoint is not None and "." in endpoint:
+            return endpoint.rpartition(".")[0]
+        return None
+
+    @property
+    def blueprints(self) -> list[str]:
+        """The blueprint and its parents, innermost first: ``["a.b", "a"]``.
+
+        Hooks and error handlers are looked up along this chain, so a nested
+        blueprint inherits its parents' behaviour.
+        """
+        name = self.blueprint
+        if name is None:
+            return []
+        parts = name.split(".")
+        return [".".join(parts[:i]) for i in range(len(parts), 0, -1)]
+
+    def on_json_loading_failed(self, e: ValueError | None) -> NoReturn:
+        """Raise the HTTP error for a body that could not be read as JSON.
+
+        Werkzeug raises 415 Unsupported Media Type when the content type is
+        not JSON, and 400 Bad Request when the body is malformed. Flask hides
+        the parser's message outside debug mode: it may echo the client's
+        input, which does not belong in a production error page.
+        """
+        try:
+            super().on_json_loading_failed(e)
+        except BadRequest as error:
+            app_ctx = _cv_app.get(None)
+            if app_ctx is not None and app_ctx.app.debug:
+                raise
+            raise BadRequest() from error
+        raise AssertionError("unreachable: Werkzeug's on_json_loading_failed always raises")
+
+
+class Response(ResponseBase):
+    """The response class: Werkzeug's, with ``text/html`` as the default type.
+
+    Views rarely build one by hand; ``Flask.make_response`` converts what a
+    view returns into an instance of ``app.response_class``.
+    """
+
+    default_mimetype: str | None = "text/html"
+
+    json_module: Any = json
+
+    autocorrect_location_header = False
+
+    @property
+    def max_cookie_size(self) -> int:  # type: ignore[override]
+        """``MAX_COOKIE_SIZE`` of the current app: larger cookies raise a warning."""
+        app_ctx = _cv_app.get(None)
+        if app_ctx is not None:
+            return app_ctx.app.config["MAX_COOKIE_SIZE"]
+        return super().max_cookie_size
