@@ -94,7 +94,21 @@ class View:
             (read by ``add_url_rule``), and the class's ``__doc__`` and
             ``__module__``.
         """
-        view = cls._make_view_function(class_args, class_kwargs)
+        if cls.init_every_request:
+
+            def view(**kwargs: Any) -> ResponseReturnValue:
+                # ``view`` is looked up when a request arrives; by then it
+                # names the final, decorated function below, so a test that
+                # swaps ``view_class`` on the registered function is obeyed.
+                instance = view.view_class(*class_args, **class_kwargs)  # type: ignore[attr-defined]
+                return instance.dispatch_request(**kwargs)
+
+        else:
+            shared_instance = cls(*class_args, **class_kwargs)
+
+            def view(**kwargs: Any) -> ResponseReturnValue:
+                return shared_instance.dispatch_request(**kwargs)
+
         if cls.decorators:
             # Decorators that copy the metadata of what they wrap (such as
             # functools.wraps) should see the final name, not "view".
@@ -110,28 +124,6 @@ class View:
         view.methods = cls.methods  # type: ignore[attr-defined]
         view.provide_automatic_options = cls.provide_automatic_options  # type: ignore[attr-defined]
         return view
-
-    @classmethod
-    def _make_view_function(
-        cls, class_args: tuple[Any, ...], class_kwargs: dict[str, Any]
-    ) -> ViewFunction:
-        """The bare view function: per-request instances, or one shared instance."""
-        if cls.init_every_request:
-
-            def view(**kwargs: Any) -> ResponseReturnValue:
-                # Instantiate ``view.view_class``, not ``cls``: a test may
-                # swap the class on the registered function.
-                instance = view.view_class(*class_args, **class_kwargs)  # type: ignore[attr-defined]
-                return instance.dispatch_request(**kwargs)  # type: ignore[no-any-return]
-
-            return view
-
-        shared_instance = cls(*class_args, **class_kwargs)
-
-        def shared_view(**kwargs: Any) -> ResponseReturnValue:
-            return shared_instance.dispatch_request(**kwargs)  # type: ignore[call-arg]
-
-        return shared_view
 
 
 class MethodView(View):
@@ -178,7 +170,7 @@ class MethodView(View):
         if handler is None and request.method == "HEAD":
             handler = getattr(self, "get", None)
         assert handler is not None, f"Unimplemented method {request.method!r}"
-        return handler(**kwargs)  # type: ignore[no-any-return]
+        return handler(**kwargs)
 
 
 def _collect_methods(cls: type) -> set[str]:
