@@ -1,0 +1,429 @@
+"""Tests for ``miniflask/sessions.py``: the signed-cookie session.
+
+Most tests run on real Flask and on miniflask (the ``fw`` fixture), so the
+cookie, its attributes and the edge cases must match Flask's exactly. A few
+check that a cookie written by one framework is read by the other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from types import ModuleType
+from typing import Any
+
+import pytest
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+from markupsafe import Markup
+from werkzeug.http import parse_date
+
+SECRET = "session-test-secret"
+
+
+def sessions_module(fw: ModuleType) -> ModuleType:
+    return importlib.import_module(f"{fw.__name__}.sessions")
+
+
+def make_app(fw: ModuleType, **config: Any) -> Any:
+    """An app with ``/set?key=value``, ``/get/<key>``, ``/clear`` and ``/untouched``."""
+    app = fw.Flask("session_app")
+    app.testing = True
+    app.config.update(SECRET_KEY=SECRET, **config)
+
+    @app.get("/set")
+    def set_values() -> str:
+        fw.session.update(fw.request.args.to_dict())
+        return "set"
+
+    @app.get("/get/<key>")
+    def get_value(key: str) -> str:
+        return repr(fw.session.get(key))
+
+    @app.get("/permanent")
+    def make_permanent() -> str:
+        fw.session.permanent = True
+        fw.session["user"] = "ada"
+        return "permanent"
+
+    @app.get("/clear")
+    def clear() -> str:
+        fw.session.clear()
+        return "cleared"
+
+    @app.get("/untouched")
+    def untouched() -> str:
+        return "untouched"
+
+    return app
+
+
+def session_cookie_header(response: Any) -> str:
+    headers = [h for h in response.headers.getlist("Set-Cookie") if h.startswith("session=")]
+    assert len(headers) == 1, response.headers
+    return headers[0]
+
+
+def cookie_attributes(header: str) -> dict[str, str]:
+    """``Set-Cookie`` attributes after the value, lower-cased names -> value ("" for flags)."""
+    attributes = {}
+    for part in header.split(";")[1:]:
+        name, _, value = part.strip().partition("=")
+        attributes[name.lower()] = value
+    return attributes
+
+
+def serializer(secret: str = SECRET, signer: type[TimestampSigner] = TimestampSigner) -> Any:
+    """The serializer Flask documents for its session cookie (salt, HMAC key, SHA-1)."""
+    from flask.json.tag import TaggedJSONSerializer
+
+    return URLSafeTimedSerializer(
+        secret,
+        salt="cookie-session",
+        serializer=TaggedJSONSerializer(),
+        signer=signer,
+        signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha1},
+    )
+
+
+def test_session_values_survive_to_the_next_request(fw: ModuleType) -> None:
+    client = make_app(fw).test_client()
+    client.get("/set?user=ada")
+    assert client.get("/get/user").text == "'ada'"
+
+
+def test_cookie_is_the_signed_json_of_the_session(fw: ModuleType) -> None:
+    response = make_app(fw).test_client().get("/set?user=ada")
+    value = session_cookie_header(response).split(";")[0].removeprefix("session=")
+    assert value.count(".") == 2  # payload.timestamp.signature
+    assert serializer().loads(value) == {"user": "ada"}
+
+
+def test_cookie_signed_by_one_framework_is_read_by_the_other() -> None:
+    import flask
+
+    import miniflask
+
+    for writer, reader in ((flask, miniflask), (miniflask, flask)):
+        cookie = make_app(writer).test_client().get("/set?user=ada")
+        value = session_cookie_header(cookie).split(";")[0].removeprefix("session=")
+        client = make_app(reader).test_client()
+        client.set_cookie("session", value)
+        assert client.get("/get/user").text == "'ada'"
+
+
+def test_cookie_signed_with_other_secret_gives_empty_session(fw: ModuleType) -> None:
+    client = make_app(fw).test_client()
+    client.set_cookie("session", serializer("other-secret").dumps({"user": "mallory"}))
+    response = client.get("/get/user")
+    assert response.status_code == 200
+    assert response.text == "None"
+
+
+@pytest.mark.parametrize("garbage", ["x", "eyJ1c2VyIjoiYWRhIn0.Zz.bad", "..", "a.b.c.d"])
+def test_tampered_cookie_gives_empty_session_without_error(fw: ModuleType, garbage: str) -> None:
+    client = make_app(fw).test_client()
+    client.set_cookie("session", garbage)
+    response = client.get("/get/user")
+    assert (response.status_code, response.text) == (200, "None")
+
+
+def test_tampered_payload_with_valid_looking_signature_is_rejected(fw: ModuleType) -> None:
+    client = make_app(fw).test_client()
+    value = serializer().dumps({"user": "ada"})
+    _payload, timestamp, signature = value.split(".")
+    forged = serializer().dumps({"user": "admin"}).split(".")[0]
+    client.set_cookie("session", f"{forged}.{timestamp}.{signature}")
+    assert client.get("/get/user").text == "None"
+
+
+def test_secret_key_fallbacks_accept_old_cookies_and_sign_with_new_key(fw: ModuleType) -> None:
+    old_cookie = serializer("old-secret").dumps({"user": "ada"})
+
+    rotated = make_app(fw, SECRET_KEY_FALLBACKS=["old-secret"]).test_client()
+    rotated.set_cookie("session", old_cookie)
+    assert rotated.get("/get/user").text == "'ada'"
+
+    # New cookies are signed with SECRET_KEY, never with a fallback.
+    response = rotated.get("/set?user=bob")
+    value = session_cookie_header(response).split(";")[0].removeprefix("session=")
+    assert serializer(SECRET).loads(value) == {"user": "bob"}
+
+    not_rotated = make_app(fw).test_client()
+    not_rotated.set_cookie("session", old_cookie)
+    assert not_rotated.get("/get/user").text == "None"
+
+
+def test_browser_session_cookie_has_no_expiry(fw: ModuleType) -> None:
+    header = session_cookie_header(make_app(fw).test_client().get("/set?a=1"))
+    assert "expires" not in cookie_attributes(header)
+
+
+@pytest.mark.parametrize("lifetime", [timedelta(hours=2), 7200])
+def test_permanent_session_cookie_expires_after_lifetime(fw: ModuleType, lifetime: Any) -> None:
+    app = make_app(fw, PERMANENT_SESSION_LIFETIME=lifetime)
+    header = session_cookie_header(app.test_client().get("/permanent"))
+    expires = parse_date(cookie_attributes(header)["expires"])
+    assert expires is not None
+    expected = datetime.now(UTC) + timedelta(hours=2)
+    assert abs((expires - expected).total_seconds()) < 5
+
+
+def test_cookie_older_than_lifetime_is_rejected(fw: ModuleType) -> None:
+    class HourAgoSigner(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(time.time()) - 3600
+
+    client = make_app(fw, PERMANENT_SESSION_LIFETIME=timedelta(minutes=30)).test_client()
+    client.set_cookie("session", serializer(signer=HourAgoSigner).dumps({"user": "ada"}))
+    assert client.get("/get/user").text == "None"
+
+    fresh = make_app(fw, PERMANENT_SESSION_LIFETIME=timedelta(hours=2)).test_client()
+    fresh.set_cookie("session", serializer(signer=HourAgoSigner).dumps({"user": "ada"}))
+    assert fresh.get("/get/user").text == "'ada'"
+
+
+def test_permanent_session_is_refreshed_on_every_request(fw: ModuleType) -> None:
+    client = make_app(fw).test_client()
+    client.get("/permanent")
+    # Not modified, but permanent: the cookie is re-sent to slide its expiry.
+    assert session_cookie_header(client.get("/get/user"))
+
+
+def test_refresh_each_request_off_sends_cookie_only_when_modified(fw: ModuleType) -> None:
+    client = make_app(fw, SESSION_REFRESH_EACH_REQUEST=False).test_client()
+    client.get("/permanent")
+    response = client.get("/get/user")
+    assert response.text == "'ada'"
+    assert "Set-Cookie" not in response.headers
+
+
+def test_unmodified_browser_session_sets_no_cookie(fw: ModuleType) -> None:
+    client = make_app(fw).test_client()
+    client.get("/set?user=ada")
+    assert "Set-Cookie" not in client.get("/get/user").headers
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ({}, {"path": "/", "httponly": ""}),
+        ({"SESSION_COOKIE_DOMAIN": "example.com"}, {"domain": "example.com"}),
+        ({"SESSION_COOKIE_PATH": "/app"}, {"path": "/app"}),
+        ({"APPLICATION_ROOT": "/root"}, {"path": "/root"}),
+        ({"SESSION_COOKIE_SECURE": True}, {"secure": ""}),
+        ({"SESSION_COOKIE_SAMESITE": "Lax"}, {"samesite": "Lax"}),
+        ({"SESSION_COOKIE_SAMESITE": "Strict"}, {"samesite": "Strict"}),
+        ({"SESSION_COOKIE_PARTITIONED": True}, {"partitioned": "", "secure": ""}),
+    ],
+)
+def test_session_cookie_settings_shape_the_set_cookie_header(
+    fw: ModuleType, config: dict[str, Any], expected: dict[str, str]
+) -> None:
+    response = make_app(fw, **config).test_client().get("/set?a=1")
+    attributes = cookie_attributes(session_cookie_header(response))
+    for name, value in expected.items():
+        assert attributes[name] == value
+
+
+def test_session_cookie_httponly_can_be_turned_off(fw: ModuleType) -> None:
+    response = make_app(fw, SESSION_COOKIE_HTTPONLY=False).test_client().get("/set?a=1")
+    assert "httponly" not in cookie_attributes(session_cookie_header(response))
+
+
+def test_session_cookie_name_is_configurable(fw: ModuleType) -> None:
+    client = make_app(fw, SESSION_COOKIE_NAME="sid").test_client()
+    response = client.get("/set?user=ada")
+    assert response.headers["Set-Cookie"].startswith("sid=")
+    assert client.get("/get/user").text == "'ada'"
+
+
+def test_set_cookie_headers_are_identical_on_both_frameworks() -> None:
+    import flask
+
+    import miniflask
+
+    config = {
+        "SESSION_COOKIE_DOMAIN": "example.com",
+        "SESSION_COOKIE_PATH": "/p",
+        "SESSION_COOKIE_SECURE": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_PARTITIONED": True,
+    }
+    headers = []
+    for fw in (flask, miniflask):
+        response = make_app(fw, **config).test_client().get("/clear")
+        headers.append(response.headers.getlist("Set-Cookie"))
+    # Deleting an (empty) session: deterministic, so the headers compare byte for byte.
+    assert headers[0] == headers[1]
+
+
+def test_vary_cookie_only_when_session_was_accessed(fw: ModuleType) -> None:
+    client = make_app(fw).test_client()
+    client.get("/set?user=ada")
+    assert "Vary" not in client.get("/untouched").headers
+    assert client.get("/get/user").headers["Vary"] == "Cookie"
+
+
+def test_emptying_the_session_deletes_the_cookie(fw: ModuleType) -> None:
+    client = make_app(fw).test_client()
+    client.get("/set?user=ada")
+    response = client.get("/clear")
+    header = session_cookie_header(response)
+    assert header.startswith("session=;")
+    attributes = cookie_attributes(header)
+    assert attributes["max-age"] == "0"
+    assert parse_date(attributes["expires"]) == datetime(1970, 1, 1, tzinfo=UTC)
+    assert response.headers["Vary"] == "Cookie"
+    assert client.get_cookie("session") is None
+
+
+def test_clearing_even_an_empty_session_sends_a_deleting_cookie(fw: ModuleType) -> None:
+    response = make_app(fw).test_client().get("/clear")
+    # clear() counts as a change even on an empty dict (CallbackDict calls
+    # its update hook), so Flask answers with a deleting Set-Cookie.
+    assert session_cookie_header(response).startswith("session=; Expires=Thu, 01 Jan 1970")
+
+
+def test_without_secret_key_session_reads_empty_and_writing_raises(fw: ModuleType) -> None:
+    app = make_app(fw)
+    app.config["SECRET_KEY"] = None
+    client = app.test_client()
+    assert client.get("/get/user").text == "None"
+    with pytest.raises(RuntimeError, match="secret key"):
+        client.get("/set?user=ada")
+
+
+def test_null_session_is_used_without_secret_key(fw: ModuleType) -> None:
+    app = fw.Flask("no_secret")
+    with app.test_request_context():
+        assert isinstance(fw.session._get_current_object(), sessions_module(fw).NullSession)
+        assert app.session_interface.is_null_session(fw.session._get_current_object())
+
+
+def test_nested_change_is_saved_only_after_setting_modified(fw: ModuleType) -> None:
+    app = make_app(fw)
+
+    @app.get("/append")
+    def append() -> str:
+        fw.session.setdefault("items", []).append(fw.request.args["item"])
+        if "mark" in fw.request.args:
+            fw.session.modified = True
+        return "ok"
+
+    client = app.test_client()
+    client.get("/append?item=a")  # a new key: the session itself changed
+    assert client.get("/get/items").text == "['a']"
+    client.get("/append?item=b")  # only the list changed: not seen, not saved
+    assert client.get("/get/items").text == "['a']"
+    client.get("/append?item=c&mark=1")
+    assert client.get("/get/items").text == "['a', 'c']"
+
+
+ROUND_TRIP_VALUES: list[Any] = [
+    (1, "two", (3.0,)),
+    b"\x00bytes\xff",
+    datetime(2024, 5, 17, 12, 30, 45, tzinfo=UTC),
+    Markup("<b>safe</b>"),
+    uuid.UUID("12345678-1234-5678-1234-567812345678"),
+    {" t": "a dict whose key looks like a tag"},
+    [{"nested": (1, 2)}, [b"x"]],
+    {"unicode": "naïve ☕", "none": None, "bool": True},
+]
+
+
+@pytest.mark.parametrize("value", ROUND_TRIP_VALUES, ids=lambda v: type(v).__name__)
+def test_python_types_round_trip_through_the_cookie(fw: ModuleType, value: Any) -> None:
+    app = make_app(fw)
+
+    @app.get("/store")
+    def store() -> str:
+        fw.session["value"] = value
+        return "ok"
+
+    @app.get("/load")
+    def load() -> str:
+        loaded = fw.session["value"]
+        assert type(loaded) is type(value)
+        assert loaded == value
+        return "same"
+
+    client = app.test_client()
+    client.get("/store")
+    assert client.get("/load").text == "same"
+
+
+def test_custom_session_interface_is_used(fw: ModuleType) -> None:
+    sessions = sessions_module(fw)
+    store: dict[str, dict[str, Any]] = {}
+
+    class ServerSideSession(sessions.SecureCookieSession):  # type: ignore[name-defined, misc]
+        pass
+
+    class MemoryInterface(sessions.SessionInterface):  # type: ignore[name-defined, misc]
+        """Keeps the data server-side; the cookie only holds an id."""
+
+        def open_session(self, app: Any, request: Any) -> Any:
+            sid = request.cookies.get("sid")
+            session = ServerSideSession(store.get(sid or "", {}))
+            session.sid = sid or uuid.uuid4().hex
+            return session
+
+        def save_session(self, app: Any, session: Any, response: Any) -> None:
+            store[session.sid] = dict(session)
+            response.set_cookie("sid", session.sid, httponly=True)
+
+    app = make_app(fw)
+    app.session_interface = MemoryInterface()
+    client = app.test_client()
+    response = client.get("/set?user=ada")
+    assert response.headers["Set-Cookie"].startswith("sid=")
+    assert list(store.values()) == [{"user": "ada"}]
+    assert client.get("/get/user").text == "'ada'"
+
+
+def test_open_session_returning_none_gives_null_session(fw: ModuleType) -> None:
+    sessions = sessions_module(fw)
+
+    class Refusing(sessions.SecureCookieSessionInterface):  # type: ignore[name-defined, misc]
+        def open_session(self, app: Any, request: Any) -> None:
+            return None
+
+    app = make_app(fw)
+    app.session_interface = Refusing()
+    assert app.test_client().get("/get/user").text == "None"
+
+
+def test_permanent_flag_is_stored_in_the_session(fw: ModuleType) -> None:
+    app = make_app(fw)
+    with app.test_request_context():
+        assert fw.session.permanent is False
+        fw.session.permanent = True
+        assert fw.session["_permanent"] is True
+
+
+@pytest.mark.parametrize(
+    "use",
+    [
+        pytest.param(lambda session: "user" in session, id="contains"),
+        pytest.param(lambda session: bool(session), id="bool"),
+        pytest.param(lambda session: len(session), id="len"),
+    ],
+)
+def test_any_use_of_the_session_proxy_marks_it_accessed(
+    fw: ModuleType, use: Any, request: pytest.FixtureRequest
+) -> None:
+    if fw.__name__ == "miniflask":
+        # TODO(#sessions-accessed): Flask 3.1's RequestContext.session is a
+        # property that sets ``accessed`` on every use of the proxy; in
+        # miniflask it is a plain attribute, so only item reads mark it.
+        request.applymarker(pytest.mark.xfail(strict=True, reason="ctx.session is no property"))
+    app = make_app(fw)
+
+    @app.get("/use")
+    def use_session() -> str:
+        return str(use(fw.session))
+
+    assert app.test_client().get("/use").headers.get("Vary") == "Cookie"
