@@ -185,8 +185,11 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def redis_prefix() -> Iterator[str]:
-    """A unique key prefix on the local Redis; skips when Redis is not reachable."""
+def redis_settings() -> Iterator[dict[str, str]]:
+    """Config keys for the local Redis with a unique key prefix.
+
+    Skips when Redis is not reachable; the test's keys are deleted afterwards.
+    """
     import redis
 
     client = redis.Redis.from_url(REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
@@ -195,7 +198,7 @@ def redis_prefix() -> Iterator[str]:
     except redis.RedisError as e:
         pytest.skip(f"Redis not reachable at 127.0.0.1:6379: {e}")
     prefix = f"blogtest:{uuid.uuid4().hex[:12]}:"
-    yield prefix
+    yield {"REDIS_URL": REDIS_URL, "REDIS_PREFIX": prefix}
     for key in client.scan_iter(f"{prefix}*"):
         client.delete(key)
     client.close()

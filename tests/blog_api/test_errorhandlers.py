@@ -1,0 +1,157 @@
+"""One JSON error shape from every layer (blog_api/errorhandlers.py, errors.py, web.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from blog_api import errors
+
+SHAPE = {"error", "code", "type", "request_id"}
+
+
+def assert_error(response: Any, status: int) -> dict[str, Any]:
+    body: dict[str, Any] = response.get_json()
+    assert response.status_code == status
+    assert response.mimetype == "application/json"
+    assert SHAPE <= set(body) and body["code"] == status
+    assert isinstance(body["error"], str) and body["error"]
+    return body
+
+
+def test_routing_404_is_json(client: Any) -> None:
+    assert_error(client.get("/api/v1/nothing-here"), 404)
+    assert_error(client.get("/"), 404)
+
+
+def test_routing_405_is_json_and_keeps_allow(client: Any) -> None:
+    response = client.delete("/api/v1/tags")
+    assert_error(response, 405)
+    assert "GET" in response.headers["Allow"]
+
+
+def test_malformed_json_is_400(client: Any, alice: dict[str, str]) -> None:
+    response = client.post(
+        "/api/v1/posts", data="{not json", content_type="application/json", headers=alice
+    )
+    body = assert_error(response, 400)
+    assert body["details"][0]["field"] == "body"
+
+
+def test_json_array_body_is_400(client: Any, alice: dict[str, str]) -> None:
+    response = client.post("/api/v1/posts", json=["title"], headers=alice)
+    assert_error(response, 400)
+
+
+def test_wrong_content_type_is_415(client: Any, alice: dict[str, str]) -> None:
+    response = client.post(
+        "/api/v1/posts",
+        data="title=x",
+        headers=alice,
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert_error(response, 415)
+    assert_error(client.post("/api/v1/auth/login", data="x"), 415)
+
+
+def test_unknown_and_wrongly_typed_fields_are_422_with_details(
+    client: Any, alice: dict[str, str]
+) -> None:
+    response = client.post(
+        "/api/v1/posts",
+        json={"title": 5, "body": "b", "tags": "python", "status": "live", "extra": 1},
+        headers=alice,
+    )
+    body = assert_error(response, 422)
+    fields = {detail["field"] for detail in body["details"]}
+    assert fields == {"title", "tags", "status", "extra"}
+    assert all(detail["message"] for detail in body["details"])
+    assert client.get("/api/v1/posts", headers=alice).get_json()["total"] == 0
+
+
+def test_oversized_body_is_413_and_nothing_is_written(
+    client: Any, app: Any, alice: dict[str, str]
+) -> None:
+    huge = "x" * (app.config["MAX_CONTENT_LENGTH"] + 1)
+    response = client.post("/api/v1/posts", json={"title": "t", "body": huge}, headers=alice)
+    assert_error(response, 413)
+    assert client.get("/api/v1/posts", headers=alice).get_json()["total"] == 0
+
+
+def test_duplicate_is_409(api: Any, client: Any) -> None:
+    api.register("alice")
+    response = client.post(
+        "/api/v1/auth/register",
+        json={"username": "alice", "email": "x@example.com", "password": "long enough"},
+    )
+    assert_error(response, 409)
+
+
+def test_unhandled_exception_is_json_500_and_logged_with_traceback(
+    app: Any, client: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from blog_api.services import tags
+
+    def explode(*args: Any) -> None:
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(tags, "list_tags", explode)
+    response = client.get("/api/v1/tags", headers={"X-Request-ID": "req-500"})
+    body = assert_error(response, 500)
+    assert "secret" not in response.get_data(as_text=True)
+    assert body["request_id"] == "req-500"
+    logged = [r for r in caplog.records if r.name == "blog_api.request" and r.exc_info]
+    assert logged and logged[0].exc_info[0] is RuntimeError
+    assert logged[0].fields["request_id"] == "req-500"
+
+
+def test_failed_write_leaves_nothing_half_written(
+    api: Any, client: Any, alice: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash after the post and its new tag were added, before commit: both vanish."""
+    from blog_api.services import posts
+
+    real_resolve = posts.resolve_tags
+
+    def resolve_then_crash(session: Any, names: list[str]) -> Any:
+        real_resolve(session, names)
+        session.flush()
+        raise RuntimeError("crash mid-write")
+
+    monkeypatch.setattr(posts, "resolve_tags", resolve_then_crash)
+    response = client.post(
+        "/api/v1/posts",
+        json={"title": "t", "body": "b", "tags": ["new"], "status": "published"},
+        headers=alice,
+    )
+    assert_error(response, 500)
+    monkeypatch.undo()
+    assert client.get("/api/v1/posts", headers=alice).get_json()["total"] == 0
+    api.create_post(alice, tags=["other"])
+    assert [t["name"] for t in client.get("/api/v1/tags").get_json()["items"]] == ["other"]
+
+
+def test_request_id_is_echoed_or_generated(client: Any) -> None:
+    assert (
+        client.get("/api/v1/tags", headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"]
+        == "abc-123"
+    )
+    generated = client.get("/api/v1/tags", headers={"X-Request-ID": "bad id with spaces <script>"})
+    assert generated.headers["X-Request-ID"] != "bad id with spaces <script>"
+    assert len(generated.headers["X-Request-ID"]) == 32
+
+
+def test_api_error_dict_shape() -> None:
+    error = errors.ValidationError(details=[{"field": "x", "message": "m", "type": "t"}])
+    assert error.to_dict() == {
+        "error": "Invalid request body",
+        "code": 422,
+        "type": "validation_error",
+        "details": [{"field": "x", "message": "m", "type": "t"}],
+    }
+    assert errors.TooManyRequests(retry_after=0).headers["Retry-After"] == "1"
+    assert (
+        'error="invalid_token"'
+        in errors.Unauthorized("x", token_error="invalid_token").headers["WWW-Authenticate"]
+    )

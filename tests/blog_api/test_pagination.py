@@ -1,0 +1,201 @@
+"""Page numbers, keyset cursors, Link headers, and no N+1 (blog_api/pagination.py)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from blog_api.errors import BadRequest
+from blog_api.models import Comment, Post, Tag, User
+from blog_api.pagination import Cursor, SortSpec, decode_cursor, encode_cursor, link_header
+
+SECRET = "s" * 40
+
+
+def links(response: Any) -> dict[str, str]:
+    """Parse an RFC 8288 Link header into {rel: url}."""
+    return {
+        rel: url for url, rel in re.findall(r'<([^>]+)>; rel="(\w+)"', response.headers["Link"])
+    }
+
+
+def make_posts(api: Any, headers: dict[str, str], count: int) -> None:
+    for n in range(count):
+        api.create_post(headers, title=f"post {n:02d}", tags=["t1", "t2"])
+
+
+def test_page_numbers_with_total_and_link_header(
+    api: Any, client: Any, alice: dict[str, str]
+) -> None:
+    make_posts(api, alice, 5)
+    response = client.get("/api/v1/posts?per_page=2&page=2&sort=title")
+    body = response.get_json()
+    assert [p["title"] for p in body["items"]] == ["post 02", "post 03"]
+    assert (body["page"], body["per_page"], body["total"]) == (2, 2, 5)
+    rels = links(response)
+    assert set(rels) == {"first", "prev", "next", "last"}
+    assert "page=3" in rels["next"] and "sort=title" in rels["next"]
+    assert "page=3" in rels["last"] and "page=1" in rels["prev"]
+    following = client.get(rels["next"]).get_json()
+    assert [p["title"] for p in following["items"]] == ["post 04"]
+
+
+def test_per_page_is_bounded(client: Any, app: Any) -> None:
+    too_many = app.config["PER_PAGE_MAX"] + 1
+    response = client.get(f"/api/v1/posts?per_page={too_many}")
+    assert response.status_code == 400
+    assert response.get_json()["details"][0]["field"] == "per_page"
+    assert client.get("/api/v1/posts?per_page=0").status_code == 400
+    assert client.get("/api/v1/posts?page=0").status_code == 400
+    assert client.get("/api/v1/posts?page=abc").status_code == 400
+
+
+def test_page_beyond_the_end_is_empty(client: Any) -> None:
+    body = client.get("/api/v1/posts?page=9").get_json()
+    assert body["items"] == [] and body["total"] == 0
+
+
+def test_cursor_walks_every_post_once(api: Any, client: Any, alice: dict[str, str]) -> None:
+    make_posts(api, alice, 7)
+    seen, url = [], "/api/v1/posts?per_page=3&cursor="
+    while url:
+        response = client.get(url)
+        body = response.get_json()
+        assert set(body) == {"items", "next_cursor"}
+        seen += [p["title"] for p in body["items"]]
+        url = links(response).get("next") if body["next_cursor"] else None
+    assert seen == [f"post {n:02d}" for n in reversed(range(7))]
+
+
+def test_cursor_is_stable_while_new_posts_arrive(
+    api: Any, client: Any, alice: dict[str, str]
+) -> None:
+    make_posts(api, alice, 4)
+    first = client.get("/api/v1/posts?per_page=2&cursor=").get_json()
+    api.create_post(alice, title="brand new")
+    second = client.get(f"/api/v1/posts?per_page=2&cursor={first['next_cursor']}").get_json()
+    assert [p["title"] for p in first["items"] + second["items"]] == [
+        "post 03",
+        "post 02",
+        "post 01",
+        "post 00",
+    ]
+    assert second["next_cursor"] is None
+
+
+def test_cursor_with_ascending_title_sort(api: Any, client: Any, alice: dict[str, str]) -> None:
+    for title in ("b", "a", "c", "a"):
+        api.create_post(alice, title=title)
+    first = client.get("/api/v1/posts?per_page=2&cursor=&sort=title").get_json()
+    rest = client.get(f"/api/v1/posts?per_page=2&sort=title&cursor={first['next_cursor']}")
+    titles = [p["title"] for p in first["items"] + rest.get_json()["items"]]
+    assert titles == ["a", "a", "b", "c"]
+
+
+def test_tampered_or_mismatched_cursor_is_400(api: Any, client: Any, alice: dict[str, str]) -> None:
+    make_posts(api, alice, 3)
+    cursor = client.get("/api/v1/posts?per_page=1&cursor=").get_json()["next_cursor"]
+    assert client.get(f"/api/v1/posts?cursor={cursor}x").status_code == 400
+    response = client.get(f"/api/v1/posts?cursor={cursor}&sort=title")
+    assert response.status_code == 400
+    assert response.get_json()["details"][0]["field"] == "cursor"
+    assert client.get("/api/v1/posts?cursor=garbage").status_code == 400
+
+
+def test_comments_and_users_paginate_too(api: Any, client: Any, alice: dict[str, str]) -> None:
+    post = api.create_post(alice)
+    for n in range(3):
+        api.comment(alice, post["id"], f"c{n}")
+    page = client.get(f"/api/v1/posts/{post['id']}/comments?per_page=2&cursor=").get_json()
+    rest = client.get(
+        f"/api/v1/posts/{post['id']}/comments?per_page=2&cursor={page['next_cursor']}"
+    ).get_json()
+    assert [c["body"] for c in page["items"] + rest["items"]] == ["c0", "c1", "c2"]
+    users = client.get("/api/v1/users?per_page=1")
+    assert users.get_json()["total"] == 1 and "Link" in users.headers
+
+
+def bulk_data(app: Any, count: int) -> int:
+    """Many users, published posts with tags, and comments on one post; its id."""
+    with app.extensions["blog_db"].session_factory() as session:
+        users = [
+            User(username=f"u{n}", email=f"u{n}@x.org", password_hash="x") for n in range(count)
+        ]
+        tags = [Tag(name=f"t{n}") for n in range(count)]
+        posts = [
+            Post(
+                author=user,
+                title=f"post {n}",
+                body="flask",
+                status="published",
+                tags=[tags[0]] if n == 0 else [tags[0], tags[n]],
+            )
+            for n, user in enumerate(users)
+        ]
+        posts[0].comments = [Comment(author=user, body="hi") for user in users]
+        session.add_all(posts)
+        session.commit()
+        return posts[0].id
+
+
+def count_statements(app: Any, client: Any, url: str, headers: dict[str, str]) -> int:
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    engine = app.extensions["blog_db"].engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = client.get(url, headers=headers)
+        assert response.status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return len(statements)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/posts?per_page={n}",
+        "/api/v1/posts?per_page={n}&cursor=",
+        "/api/v1/posts?per_page={n}&tag=t0&q=post",
+        "/api/v1/posts/{post}/comments?per_page={n}",
+        "/api/v1/users?per_page={n}",
+        "/api/v1/tags?per_page={n}",
+    ],
+)
+def test_list_endpoints_run_a_constant_number_of_statements(
+    api: Any, client: Any, app: Any, alice: dict[str, str], path: str
+) -> None:
+    post_id = bulk_data(app, count=55)
+    # Authenticated requests bypass the server cache, so every call hits the database.
+    small = count_statements(app, client, path.format(n=1, post=post_id), alice)
+    large = count_statements(app, client, path.format(n=50, post=post_id), alice)
+    assert small == large
+
+
+def test_cursor_round_trip_and_signature() -> None:
+    sort = SortSpec.parse("-created_at")
+    when = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
+    token = encode_cursor(Cursor(str(sort), when, 42), SECRET)
+    assert decode_cursor(token, SECRET, sort) == Cursor("-created_at", when, 42)
+    with pytest.raises(BadRequest):
+        decode_cursor(token, "another secret" * 3, sort)
+    with pytest.raises(BadRequest):
+        decode_cursor(token, SECRET, SortSpec.parse("created_at"))
+
+
+def test_link_header_on_first_and_last_page() -> None:
+    def url(n: int) -> str:
+        return f"/x?page={n}"
+
+    assert link_header(url, 1, 10, 25) == (
+        '</x?page=1>; rel="first", </x?page=3>; rel="last", </x?page=2>; rel="next"'
+    )
+    assert "prev" in link_header(url, 3, 10, 25) and "next" not in link_header(url, 3, 10, 25)
+    assert link_header(url, 1, 10, 0) == '</x?page=1>; rel="first", </x?page=1>; rel="last"'
