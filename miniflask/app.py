@@ -687,8 +687,9 @@ class Flask(Registry):
         for name in chain(ctx.request.blueprints, (None,)):
             for func in reversed(self.after_request_funcs.get(name, ())):
                 response = func(response)
-        if not self.session_interface.is_null_session(ctx.session):
-            self.session_interface.save_session(self, ctx.session, response)
+        # ``_session``: reading ``ctx.session`` would mark the session accessed.
+        if not self.session_interface.is_null_session(ctx._session):
+            self.session_interface.save_session(self, ctx._session, response)
         return response
 
     def do_teardown_request(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]

@@ -191,15 +191,27 @@ class RequestContext:
             # A bad Host header: keep the error for dispatch, like a 404.
             self.request.routing_exception = e
         self.flashes: list[tuple[str, str]] | None = None
-        self.session: SessionMixin | None = session
+        self._session: SessionMixin | None = session
         self._after_request_functions: list[Callable[[Any], Any]] = []
         self._cv_tokens: list[tuple[contextvars.Token[RequestContext], AppContext | None]] = []
 
     def copy(self) -> RequestContext:
         """A new context for the same request and session (for another thread)."""
         return type(self)(
-            self.app, self.request.environ, request=self.request, session=self.session
+            self.app, self.request.environ, request=self.request, session=self._session
         )
+
+    @property
+    def session(self) -> SessionMixin:
+        """The request's session; reading it (as the ``session`` proxy does) marks it accessed.
+
+        A session that was accessed makes the response vary by ``Cookie``,
+        whichever method touched it — even ``"key" in session`` — because
+        the response may depend on it.
+        """
+        assert self._session is not None, "The session has not yet been opened."
+        self._session.accessed = True
+        return self._session
 
     def match_request(self) -> None:
         """Match the URL: set ``url_rule`` and ``view_args``, or keep the routing error."""
@@ -224,11 +236,11 @@ class RequestContext:
 
         # The session is opened after the request context is pushed, so a
         # custom session interface may use ``request`` and ``current_app``.
-        if self.session is None:
+        if self._session is None:
             interface = self.app.session_interface
-            self.session = interface.open_session(self.app, self.request)
-            if self.session is None:
-                self.session = interface.make_null_session(self.app)
+            self._session = interface.open_session(self.app, self.request)
+            if self._session is None:
+                self._session = interface.make_null_session(self.app)
 
         if self.url_adapter is not None:
             self.match_request()
