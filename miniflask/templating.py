@@ -241,7 +241,7 @@ def _current_app_object() -> Flask:
     Signals are sent with it as sender, and blinker matches senders by
     identity: a proxy would never equal the app a receiver connected to.
     """
-    return current_app._get_current_object()  # type: ignore[attr-defined, no-any-return]
+    return current_app._get_current_object()  # type: ignore[attr-defined]
 
 
 def _render(app: Flask, template: Template, context: dict[str, Any]) -> str:
