@@ -20,7 +20,7 @@ from blog_api import create_app
 from blog_api.models import User
 
 FRAMEWORKS = ["flask", "miniflask"]
-SECRET = "test-secret-key-long-enough-for-hs256-0123456789"
+SECRET = "test-secret-key-long-enough-even-for-hs512-" + "0123456789" * 3
 FAST_HASH = "pbkdf2:sha256:1000"
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/0"

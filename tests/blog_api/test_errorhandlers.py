@@ -15,7 +15,7 @@ def assert_error(response: Any, status: int) -> dict[str, Any]:
     body: dict[str, Any] = response.get_json()
     assert response.status_code == status
     assert response.mimetype == "application/json"
-    assert SHAPE <= set(body) and body["code"] == status
+    assert set(body) >= SHAPE and body["code"] == status
     assert isinstance(body["error"], str) and body["error"]
     return body
 

@@ -1,0 +1,64 @@
+"""GET /openapi.json: OpenAPI 3.1 covering every route and schema (blog_api/openapi.py)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from blog_api.openapi import PREFIX
+
+
+def spec(client: Any) -> dict[str, Any]:
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    body: dict[str, Any] = response.get_json()
+    return body
+
+
+def test_spec_is_openapi_3_1(client: Any) -> None:
+    document = spec(client)
+    assert document["openapi"].startswith("3.1")
+    assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+
+
+def test_every_route_is_documented_and_nothing_else(app: Any, client: Any) -> None:
+    documented = {
+        (method.upper(), path)
+        for path, operations in spec(client)["paths"].items()
+        for method in operations
+    }
+    served = set()
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith(PREFIX):
+            continue
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule[len(PREFIX) :])
+        served |= {(method, path) for method in rule.methods - {"HEAD", "OPTIONS"}}
+    assert documented == served
+
+
+def test_every_schema_reference_resolves(client: Any) -> None:
+    document = spec(client)
+    refs = set(
+        re.findall(r'"\$ref": "#/components/schemas/(\w+)"', str(document).replace("'", '"'))
+    )
+    assert refs and refs <= set(document["components"]["schemas"])
+    for name in ("PostIn", "PostOut", "UserOut", "CommentOut", "TokenOut", "ErrorOut"):
+        assert name in document["components"]["schemas"]
+
+
+def test_request_schemas_forbid_unknown_fields(client: Any) -> None:
+    schemas = spec(client)["components"]["schemas"]
+    assert schemas["PostIn"]["additionalProperties"] is False
+    assert set(schemas["PostIn"]["required"]) == {"title", "body"}
+
+
+def test_protected_operations_declare_bearer_security(client: Any) -> None:
+    paths = spec(client)["paths"]
+    assert paths["/posts"]["post"]["security"] == [{"bearerAuth": []}]
+    assert {
+        "name": "If-Match",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string"},
+    } in paths["/posts/{post_id}"]["patch"]["parameters"]
+    assert "412" in paths["/posts/{post_id}"]["patch"]["responses"]

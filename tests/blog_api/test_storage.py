@@ -1,0 +1,180 @@
+"""Storage on SQLite and PostgreSQL: schema, pragmas, cascades, conflicts (blog_api/db.py).
+
+Every test here runs on both databases; the PostgreSQL half uses a private
+schema on 127.0.0.1:5432 (database ``test``) and skips if it is unreachable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, inspect, select, text
+from sqlalchemy.orm import Session
+
+from blog_api import create_app
+from blog_api.db import create_schema, make_engine, make_session_factory
+from blog_api.errors import Conflict
+from blog_api.models import Base, Comment, Post, User
+from blog_api.pagination import ListRequest, SortSpec
+from blog_api.schemas import PostIn, PostListQuery, RegisterIn
+from blog_api.services import comments, posts, users
+
+HASH = "pbkdf2:sha256:1000"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
+    return f"sqlite:///{tmp_path / 'instance' / 'blog.db'}"
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    create_schema(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with make_session_factory(engine)() as session:
+        yield session
+
+
+def register(session: Session, name: str) -> User:
+    data = RegisterIn(username=name, email=f"{name}@example.com", password="long password")
+    return users.register(session, data, HASH)
+
+
+def test_every_foreign_key_and_sort_column_is_indexed(engine: Engine) -> None:
+    inspector = inspect(engine)
+    for table in Base.metadata.sorted_tables:
+        indexed = {ix["column_names"][0] for ix in inspector.get_indexes(table.name)}
+        indexed |= {c["column_names"][0] for c in inspector.get_unique_constraints(table.name)}
+        indexed |= set(inspector.get_pk_constraint(table.name)["constrained_columns"][:1])
+        for fk in inspector.get_foreign_keys(table.name):
+            assert fk["constrained_columns"][0] in indexed, (table.name, fk)
+    post_indexes = {ix["column_names"][0] for ix in inspector.get_indexes("posts")}
+    assert {"created_at", "updated_at", "status"} <= post_indexes
+
+
+def test_sqlite_pragmas_are_on(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'sub' / 'blog.db'}")
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 5000
+    assert (tmp_path / "sub").is_dir()
+
+
+def test_default_database_is_a_file_under_instance(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BLOG_DATABASE_URL", raising=False)
+    monkeypatch.delenv("BLOG_SECRET_KEY", raising=False)
+    app = create_app("flask")
+    assert app.config["DATABASE_URL"] == f"sqlite:///{tmp_path / 'instance' / 'blog.db'}"
+    assert (tmp_path / "instance" / "secret_key").is_file()
+    assert create_app("flask").config["SECRET_KEY"] == app.config["SECRET_KEY"]
+
+
+def test_duplicate_username_is_conflict_and_rolled_back(session: Session) -> None:
+    register(session, "alice")
+    with pytest.raises(Conflict):
+        register(session, "alice")
+    assert session.scalar(select(func.count()).select_from(User)) == 1
+
+
+def test_unique_race_past_the_precheck_is_conflict(session: Session, monkeypatch: Any) -> None:
+    register(session, "alice")
+    monkeypatch.setattr(users, "_ensure_available", lambda *args, **kwargs: None)
+    with pytest.raises(Conflict):
+        register(session, "alice")
+    assert session.scalar(select(func.count()).select_from(User)) == 1
+
+
+def test_timestamps_come_back_as_utc(session: Session) -> None:
+    user = register(session, "alice")
+    session.expire_all()
+    loaded = session.get(User, user.id)
+    assert loaded is not None and loaded.created_at.utcoffset() is not None
+    assert loaded.created_at.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
+
+
+def test_deleting_a_user_cascades_in_the_database(session: Session) -> None:
+    alice, bob = register(session, "alice"), register(session, "bob")
+    post = posts.create_post(session, alice, PostIn(title="t", body="b", tags=["x"]))
+    from blog_api.schemas import CommentIn
+
+    comments.create_comment(session, post, bob, CommentIn(body="hi"))
+    bob_post = posts.create_post(session, bob, PostIn(title="t2", body="b"))
+    comments.create_comment(session, bob_post, alice, CommentIn(body="yo"))
+    users.delete_user(session, alice, alice)
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Post)) == 1
+    assert session.scalar(select(func.count()).select_from(Comment)) == 0
+
+
+def test_keyset_pagination_on_the_database(session: Session) -> None:
+    alice = register(session, "alice")
+    for n in range(5):
+        posts.create_post(session, alice, PostIn(title=f"p{n}", body="b", status="published"))
+    request = ListRequest(1, 2, SortSpec.parse("-created_at"), cursor="")
+    seen: list[str] = []
+    while True:
+        page = posts.list_posts(session, None, PostListQuery(), request, "secret" * 8)
+        seen += [post.title for post in page.items]
+        if page.next_cursor is None:
+            break
+        request = ListRequest(1, 2, request.sort, page.next_cursor)
+    assert seen == ["p4", "p3", "p2", "p1", "p0"]
+
+
+def test_text_search_is_case_insensitive(session: Session) -> None:
+    alice = register(session, "alice")
+    posts.create_post(session, alice, PostIn(title="Flask Tips", body="b", status="published"))
+    request = ListRequest(1, 10, SortSpec.parse("-created_at"))
+    page = posts.list_posts(session, None, PostListQuery(q="flask tips"), request, "s" * 40)
+    assert page.total == 1
+
+
+def test_api_round_trip(database_url: str, tmp_path: Path) -> None:
+    """The whole stack on this database (Flask; the web tests cover miniflask)."""
+    app = create_app(
+        "flask",
+        {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "k" * 64,
+            "PASSWORD_HASH_METHOD": HASH,
+            "INSTANCE_PATH": str(tmp_path / "i"),
+        },
+    )
+    app.extensions["blog_db"].create_all()
+    client = app.test_client()
+    client.post(
+        "/api/v1/auth/register",
+        json={"username": "alice", "email": "a@example.com", "password": "long password"},
+    )
+    token = client.post(
+        "/api/v1/auth/login", json={"username": "alice", "password": "long password"}
+    ).get_json()
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    created = client.post(
+        "/api/v1/posts",
+        json={"title": "t", "body": "b", "tags": ["pg"], "status": "published"},
+        headers=headers,
+    )
+    assert created.status_code == 201
+    assert client.get("/api/v1/posts?tag=pg").get_json()["total"] == 1
+    duplicate = client.post(
+        "/api/v1/auth/register",
+        json={"username": "alice", "email": "b@example.com", "password": "long password"},
+    )
+    assert duplicate.status_code == 409
+    app.extensions["blog_db"].engine.dispose()
