@@ -412,14 +412,7 @@ def test_permanent_flag_is_stored_in_the_session(fw: ModuleType) -> None:
         pytest.param(lambda session: len(session), id="len"),
     ],
 )
-def test_any_use_of_the_session_proxy_marks_it_accessed(
-    fw: ModuleType, use: Any, request: pytest.FixtureRequest
-) -> None:
-    if fw.__name__ == "miniflask":
-        # TODO(#sessions-accessed): Flask 3.1's RequestContext.session is a
-        # property that sets ``accessed`` on every use of the proxy; in
-        # miniflask it is a plain attribute, so only item reads mark it.
-        request.applymarker(pytest.mark.xfail(strict=True, reason="ctx.session is no property"))
+def test_any_use_of_the_session_proxy_marks_it_accessed(fw: ModuleType, use: Any) -> None:
     app = make_app(fw)
 
     @app.get("/use")
