@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
 from typing import Any
 
 
@@ -35,7 +34,3 @@ def if_match_satisfied(if_match: Any, current: str, header_present: bool) -> boo
         return True
     return bool(if_match.contains(current))
 
-
-def strip_quotes(tags: Iterable[str]) -> list[str]:
-    """Normalise ``"abc"`` / ``W/"abc"`` to ``abc`` (used by tests and tools)."""
-    return [tag.removeprefix("W/").strip('"') for tag in tags]
