@@ -65,13 +65,13 @@ class Point:
 # 1. The app, written once for the Flask API.
 
 
-def build_app(fw: ModuleType) -> tuple[Any, list[str]]:
+def build_app(fw: ModuleType, config: dict[str, Any]) -> tuple[Any, list[str]]:
     """The app under comparison, built on ``fw``; returns it and its event log.
 
     Hooks append their names to the log; :func:`run_case` adds signals.
     """
     app = fw.Flask("side_by_side", static_folder=None)
-    app.config.update(SECRET_KEY="side-by-side", MAX_CONTENT_LENGTH=64)
+    app.config.update(SECRET_KEY="side-by-side", MAX_CONTENT_LENGTH=64, **config)
     log: list[str] = []
     _add_hooks(fw, app, log)
     _add_return_value_views(fw, app)
@@ -265,6 +265,11 @@ def _add_json_views(fw: ModuleType, app: Any) -> None:
     @app.post("/form")
     def form() -> Any:
         return dict(fw.request.form)
+
+    @app.route("/missing-key", methods=["GET", "POST"])
+    def missing_key() -> Any:
+        source = fw.request.form if fw.request.method == "POST" else fw.request.args
+        return source["name"]
 
     jsonify_cases: dict[str, Callable[[], Any]] = {
         "one": lambda: fw.jsonify({"a": 1}),
@@ -544,6 +549,8 @@ CASES = [
     Case("POST", "/echo", {"data": b"\xff\xfe", "content_type": "application/json"}),
     Case("POST", "/form", {"data": {"name": "ada"}}),
     Case("POST", "/form", {"data": {"big": BIG}}),
+    Case("GET", "/missing-key"),
+    Case("POST", "/missing-key", {"data": {"other": "1"}}),
     Case("GET", "/jsonify/one"),
     Case("GET", "/jsonify/args"),
     Case("GET", "/jsonify/kwargs"),
@@ -584,11 +591,22 @@ CASES = [
 
 
 class Outcome(NamedTuple):
-    status: str
+    status: str | None
     headers: list[tuple[str, str]]
     cookie_names: list[str]
     body: bytes
     events: list[str]
+    #: The exception that came out of the test client (debug and testing
+    #: modes let unhandled errors propagate), by class name.
+    raised: str | None = None
+
+
+#: The configurations each case runs in: production-like, debug, testing.
+CONFIGS: dict[str, dict[str, Any]] = {
+    "production": {},
+    "debug": {"DEBUG": True},
+    "testing": {"TESTING": True},
+}
 
 
 #: The signals recorded, with what each receiver writes to the log.
@@ -617,19 +635,23 @@ COMPARED_HEADERS = {
 
 
 @functools.cache
-def built_app(fw: ModuleType) -> tuple[Any, list[str]]:
-    """One app per framework for the whole table (building ~200 apps would be slow)."""
-    return build_app(fw)
+def built_app(fw: ModuleType, config_name: str) -> tuple[Any, list[str]]:
+    """One app per framework and configuration for the whole table (building
+    hundreds of apps would be slow)."""
+    return build_app(fw, CONFIGS[config_name])
 
 
-def run_case(fw: ModuleType, case: Case) -> Outcome:
+def run_case(fw: ModuleType, case: Case, config_name: str = "production") -> Outcome:
     """Send ``case`` to the app built on ``fw``, and record what happened."""
-    app, log = built_app(fw)
+    app, log = built_app(fw, config_name)
     log.clear()
     with ExitStack() as stack:
         for name, describe in SIGNALS.items():
             stack.enter_context(getattr(fw, name).connected_to(_recorder(log, name, describe), app))
-        response = app.test_client().open(case.path, method=case.method, **case.kwargs)
+        try:
+            response = app.test_client().open(case.path, method=case.method, **case.kwargs)
+        except Exception as e:
+            return Outcome(None, [], [], b"", log, raised=type(e).__name__)
         body = response.get_data()
     headers = [
         (key, _normalise(key, value))
@@ -666,9 +688,10 @@ def _quiet_error_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
         yield
 
 
+@pytest.mark.parametrize("config_name", CONFIGS)
 @pytest.mark.parametrize("case", CASES, ids=str)
-def test_same_answer(case: Case) -> None:
-    assert run_case(miniflask, case) == run_case(flask, case)
+def test_same_answer(case: Case, config_name: str) -> None:
+    assert run_case(miniflask, case, config_name) == run_case(flask, case, config_name)
 
 
 @pytest.mark.parametrize("fw", [flask, miniflask], ids=["flask", "miniflask"])
