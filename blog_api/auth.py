@@ -106,7 +106,7 @@ def oauth2_token(fw: Any, web: Web) -> Any:
         raise errors.OAuthError(
             "invalid_request", "The token endpoint takes application/x-www-form-urlencoded"
         )
-    web._check_size()
+    web.check_size()
     form = request.form
     grant_type = form.get("grant_type")
     if grant_type == "password":

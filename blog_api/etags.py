@@ -33,4 +33,3 @@ def if_match_satisfied(if_match: Any, current: str, header_present: bool) -> boo
     if getattr(if_match, "star_tag", False):
         return True
     return bool(if_match.contains(current))
-

@@ -45,8 +45,6 @@ class Web:
     def __init__(self, fw: Any) -> None:
         self.fw = fw
 
-    # -- request side ---------------------------------------------------------
-
     @property
     def db(self) -> Session:
         """This request's SQLAlchemy session (see ``db.Database``)."""
@@ -83,7 +81,7 @@ class Web:
         request = self.fw.request
         if request.mimetype != "application/json":
             raise errors.UnsupportedMediaType("The request body must be application/json")
-        self._check_size()
+        self.check_size()
         data = request.get_json(silent=True)
         if not isinstance(data, dict):
             raise errors.BadRequest(
@@ -101,7 +99,7 @@ class Web:
         except pydantic.ValidationError as e:
             raise errors.ValidationError(details=error_details(e.errors())) from None
 
-    def _check_size(self) -> None:
+    def check_size(self) -> None:
         """413 before reading a body larger than MAX_CONTENT_LENGTH.
 
         The framework enforces the limit too while reading; checking the
@@ -140,8 +138,6 @@ class Web:
             raise errors.PreconditionFailed(
                 "The resource changed since you read it; fetch it again (If-Match)"
             )
-
-    # -- response side --------------------------------------------------------
 
     def respond(
         self,
