@@ -30,7 +30,8 @@ import inspect
 import os
 import platform
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,9 @@ if TYPE_CHECKING:
 
 #: Exit status for "the command line was wrong" (argparse's own choice too).
 USAGE_ERROR = 2
+
+#: The variable ``Flask.run`` checks; see :func:`_app_run_disabled`.
+_RUN_FROM_CLI = "MINIFLASK_RUN_FROM_CLI"
 
 
 class NoAppException(Exception):
@@ -72,12 +76,33 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return USAGE_ERROR
     try:
-        app = locate_app(args.app)
+        with _app_run_disabled():
+            app = locate_app(args.app)
     except NoAppException as e:
         print(f"Error: {e}", file=sys.stderr)
         return USAGE_ERROR
     command: Callable[[Flask, argparse.Namespace], int] = args.handler
     return command(app, args)
+
+
+@contextmanager
+def _app_run_disabled() -> Iterator[None]:
+    """Make ``app.run()`` a no-op while the app's module is imported.
+
+    A module may end with a bare ``app.run()`` (no ``if __name__ ==
+    "__main__"`` guard). Importing it here must not start a server and
+    block the command; ``Flask.run`` returns at once while this variable
+    is set, as Flask's does with ``FLASK_RUN_FROM_CLI``.
+    """
+    previous = os.environ.get(_RUN_FROM_CLI)
+    os.environ[_RUN_FROM_CLI] = "true"
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ[_RUN_FROM_CLI]
+        else:
+            os.environ[_RUN_FROM_CLI] = previous
 
 
 def _build_parser() -> argparse.ArgumentParser:

@@ -345,6 +345,24 @@ def test_version_prints_python_and_werkzeug(capsys: pytest.CaptureFixture[str]) 
     assert "Werkzeug " in out
 
 
+def test_bare_app_run_in_the_module_does_not_start_a_server_on_import(
+    write_module: Callable[[str], str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import werkzeug.serving
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a server was started while importing the app")
+
+    monkeypatch.setattr(werkzeug.serving, "run_simple", refuse)
+    module = write_module(textwrap.dedent(APP_MODULE) + "app.run()\n")
+    status, out, err = run_cli(capsys, "--app", module, "routes")
+    assert status == 0, err
+    assert "/hello" in out
+    assert "MINIFLASK_RUN_FROM_CLI" not in os.environ
+
+
 class RecordingRun:
     """Stands in for ``Flask.run`` to see what the CLI passes."""
 
