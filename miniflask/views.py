@@ -170,6 +170,9 @@ class MethodView(View):
         if handler is None and request.method == "HEAD":
             handler = getattr(self, "get", None)
         assert handler is not None, f"Unimplemented method {request.method!r}"
+        # Flask: Flask calls handlers (and ``dispatch_request`` in ``as_view``)
+        # through ``current_app.ensure_sync`` so they may be ``async def``;
+        # miniflask has no async views (see ``Flask.ensure_sync``).
         return handler(**kwargs)
 
 
