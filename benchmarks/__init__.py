@@ -1,0 +1,16 @@
+"""Benchmarks: miniflask against Flask 3.1, with raw Werkzeug and a bare WSGI function as floors.
+
+Run everything with ``make bench`` (quick) or ``make bench ARGS=--full``; see
+``benchmarks/README.md`` for what each benchmark measures and its control.
+
+Modules:
+
+* ``apps``: the scenario app (one builder for both frameworks) and the two floors.
+* ``inprocess``: direct WSGI calls, interleaved rounds, median µs/request.
+* ``blogdb``: one seeded SQLite database for the blog API scenarios.
+* ``http_load``: the blog API under gunicorn, loaded by wrk (named so it does not
+  shadow the standard library's ``http`` package when a file here is run directly).
+* ``footprint``: idle worker RSS and import time.
+* ``report``: docs/benchmarks.md and the PNG charts, from benchmarks/results/*.json.
+* ``stats``: medians and spreads shared by all of them.
+"""

@@ -1,0 +1,423 @@
+"""In-process benchmark: call each app's WSGI callable directly, no server, no socket.
+
+What it measures: the framework's own cost per request (µs), from ``app(environ,
+start_response)`` to the last body chunk and ``close()``, as a WSGI server would
+drive it. Environs are prepared once per scenario with Werkzeug's
+``EnvironBuilder``; each call gets a shallow copy and a fresh ``wsgi.input``.
+
+Controls: a bare WSGI function (the harness cost) and a hand-written Werkzeug
+app (what Flask's building blocks cost without Flask), for the scenarios they
+can answer. Ratios are taken against Flask *in the same round*, because these
+machines drift by 15-50% between runs: only interleaved, repeated measurements
+compare.
+
+Method: every round visits every scenario and, within it, every app in an order
+that rotates from round to round; each visit runs N calls (N calibrated so a
+visit lasts about ``slot_ms``) and records their mean. A figure is the median
+of the per-round means, reported with min, max and quartiles. Before any
+timing, every app must give the same status and body for each scenario.
+
+Run it alone: ``python -m benchmarks.inprocess [--full]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import io
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from werkzeug.test import EnvironBuilder
+
+from benchmarks import apps, blogdb
+from benchmarks.environment import describe, log, write_results
+from benchmarks.stats import summarize
+
+#: App labels in display order: the two floors, then the frameworks.
+APP_LABELS = ("wsgi", "werkzeug", "flask", "miniflask")
+APP_TITLES = {
+    "wsgi": "bare WSGI",
+    "werkzeug": "Werkzeug app",
+    "flask": "Flask",
+    "miniflask": "miniflask",
+}
+
+QUICK = {"rounds": 15, "slot_ms": 15.0}
+FULL = {"rounds": 60, "slot_ms": 40.0}
+
+
+class HarnessError(AssertionError):
+    """The apps disagree on a scenario, so timing them would compare different work."""
+
+
+@dataclass
+class Scenario:
+    """One request, prepared once, and the apps that answer it.
+
+    Attributes:
+        name: short id used in results files.
+        title: what a reader sees in tables.
+        kind: ``"framework"`` (the scenario app; counts for the 0.5x goal) or
+            ``"blog"`` (the blog API on both frameworks).
+        environ: the WSGI environ without ``wsgi.input``.
+        body: the request body, wrapped in a fresh ``BytesIO`` per call.
+        targets: app label -> WSGI callable.
+    """
+
+    name: str
+    title: str
+    kind: str
+    environ: dict[str, Any]
+    body: bytes
+    targets: dict[str, apps.WSGIApp] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What an app answered: the status code and the whole body (headers are ignored)."""
+
+    status: int
+    body: bytes
+
+
+def prepare_environ(
+    method: str = "GET",
+    path: str = "/",
+    *,
+    json: Any = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[dict[str, Any], bytes]:
+    """Build an environ once with Werkzeug's ``EnvironBuilder``; split off the body."""
+    builder = EnvironBuilder(method=method, path=path, json=json, headers=headers)
+    try:
+        environ = builder.get_environ()
+    finally:
+        builder.close()
+    body = environ.pop("wsgi.input").read()
+    return environ, body
+
+
+def call(app: apps.WSGIApp, environ: dict[str, Any], body: bytes) -> Answer:
+    """Drive one request like a WSGI server and return what the app answered."""
+    statuses: list[str] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        statuses.append(status)
+        return None
+
+    request_environ = dict(environ)
+    request_environ["wsgi.input"] = io.BytesIO(body)
+    iterable = app(request_environ, start_response)
+    try:
+        content = b"".join(iterable)
+    finally:
+        close = getattr(iterable, "close", None)
+        if close is not None:
+            close()
+    return Answer(int(statuses[-1].split()[0]), content)
+
+
+def _start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+    """The timed loop's ``start_response``: a server would write the headers here."""
+    return None
+
+
+def time_calls(app: apps.WSGIApp, environ: dict[str, Any], body: bytes, calls: int) -> float:
+    """Mean µs per request over ``calls`` back-to-back requests.
+
+    Each call pays what a server pays outside the app too (an environ copy, a
+    ``BytesIO``, iterating the body and ``close()``); the bare WSGI floor shows
+    how much that is.
+    """
+    start = time.perf_counter_ns()
+    for _ in range(calls):
+        request_environ = environ.copy()
+        request_environ["wsgi.input"] = io.BytesIO(body)
+        iterable = app(request_environ, _start_response)
+        for _chunk in iterable:
+            pass
+        close = getattr(iterable, "close", None)
+        if close is not None:
+            close()
+    return (time.perf_counter_ns() - start) / calls / 1000
+
+
+def verify(scenarios: Iterable[Scenario]) -> None:
+    """Fail loudly unless every app gives the same status and body per scenario.
+
+    Raises:
+        HarnessError: naming the scenario and showing each app's answer.
+    """
+    for scenario in scenarios:
+        answers = {
+            label: call(app, scenario.environ, scenario.body)
+            for label, app in scenario.targets.items()
+        }
+        if len(set(answers.values())) > 1:
+            shown = "\n".join(
+                f"  {label}: {answer.status} {answer.body[:300]!r}"
+                for label, answer in answers.items()
+            )
+            raise HarnessError(f"apps disagree on scenario {scenario.name!r}:\n{shown}")
+
+
+def build_scenarios(blog_directory: Path | None) -> list[Scenario]:
+    """All scenarios with their apps; the blog ones only when a directory is given.
+
+    Args:
+        blog_directory: a scratch directory for the seeded SQLite database; ``None``
+            skips the blog API scenarios.
+    """
+    import flask
+
+    import miniflask
+
+    frameworks = {"flask": flask, "miniflask": miniflask}
+    plain = {label: apps.build_app(fw) for label, fw in frameworks.items()}
+    hooked = {label: apps.build_app(fw, hooks=apps.HOOKS) for label, fw in frameworks.items()}
+    floors: dict[str, apps.WSGIApp] = {"wsgi": apps.bare_wsgi_app, "werkzeug": apps.werkzeug_app}
+    everyone = {**floors, **plain}
+    scenarios = [
+        _scenario("text", "plain-text GET", everyone, "GET", "/text"),
+        _scenario("json_param", "JSON GET with a URL parameter", everyone, "GET", "/users/42"),
+        _scenario(
+            "post_echo",
+            "POST JSON, echoed with 201",
+            everyone,
+            "POST",
+            "/echo",
+            json=apps.ECHO_PAYLOAD,
+        ),
+        _scenario("not_found", "404 (no route matches)", everyone, "GET", "/missing"),
+        _scenario(
+            "hooks",
+            f"JSON GET + {apps.HOOKS} before/{apps.HOOKS} after hooks",
+            hooked,
+            "GET",
+            "/users/42",
+        ),
+        _scenario("blueprint", "route in a nested blueprint", plain, "GET", "/api/v1/items/7"),
+        _scenario("template", "template render (Jinja, 10-row loop)", plain, "GET", "/page"),
+        _scenario(
+            "session",
+            "session read + write (signed cookie)",
+            plain,
+            "GET",
+            "/session",
+            headers={"Cookie": f"session={_session_cookie(plain['flask'])}"},
+        ),
+    ]
+    if blog_directory is not None:
+        scenarios += _blog_scenarios(blog_directory, frameworks)
+    return scenarios
+
+
+def _scenario(
+    name: str,
+    title: str,
+    targets: dict[str, Any],
+    method: str,
+    path: str,
+    *,
+    json: Any = None,
+    headers: dict[str, str] | None = None,
+    kind: str = "framework",
+) -> Scenario:
+    environ, body = prepare_environ(method, path, json=json, headers=headers)
+    return Scenario(name, title, kind, environ, body, dict(targets))
+
+
+def _session_cookie(flask_app: Any) -> str:
+    """A session cookie holding ``{"n": 1}``, signed as Flask signs it.
+
+    miniflask must read Flask's cookie (same serializer, salt and key), so
+    one cookie serves both; if it could not, ``verify`` would fail on the body.
+    """
+    serializer = flask_app.session_interface.get_signing_serializer(flask_app)
+    cookie: str = serializer.dumps({"n": 1})
+    return cookie
+
+
+def _blog_scenarios(directory: Path, frameworks: dict[str, Any]) -> list[Scenario]:
+    """The blog API's list and 304 revalidation, with the server cache on and off."""
+    from blog_api import create_app
+
+    database = blogdb.seed(directory)
+    instance = directory / "instance"
+    cached = {
+        label: create_app(label, blogdb.app_config(database, instance)) for label in frameworks
+    }
+    uncached = {
+        label: create_app(label, blogdb.app_config(database, instance, cache=False))
+        for label in frameworks
+    }
+    post_path = f"/api/v1/posts/{database.published_post_id}"
+    etag = cached["flask"].test_client().get(post_path).headers["ETag"]
+    revalidate = {"If-None-Match": etag}
+    return [
+        _scenario(
+            "blog_list",
+            "blog: GET /posts (page of 20)",
+            cached,
+            "GET",
+            "/api/v1/posts",
+            kind="blog",
+        ),
+        _scenario(
+            "blog_list_nocache",
+            "blog: GET /posts, server cache off",
+            uncached,
+            "GET",
+            "/api/v1/posts",
+            kind="blog",
+        ),
+        _scenario(
+            "blog_post_304",
+            "blog: GET /posts/<id>, 304 revalidation",
+            cached,
+            "GET",
+            post_path,
+            headers=revalidate,
+            kind="blog",
+        ),
+        _scenario(
+            "blog_post_304_nocache",
+            "blog: GET /posts/<id> 304, server cache off",
+            uncached,
+            "GET",
+            post_path,
+            headers=revalidate,
+            kind="blog",
+        ),
+    ]
+
+
+def calibrate(scenario: Scenario, label: str, slot_ms: float) -> int:
+    """How many calls make one visit last about ``slot_ms`` (at least 3, so slow
+    scenarios still average a few requests per visit)."""
+    app = scenario.targets[label]
+    calls = 1
+    while True:
+        elapsed_us = time_calls(app, scenario.environ, scenario.body, calls) * calls
+        if elapsed_us > 2000 or calls >= 1 << 16:
+            return max(3, int(slot_ms * 1000 * calls / elapsed_us))
+        calls *= 4
+
+
+@dataclass
+class Samples:
+    """Raw measurements: scenario -> app label -> per-round mean µs, and calls per visit."""
+
+    means: dict[str, dict[str, list[float]]]
+    calls: dict[str, dict[str, int]]
+
+
+def measure(scenarios: Sequence[Scenario], rounds: int, slot_ms: float) -> Samples:
+    """Run the interleaved rounds (see the module docstring)."""
+    plan = {
+        scenario.name: {label: calibrate(scenario, label, slot_ms) for label in scenario.targets}
+        for scenario in scenarios
+    }
+    samples: dict[str, dict[str, list[float]]] = {
+        scenario.name: {label: [] for label in scenario.targets} for scenario in scenarios
+    }
+    for number in range(rounds):
+        gc.collect()
+        for scenario in scenarios:
+            labels = list(scenario.targets)
+            shift = number % len(labels)
+            for label in labels[shift:] + labels[:shift]:
+                mean = time_calls(
+                    scenario.targets[label],
+                    scenario.environ,
+                    scenario.body,
+                    plan[scenario.name][label],
+                )
+                samples[scenario.name][label].append(mean)
+        log(f"  in-process round {number + 1}/{rounds}")
+    return Samples(samples, plan)
+
+
+def summarize_run(scenarios: Sequence[Scenario], samples: Samples) -> dict[str, Any]:
+    """Per scenario and app: µs summary, calls per visit, and the ratio to Flask per round."""
+    results: list[dict[str, Any]] = []
+    for scenario in scenarios:
+        per_app: dict[str, Any] = {}
+        flask_rounds = samples.means[scenario.name]["flask"]
+        for label in APP_LABELS:
+            if label not in scenario.targets:
+                continue
+            rounds = samples.means[scenario.name][label]
+            ratios = [mine / theirs for mine, theirs in zip(rounds, flask_rounds, strict=True)]
+            per_app[label] = {
+                "calls_per_round": samples.calls[scenario.name][label],
+                "us": summarize(rounds),
+                "ratio_to_flask": summarize(ratios),
+            }
+        results.append(
+            {"name": scenario.name, "title": scenario.title, "kind": scenario.kind, "apps": per_app}
+        )
+    return {"scenarios": results, "hooks": _per_hook(samples.means)}
+
+
+def _per_hook(samples: dict[str, dict[str, list[float]]]) -> dict[str, Any]:
+    """Cost of one hook: (hooks scenario - plain JSON GET) / 6, round by round.
+
+    Both scenarios run in the same round, so their difference is less exposed
+    to drift than a difference of two medians would be.
+    """
+    if "hooks" not in samples or "json_param" not in samples:
+        return {}
+    count = 2 * apps.HOOKS
+    per_hook: dict[str, Any] = {}
+    for label in ("flask", "miniflask"):
+        differences = [
+            (hooked - plain) / count
+            for hooked, plain in zip(
+                samples["hooks"][label], samples["json_param"][label], strict=True
+            )
+        ]
+        per_hook[label] = summarize(differences)
+    return per_hook
+
+
+def run(full: bool = False, blog: bool = True) -> dict[str, Any]:
+    """Build, verify and measure everything; returns the results document."""
+    settings = FULL if full else QUICK
+    with tempfile.TemporaryDirectory(prefix="bench-inprocess-") as directory:
+        scenarios = build_scenarios(Path(directory) if blog else None)
+        verify(scenarios)
+        log(
+            f"in-process: {len(scenarios)} scenarios verified; "
+            f"{settings['rounds']} rounds of ~{settings['slot_ms']} ms per app"
+        )
+        samples = measure(scenarios, int(settings["rounds"]), float(settings["slot_ms"]))
+    return {
+        "meta": describe("full" if full else "quick"),
+        "settings": {
+            **settings,
+            "blog_cache": "on for blog_list / blog_post_304 (default CACHE_TTL=60); "
+            "off (CACHE_TTL=0) for the *_nocache variants",
+        },
+        **summarize_run(scenarios, samples),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m benchmarks.inprocess [--full] [--no-blog]``."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--full", action="store_true", help="the long run (more, longer rounds)")
+    parser.add_argument("--no-blog", action="store_true", help="skip the blog API scenarios")
+    args = parser.parse_args(argv)
+    path = write_results("inprocess", run(full=args.full, blog=not args.no_blog))
+    log(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
