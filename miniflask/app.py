@@ -20,6 +20,7 @@ error path. The step numbers in the docstrings are those of Flask's
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -74,6 +75,38 @@ def _make_timedelta(value: timedelta | int | None) -> timedelta | None:
     if value is None or isinstance(value, timedelta):
         return value
     return timedelta(seconds=value)
+
+
+def _folder_containing_package(import_name: str) -> str:
+    """The folder holding the app's top-level module or package (the cwd if unknown)."""
+    top_level = import_name.partition(".")[0]
+    try:
+        spec = importlib.util.find_spec(top_level)
+    except (ImportError, ValueError):  # not importable, or a script's `__main__`
+        spec = None
+    if spec is None:
+        return os.getcwd()
+    if spec.submodule_search_locations:
+        # A package: step out of its folder. (A namespace package spread over
+        # several folders uses its first one; Flask picks the one holding
+        # `import_name`.)
+        return os.path.dirname(spec.submodule_search_locations[0])
+    return os.path.dirname(cast(str, spec.origin))
+
+
+def _install_prefix(folder: str) -> str | None:
+    """The install prefix when ``folder`` is inside Python's installation, else ``None``."""
+    prefix = os.path.abspath(sys.prefix)
+    if os.path.commonpath([prefix, os.path.abspath(folder)]) == prefix:
+        return prefix
+    parent, name = os.path.split(folder)
+    if name.lower() != "site-packages":
+        return None
+    # <prefix>/lib/site-packages or <prefix>/lib/pythonX.Y/site-packages
+    for candidate in (parent, os.path.dirname(parent)):
+        if os.path.basename(candidate).lower() == "lib":
+            return os.path.dirname(candidate)
+    return parent
 
 
 class Flask(Registry):
@@ -144,7 +177,7 @@ class Flask(Registry):
         super().__init__(import_name, static_folder, static_url_path, template_folder, root_path)
         if instance_path is not None and not os.path.isabs(instance_path):
             raise ValueError("If an instance path is provided it must be absolute.")
-        self.instance_path = instance_path or os.path.join(self.root_path, "instance")
+        self.instance_path = instance_path or self.auto_find_instance_path()
         self.config = self.make_config(instance_relative_config)
         self.json: JSONProvider = self.json_provider_class(self)
         #: What ``abort(code)`` calls: maps status codes to exception classes.
@@ -171,6 +204,20 @@ class Flask(Registry):
                 host=static_host,
                 view_func=self.send_static_file,
             )
+
+    def auto_find_instance_path(self) -> str:
+        """The default ``instance_path``: a folder named ``instance`` *beside* the app.
+
+        Beside a module, or beside the top-level package, not inside it:
+        for ``flaskr/__init__.py`` it is ``instance/`` next to ``flaskr/``,
+        so data never mixes with code. An app installed in ``site-packages``
+        gets ``<prefix>/var/<name>-instance`` instead.
+        """
+        folder = _folder_containing_package(self.import_name)
+        prefix = _install_prefix(folder)
+        if prefix is None:
+            return os.path.join(folder, "instance")
+        return os.path.join(prefix, "var", f"{self.name}-instance")
 
     def make_config(self, instance_relative: bool = False) -> Config:
         """Build ``app.config`` from Flask's defaults; ``FLASK_DEBUG`` sets ``DEBUG``."""

@@ -54,7 +54,7 @@ class Request(RequestBase):
         """``MAX_CONTENT_LENGTH`` of the current app: a larger body gives 413."""
         if self._max_content_length is not None:
             return self._max_content_length
-        return self._config_value("MAX_CONTENT_LENGTH")
+        return self._config_value("MAX_CONTENT_LENGTH", RequestBase.max_content_length)
 
     @max_content_length.setter
     def max_content_length(self, value: int | None) -> None:
@@ -65,7 +65,7 @@ class Request(RequestBase):
         """``MAX_FORM_MEMORY_SIZE``: the largest non-file form field, in bytes."""
         if self._max_form_memory_size is not None:
             return self._max_form_memory_size
-        return self._config_value("MAX_FORM_MEMORY_SIZE")
+        return self._config_value("MAX_FORM_MEMORY_SIZE", RequestBase.max_form_memory_size)
 
     @max_form_memory_size.setter
     def max_form_memory_size(self, value: int | None) -> None:
@@ -76,16 +76,18 @@ class Request(RequestBase):
         """``MAX_FORM_PARTS``: the most fields a multipart form may have."""
         if self._max_form_parts is not None:
             return self._max_form_parts
-        return self._config_value("MAX_FORM_PARTS")
+        return self._config_value("MAX_FORM_PARTS", RequestBase.max_form_parts)
 
     @max_form_parts.setter
     def max_form_parts(self, value: int | None) -> None:
         self._max_form_parts = value
 
     @staticmethod
-    def _config_value(key: str) -> Any:
+    def _config_value(key: str, default: int | None) -> Any:
+        # Outside an app context (a Request built by hand) Werkzeug's own
+        # limits apply, as in Flask; `None` there would mean "no limit".
         app_ctx = _cv_app.get(None)
-        return None if app_ctx is None else app_ctx.app.config[key]
+        return default if app_ctx is None else app_ctx.app.config[key]
 
     @property
     def endpoint(self) -> str | None:

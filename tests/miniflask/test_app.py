@@ -1162,3 +1162,23 @@ def test_after_this_request_runs_for_the_current_request_only(app: Flask, client
 
     assert client.get("/?tag=1").headers.get("X-Tag") == "yes"
     assert client.get("/").headers.get("X-Tag") is None
+
+
+# Where the app keeps its data.
+
+
+@pytest.mark.parametrize("layout", ["package", "module"])
+def test_default_instance_path_is_beside_the_package_or_module(
+    fw: ModuleType, tmp_path: Any, monkeypatch: pytest.MonkeyPatch, layout: str
+) -> None:
+    # Flask's "Instance Folders" docs: `instance/` sits next to the package
+    # folder (not inside it), or next to a single-module app.
+    name = f"instance_{layout}_app"
+    if layout == "package":
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "__init__.py").write_text("")
+    else:
+        (tmp_path / f"{name}.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    assert fw.Flask(name).instance_path == str(tmp_path / "instance")

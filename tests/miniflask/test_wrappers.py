@@ -67,5 +67,16 @@ def test_form_limits_come_from_config(app: miniflask.Flask) -> None:
     assert client.post("/form", data=multipart).status_code == 413
 
 
+def test_limits_outside_an_app_context_are_werkzeugs_defaults() -> None:
+    # A Request built by hand, with no app to ask: Werkzeug's limits, as in Flask.
+    req = miniflask.Request.from_values("/")
+
+    assert (req.max_content_length, req.max_form_memory_size, req.max_form_parts) == (
+        None,
+        500_000,
+        1_000,
+    )
+
+
 def test_response_default_mimetype_is_html(app: miniflask.Flask) -> None:
     assert miniflask.Response("x").mimetype == "text/html"
