@@ -25,6 +25,7 @@ import functools
 import importlib
 import logging
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from types import ModuleType
@@ -34,6 +35,7 @@ import pytest
 from markupsafe import Markup
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
+from werkzeug.test import create_environ, run_wsgi_app
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 flask = importlib.import_module("flask")
@@ -736,3 +738,106 @@ def test_event_order_of_an_unhandled_error_is_spelled_out(fw: ModuleType) -> Non
         "signal:appcontext_tearing_down:RuntimeError",
         "signal:appcontext_popped",
     ]
+
+
+# 5. Raw WSGI environs: what a server may send but the test client never does.
+#    These pin down how the URL map is bound to a request (host, script root,
+#    path, query string), which ``Flask.create_url_adapter`` does.
+
+ENVIRON_CASES: dict[str, tuple[str, dict[str, str]]] = {
+    "empty PATH_INFO": ("/", {"PATH_INFO": ""}),
+    "empty PATH_INFO under a mount": ("/", {"PATH_INFO": "", "SCRIPT_NAME": "/app"}),
+    "mounted redirect": ("/slash", {"SCRIPT_NAME": "/app"}),
+    "mounted url_for": ("/urls", {"SCRIPT_NAME": "/app/"}),
+    "non-ASCII SCRIPT_NAME": ("/urls", {"SCRIPT_NAME": "/r\xc3\xbcck"}),
+    "non-ASCII path": ("/path/\xc3\xbc", {}),
+    "encoded slash in path": ("/path/a%2Fb", {}),
+    "doubled slashes": ("/", {"PATH_INFO": "//path//a"}),
+    "latin-1 query on redirect": ("/slash", {"QUERY_STRING": "q=\xc3\xbc&x"}),
+    "invalid UTF-8 query on redirect": ("/slash", {"QUERY_STRING": "q=\xff"}),
+    "mixed-case host with default port": ("/urls", {"HTTP_HOST": "ExAmPle.TEST:80"}),
+    "host with a port": ("/urls", {"HTTP_HOST": "example.test:8080"}),
+    "https on 443": ("/urls", {"HTTP_HOST": "example.test:443", "wsgi.url_scheme": "https"}),
+    "no Host header": ("/urls", {"HTTP_HOST": ""}),
+    "lower-case method": ("/items/1", {"REQUEST_METHOD": "get"}),
+}
+
+
+def run_environ(fw: ModuleType, path: str, overrides: dict[str, str]) -> tuple[Any, ...]:
+    app, _ = built_app(fw, "production")
+    environ = create_environ(path)
+    environ.update(overrides)
+    if overrides.get("HTTP_HOST") == "":
+        del environ["HTTP_HOST"]
+    body, status, headers = run_wsgi_app(app, environ, buffered=True)
+    return status, headers.get("Location"), b"".join(body)
+
+
+@pytest.mark.parametrize(("path", "overrides"), ENVIRON_CASES.values(), ids=ENVIRON_CASES)
+def test_same_answer_to_raw_environ(path: str, overrides: dict[str, str]) -> None:
+    assert run_environ(miniflask, path, overrides) == run_environ(flask, path, overrides)
+
+
+# 6. URL-map settings the table's app does not use: each scenario builds its
+#    own small app on ``fw`` and returns what must be equal.
+
+
+def host_matching(fw: ModuleType) -> list[Any]:
+    app = fw.Flask("hosts", host_matching=True, static_host="static.test")
+    app.add_url_rule(
+        "/", "a", lambda: f"a {fw.url_for('b', user='x', _external=False)}", host="a.test"
+    )
+    app.add_url_rule("/", "b", lambda user: f"b {user}", host="<user>.b.test")
+    client = app.test_client()
+    urls = [
+        "http://a.test/",
+        "http://ada.b.test/",
+        "http://other.test/",
+        "http://static.test/static/x",
+    ]
+    return [_status_and_body(client.get(url)) for url in urls]
+
+
+def subdomain_matching(fw: ModuleType) -> list[Any]:
+    app = fw.Flask("subdomains", subdomain_matching=True, static_folder=None)
+    app.config["SERVER_NAME"] = "example.test"
+    app.add_url_rule("/", "root", lambda: fw.url_for("user", user="bob"))
+    app.add_url_rule("/", "user", lambda user: f"user {user}", subdomain="<user>")
+    client = app.test_client()
+    urls = ["http://example.test/", "http://ada.example.test/", "http://other.test/"]
+    with warnings.catch_warnings():
+        # Werkzeug warns that other.test does not match SERVER_NAME.
+        warnings.simplefilter("ignore")
+        return [_status_and_body(client.get(url)) for url in urls]
+
+
+def server_name_without_subdomain_matching(fw: ModuleType) -> list[Any]:
+    app = fw.Flask("server_name", static_folder=None)
+    app.config["SERVER_NAME"] = "example.test"
+    app.add_url_rule("/", "root", lambda: fw.url_for("root", _external=True))
+    client = app.test_client()
+    urls = ["http://example.test/", "http://other.test/", "http://sub.example.test/"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return [_status_and_body(client.get(url)) for url in urls]
+
+
+def trusted_hosts(fw: ModuleType) -> list[Any]:
+    app = fw.Flask("trusted", static_folder=None)
+    app.config["TRUSTED_HOSTS"] = ["good.test", ".good.test"]
+    app.add_url_rule("/", "root", lambda: fw.request.host)
+    client = app.test_client()
+    urls = ["http://good.test/", "http://api.good.test/", "http://evil.test/"]
+    return [_status_and_body(client.get(url)) for url in urls]
+
+
+def _status_and_body(response: Any) -> tuple[int, bytes]:
+    return response.status_code, response.get_data()
+
+
+@pytest.mark.parametrize(
+    "scenario",
+    [host_matching, subdomain_matching, server_name_without_subdomain_matching, trusted_hosts],
+)
+def test_same_answer_in_scenario(scenario: Callable[[ModuleType], Any]) -> None:
+    assert scenario(miniflask) == scenario(flask)
