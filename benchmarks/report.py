@@ -1,0 +1,489 @@
+"""Turn benchmarks/results/*.json into docs/benchmarks.md and its PNG charts.
+
+Nothing here measures anything: the page can be regenerated from stored
+results at any time (``python -m benchmarks.report``), for example after
+editing ``benchmarks/where_time_goes.md``, whose text is included verbatim.
+
+Goals are judged from the stored medians exactly as the issue states them, and
+the page shows every verdict, failures included.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks.environment import ROOT, log, read_results
+from benchmarks.inprocess import APP_LABELS, APP_TITLES
+
+DOC = ROOT / "docs" / "benchmarks.md"
+IMAGES = ROOT / "docs" / "img" / "benchmarks"
+NOTES = ROOT / "benchmarks" / "where_time_goes.md"
+COLORS = {"wsgi": "#bbbbbb", "werkzeug": "#7f7f7f", "flask": "#1f77b4", "miniflask": "#d62728"}
+TARGET_RATIO = 0.5
+TARGET_HOOK_US = 1.0
+
+
+@dataclass(frozen=True)
+class Goal:
+    """One goal of the issue and whether this run meets it."""
+
+    goal: str
+    measured: str
+    passed: bool
+
+
+# -- goals --------------------------------------------------------------------------------
+
+
+def inprocess_goals(data: dict[str, Any]) -> list[Goal]:
+    """miniflask <= 0.5x Flask per framework scenario, and each hook <= 1 µs."""
+    goals = []
+    for scenario in data["scenarios"]:
+        if scenario["kind"] != "framework":
+            continue
+        ratio = scenario["apps"]["miniflask"]["ratio_to_flask"]["median"]
+        goals.append(
+            Goal(
+                f"in-process {scenario['title']}: miniflask ≤ {TARGET_RATIO}x Flask",
+                f"{ratio:.2f}x",
+                ratio <= TARGET_RATIO,
+            )
+        )
+    hook = data.get("hooks", {}).get("miniflask")
+    if hook:
+        goals.append(
+            Goal(
+                f"each before/after hook ≤ {TARGET_HOOK_US:g} µs (miniflask)",
+                f"{hook['median']:.2f} µs (Flask {data['hooks']['flask']['median']:.2f} µs)",
+                hook["median"] <= TARGET_HOOK_US,
+            )
+        )
+    return goals
+
+
+def http_goals(data: dict[str, Any]) -> list[Goal]:
+    """Under gunicorn, per worker class and read endpoint: more requests/s, p99 no worse."""
+    goals = []
+    for run in data["worker_classes"]:
+        for endpoint in run["endpoints"]:
+            if not endpoint["read"]:
+                continue
+            mini, flask = endpoint["frameworks"]["miniflask"], endpoint["frameworks"]["flask"]
+            where = f"gunicorn {run['worker_class']} {endpoint['method']} {endpoint['path']}"
+            goals.append(
+                Goal(
+                    f"{where}: requests/s above Flask's",
+                    f"{mini['rps']['median']:.0f} vs {flask['rps']['median']:.0f} "
+                    f"({endpoint['rps_ratio_miniflask_to_flask']['median']:.2f}x)",
+                    mini["rps"]["median"] > flask["rps"]["median"],
+                )
+            )
+            goals.append(
+                Goal(
+                    f"{where}: p99 no worse than Flask's",
+                    f"{mini['p99_ms']['median']:.1f} vs {flask['p99_ms']['median']:.1f} ms",
+                    mini["p99_ms"]["median"] <= flask["p99_ms"]["median"],
+                )
+            )
+    return goals
+
+
+def footprint_goals(data: dict[str, Any]) -> list[Goal]:
+    """Idle worker RSS and import time below Flask's."""
+    goals = []
+    for app, values in data["worker_rss_mib"].items():
+        mini, flask = values["miniflask"]["median"], values["flask"]["median"]
+        goals.append(
+            Goal(
+                f"idle gunicorn worker RSS ({app}) below Flask's",
+                f"{mini:.1f} vs {flask:.1f} MiB",
+                mini < flask,
+            )
+        )
+    imports = data["imports"]
+    mini, flask = imports["importtime_ms"]["miniflask"], imports["importtime_ms"]["flask"]
+    goals.append(
+        Goal(
+            "import time (-X importtime, cumulative) below Flask's",
+            f"{mini['median']:.1f} vs {flask['median']:.1f} ms",
+            mini["median"] < flask["median"],
+        )
+    )
+    wall = imports["wall_minus_bare_ms"]
+    goals.append(
+        Goal(
+            "import wall clock (minus bare interpreter) below Flask's",
+            f"{wall['miniflask']:.1f} vs {wall['flask']:.1f} ms",
+            wall["miniflask"] < wall["flask"],
+        )
+    )
+    return goals
+
+
+# -- charts -------------------------------------------------------------------------------
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no display
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def chart_inprocess(data: dict[str, Any], kind: str, path: Path) -> None:
+    """Horizontal grouped bars: median µs per app and scenario, whiskers min-max."""
+    plt = _pyplot()
+    scenarios = [scenario for scenario in data["scenarios"] if scenario["kind"] == kind]
+    labels = [label for label in APP_LABELS if any(label in s["apps"] for s in scenarios)]
+    height = 0.8 / len(labels)
+    figure, axes = plt.subplots(figsize=(10, 0.55 * len(scenarios) * len(labels) / 2 + 1.8))
+    for offset, label in enumerate(labels):
+        rows = [(n, s["apps"][label]) for n, s in enumerate(scenarios) if label in s["apps"]]
+        positions = [n + offset * height for n, _ in rows]
+        medians = [app["us"]["median"] for _, app in rows]
+        errors = [
+            [app["us"]["median"] - app["us"]["min"] for _, app in rows],
+            [app["us"]["max"] - app["us"]["median"] for _, app in rows],
+        ]
+        axes.barh(
+            positions,
+            medians,
+            height,
+            xerr=errors,
+            color=COLORS[label],
+            label=APP_TITLES[label],
+            error_kw={"elinewidth": 0.8, "capsize": 2},
+        )
+        if label == "miniflask":
+            for position, (_, app) in zip(positions, rows, strict=True):
+                axes.annotate(
+                    f" {app['ratio_to_flask']['median']:.2f}x Flask",
+                    (app["us"]["max"], position),
+                    va="center",
+                    fontsize=8,
+                )
+    axes.set_yticks([n + height * (len(labels) - 1) / 2 for n in range(len(scenarios))])
+    axes.set_yticklabels([scenario["title"] for scenario in scenarios])
+    axes.invert_yaxis()
+    if kind == "blog":
+        axes.set_xscale("log")
+    axes.set_xlabel("µs per request (median of rounds; whiskers: min-max)  — lower is better")
+    axes.set_title(f"In-process, {'scenario app' if kind == 'framework' else 'blog API'}")
+    axes.legend(loc="lower right", fontsize=8)
+    axes.margins(x=0.15)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def chart_http(data: dict[str, Any], path: Path) -> None:
+    """Requests/s (top) and p99 (bottom) per endpoint; bar = median, dots = rounds."""
+    plt = _pyplot()
+    runs = data["worker_classes"]
+    figure, axes = plt.subplots(2, len(runs), figsize=(5.5 * len(runs), 7), squeeze=False)
+    for column, run in enumerate(runs):
+        for row, (metric, unit) in enumerate((("rps", "requests/s"), ("p99_ms", "p99 ms"))):
+            axis = axes[row][column]
+            for n, endpoint in enumerate(run["endpoints"]):
+                for offset, fw in enumerate(("flask", "miniflask")):
+                    values = endpoint["frameworks"][fw][metric]
+                    x = n + (offset - 0.5) * 0.38
+                    axis.bar(x, values["median"], 0.36, color=COLORS[fw], alpha=0.75)
+                    axis.scatter(
+                        [x] * len(values["rounds"]), values["rounds"], s=10, color="black", zorder=3
+                    )
+            axis.set_xticks(range(len(run["endpoints"])))
+            axis.set_xticklabels(
+                [f"{e['method']} {e['name']}" for e in run["endpoints"]], fontsize=8
+            )
+            axis.set_ylabel(unit + (" (higher is better)" if metric == "rps" else " (lower)"))
+            axis.set_title(f"gunicorn {run['worker_class']}: {unit}")
+    handles = [plt.Rectangle((0, 0), 1, 1, color=COLORS[fw]) for fw in ("flask", "miniflask")]
+    figure.legend(handles, ["Flask", "miniflask"], loc="upper right")
+    figure.suptitle("Blog API under gunicorn + wrk (bars: median; dots: each round)")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def chart_footprint(data: dict[str, Any], path: Path) -> None:
+    """Import time (two measures) and idle worker RSS, Flask beside miniflask."""
+    plt = _pyplot()
+    figure, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    imports = data["imports"]
+    groups = {
+        "-X importtime": {
+            fw: imports["importtime_ms"][fw]["median"] for fw in ("flask", "miniflask")
+        },
+        "wall - bare python": imports["wall_minus_bare_ms"],
+    }
+    _paired_bars(axes[0], groups, "import time, ms (lower is better)")
+    rss = {
+        app: {fw: values[fw]["median"] for fw in ("flask", "miniflask")}
+        for app, values in data["worker_rss_mib"].items()
+    }
+    _paired_bars(axes[1], rss, "idle worker RSS, MiB (lower is better)")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def _paired_bars(axis: Any, groups: dict[str, dict[str, float]], title: str) -> None:
+    for n, values in enumerate(groups.values()):
+        for offset, fw in enumerate(("flask", "miniflask")):
+            x = n + (offset - 0.5) * 0.38
+            axis.bar(x, values[fw], 0.36, color=COLORS[fw], label=fw if n == 0 else None)
+            axis.annotate(
+                f"{values[fw]:.1f}", (x, values[fw]), ha="center", va="bottom", fontsize=8
+            )
+    axis.set_xticks(range(len(groups)))
+    axis.set_xticklabels(list(groups))
+    axis.set_title(title)
+    axis.legend(fontsize=8)
+
+
+# -- the page -----------------------------------------------------------------------------
+
+
+def render(
+    inprocess: dict[str, Any] | None, http: dict[str, Any] | None, footprint: dict[str, Any] | None
+) -> str:
+    """The whole Markdown page (charts must be written separately, by ``write``)."""
+    goals = (
+        (inprocess_goals(inprocess) if inprocess else [])
+        + (http_goals(http) if http else [])
+        + (footprint_goals(footprint) if footprint else [])
+    )
+    parts = [
+        "# Benchmarks: miniflask against Flask 3.1\n",
+        "<!-- Generated by `python -m benchmarks.report` from benchmarks/results/*.json: "
+        "edit benchmarks/report.py or benchmarks/where_time_goes.md, not this file. -->\n",
+        "Generated from the last `make bench`; method, controls and how to re-run: "
+        "[benchmarks/README.md](../benchmarks/README.md). These machines are noisy (15-50% "
+        "between runs), so every figure is a median over interleaved rounds, shown with its "
+        "spread, and ratios compare apps measured in the same round.\n",
+        _goals_section(goals),
+    ]
+    if inprocess:
+        parts.append(_inprocess_section(inprocess))
+    if http:
+        parts.append(_http_section(http))
+    if footprint:
+        parts.append(_footprint_section(footprint))
+    parts.append(_notes_section())
+    parts.append(_runs_section({"in-process": inprocess, "gunicorn": http, "footprint": footprint}))
+    return "\n".join(parts)
+
+
+def _goals_section(goals: list[Goal]) -> str:
+    passed = sum(goal.passed for goal in goals)
+    lines = [
+        "## Goals\n",
+        f"**{passed} of {len(goals)} goals met in this run.**\n",
+        "| goal | measured (miniflask vs Flask) | result |",
+        "|---|---|---|",
+    ]
+    lines += [
+        f"| {goal.goal} | {goal.measured} | {'✅ pass' if goal.passed else '❌ fail'} |"
+        for goal in goals
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _inprocess_section(data: dict[str, Any]) -> str:
+    settings = data["settings"]
+    lines = [
+        "## In-process: µs per request, direct WSGI calls\n",
+        "![In-process, scenario app](img/benchmarks/inprocess_framework.png)\n",
+        "![In-process, blog API](img/benchmarks/inprocess_blog.png)\n",
+        f"{settings['rounds']} rounds; in each, every app runs each scenario for about "
+        f"{settings['slot_ms']:g} ms, apps in rotating order. Cells: median µs/request "
+        "[min-max over rounds]; ratio: miniflask ÷ Flask, median of the per-round ratios. "
+        "n/a: the floors implement only four scenarios.\n",
+        "| scenario | " + " | ".join(APP_TITLES[label] for label in APP_LABELS) + " | "
+        "miniflask ÷ Flask |",
+        "|---|" + "---:|" * (len(APP_LABELS) + 1),
+    ]
+    for scenario in data["scenarios"]:
+        cells = []
+        for label in APP_LABELS:
+            app = scenario["apps"].get(label)
+            cells.append(
+                "n/a"
+                if app is None
+                else f"{_us(app['us']['median'])} [{_us(app['us']['min'])}-{_us(app['us']['max'])}]"
+            )
+        ratio = scenario["apps"]["miniflask"]["ratio_to_flask"]
+        lines.append(
+            f"| {scenario['title']} | "
+            + " | ".join(cells)
+            + f" | **{ratio['median']:.2f}x** [{ratio['min']:.2f}-{ratio['max']:.2f}] |"
+        )
+    hooks = data.get("hooks") or {}
+    if hooks:
+        lines.append(
+            "\nCost of one hook = (hooks scenario - plain JSON GET) ÷ 6, round by round: "
+            + ", ".join(
+                f"{APP_TITLES[fw]} {v['median']:.2f} µs [{v['min']:.2f} to {v['max']:.2f}]"
+                for fw, v in hooks.items()
+            )
+            + ".\n"
+        )
+    lines.append(
+        "Blog API server-side cache: "
+        + settings["blog_cache"]
+        + ". With the cache on, the anonymous list and the revalidation are answered by the "
+        "blog's `serve_from_cache` before_request hook, without running the view or SQL; "
+        "the *cache off* rows run the view and its queries on every request.\n"
+    )
+    return "\n".join(lines)
+
+
+def _us(value: float) -> str:
+    return f"{value:.0f}" if value >= 100 else f"{value:.1f}"
+
+
+def _http_section(data: dict[str, Any]) -> str:
+    settings = data["settings"]
+    lines = [
+        "## Under gunicorn: the blog API loaded by wrk\n",
+        "![gunicorn requests/s and p99](img/benchmarks/http.png)\n",
+        f"{settings['rounds']} rounds x {settings['seconds']} s per endpoint and framework, "
+        f"A/B order alternating; {settings['workers']} workers (gthread: "
+        f"{settings['gthread_threads']} threads each), wrk with {settings['wrk_threads']} thread "
+        f"and {settings['connections']} connections on 127.0.0.1. Server cache: "
+        f"{settings['server_cache']}; log level {settings['log_level']}; "
+        f"{settings['database']}. Cells: median [min-max over rounds].\n",
+        "| worker | endpoint | framework | requests/s | p50 ms | p99 ms | non-2xx/3xx "
+        "| socket errors | rps ÷ Flask |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for run in data["worker_classes"]:
+        for endpoint in run["endpoints"]:
+            ratio = endpoint["rps_ratio_miniflask_to_flask"]
+            for fw in ("flask", "miniflask"):
+                v = endpoint["frameworks"][fw]
+                lines.append(
+                    f"| {run['worker_class']} | {endpoint['method']} {endpoint['path']} | {fw} | "
+                    f"{v['rps']['median']:.0f} [{v['rps']['min']:.0f}-{v['rps']['max']:.0f}] | "
+                    f"{v['p50_ms']['median']:.1f} | "
+                    f"{v['p99_ms']['median']:.1f} [{v['p99_ms']['min']:.1f}-"
+                    f"{v['p99_ms']['max']:.1f}] | {v['non_2xx']} | {v['socket_errors']} | "
+                    + (
+                        f"**{ratio['median']:.2f}x** [{ratio['min']:.2f}-{ratio['max']:.2f}]"
+                        if fw == "miniflask"
+                        else ""
+                    )
+                    + " |"
+                )
+    rss = [
+        f"{run['worker_class']}: "
+        + ", ".join(
+            f"{fw} {sum(values) / len(values) / 1024:.1f} MiB"
+            for fw, values in run["worker_rss_after_load_kib"].items()
+        )
+        for run in data["worker_classes"]
+    ]
+    lines.append("\nWorker RSS after the load (mean of the workers): " + "; ".join(rss) + ".\n")
+    return "\n".join(lines)
+
+
+def _footprint_section(data: dict[str, Any]) -> str:
+    imports = data["imports"]
+    lines = [
+        "## Footprint: import time and idle worker memory\n",
+        "![import time and worker RSS](img/benchmarks/footprint.png)\n",
+        f"Import time: {data['settings']['import_repeats']} fresh interpreters per framework, "
+        "alternating. Worker RSS: VmRSS of each of 2 sync workers, "
+        f"{data['settings']['rss_repeats']} fresh servers per framework, about a second after "
+        "start-up. Cells: median [min-max].\n",
+        "| measure | Flask | miniflask |",
+        "|---|---:|---:|",
+    ]
+    for fw_values, name, unit in (
+        (imports["importtime_ms"], "import, `-X importtime` cumulative", "ms"),
+        (imports["wall_ms"], "`python -c 'import X'` wall clock", "ms"),
+    ):
+        lines.append(
+            f"| {name} | "
+            + " | ".join(_cell(fw_values[fw], unit) for fw in ("flask", "miniflask"))
+            + " |"
+        )
+    wall = imports["wall_minus_bare_ms"]
+    lines.append(
+        f"| wall clock minus bare `python -c pass` ({imports['wall_ms']['bare']['median']:.1f} ms) "
+        f"| {wall['flask']:.1f} ms | {wall['miniflask']:.1f} ms |"
+    )
+    for app, values in data["worker_rss_mib"].items():
+        lines.append(
+            f"| idle worker RSS, `{app}` | "
+            + " | ".join(_cell(values[fw], "MiB") for fw in ("flask", "miniflask"))
+            + " |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _cell(values: dict[str, Any], unit: str) -> str:
+    return f"{values['median']:.1f} {unit} [{values['min']:.1f}-{values['max']:.1f}]"
+
+
+def _notes_section() -> str:
+    body = (
+        NOTES.read_text().strip()
+        if NOTES.exists()
+        else "_(benchmarks/where_time_goes.md is missing)_"
+    )
+    return "## Where Flask spends its time and what miniflask does instead\n\n" + body + "\n"
+
+
+def _runs_section(results: dict[str, dict[str, Any] | None]) -> str:
+    lines = [
+        "## The runs behind these numbers\n",
+        "| benchmark | date (UTC) | mode | commit | uncommitted framework edits | python | "
+        "Flask / Werkzeug | load average at start |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, data in results.items():
+        if not data:
+            lines.append(f"| {name} | not run | | | | | | |")
+            continue
+        meta = data["meta"]
+        lines.append(
+            f"| {name} | {meta['date']} | {meta['mode']} | {meta['commit']} | "
+            f"{'yes' if meta['dirty'] else 'no'} | {meta['python']} | "
+            f"{meta['versions']['flask']} / {meta['versions']['werkzeug']} | "
+            f"{' '.join(str(v) for v in meta['loadavg_at_start'])} ({meta['cpus']} CPUs) |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write() -> Path:
+    """Regenerate the charts and docs/benchmarks.md from the stored results."""
+    inprocess, http, footprint = (read_results(n) for n in ("inprocess", "http", "footprint"))
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    if inprocess:
+        chart_inprocess(inprocess, "framework", IMAGES / "inprocess_framework.png")
+        chart_inprocess(inprocess, "blog", IMAGES / "inprocess_blog.png")
+    if http:
+        chart_http(http, IMAGES / "http.png")
+    if footprint:
+        chart_footprint(footprint, IMAGES / "footprint.png")
+    DOC.write_text(render(inprocess, http, footprint))
+    return DOC
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m benchmarks.report``: no measuring, only the page and charts."""
+    argparse.ArgumentParser(description=__doc__.split("\n")[0]).parse_args(argv)
+    log(f"wrote {write()}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

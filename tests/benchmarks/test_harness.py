@@ -1,0 +1,165 @@
+"""Smoke tests for the benchmark harness: correctness only, never timing.
+
+Each in-process scenario is run once per app and every app must answer it
+with the same status and body; the wrk and importtime parsers are checked on
+captured output; the report renders from a tiny synthetic run. No gunicorn is
+started here (that is ``make bench``'s job and takes minutes).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks import apps, footprint, http_load, inprocess, report
+
+SAMPLE = Path(__file__).parent / "wrk_output_sample.txt"
+
+
+@pytest.fixture(scope="module")
+def scenarios(tmp_path_factory: pytest.TempPathFactory) -> list[inprocess.Scenario]:
+    """Every scenario, blog API included, on a freshly seeded database."""
+    return inprocess.build_scenarios(tmp_path_factory.mktemp("bench"))
+
+
+def test_every_app_answers_every_scenario_with_the_same_status_and_body(
+    scenarios: list[inprocess.Scenario],
+) -> None:
+    inprocess.verify(scenarios)
+
+
+def test_scenarios_cover_the_issue_list_and_floors_only_the_simple_four(
+    scenarios: list[inprocess.Scenario],
+) -> None:
+    names = {scenario.name for scenario in scenarios}
+    assert {"text", "json_param", "post_echo", "not_found", "hooks", "blueprint"} <= names
+    assert {"template", "session", "blog_list", "blog_post_304"} <= names
+    for scenario in scenarios:
+        assert {"flask", "miniflask"} <= set(scenario.targets)
+        with_floors = scenario.name in {"text", "json_param", "post_echo", "not_found"}
+        assert ("wsgi" in scenario.targets) is with_floors
+
+
+def test_status_codes_are_the_intended_ones(scenarios: list[inprocess.Scenario]) -> None:
+    expected = {"post_echo": 201, "not_found": 404, "blog_post_304": 304}
+    for scenario in scenarios:
+        answer = inprocess.call(scenario.targets["flask"], scenario.environ, scenario.body)
+        assert answer.status == expected.get(scenario.name.removesuffix("_nocache"), 200)
+
+
+def test_timed_loop_runs_each_scenario_once_per_app(scenarios: list[inprocess.Scenario]) -> None:
+    for scenario in scenarios:
+        for app in scenario.targets.values():
+            assert inprocess.time_calls(app, scenario.environ, scenario.body, 1) > 0
+
+
+def test_verify_fails_loudly_when_bodies_differ() -> None:
+    environ, body = inprocess.prepare_environ("GET", "/text")
+
+    def other(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [])
+        return [b"something else"]
+
+    scenario = inprocess.Scenario(
+        "text", "t", "framework", environ, body, {"wsgi": apps.bare_wsgi_app, "other": other}
+    )
+    with pytest.raises(inprocess.HarnessError, match="disagree on scenario 'text'"):
+        inprocess.verify([scenario])
+
+
+def test_ratios_are_per_round_and_hook_cost_is_difference_over_six() -> None:
+    environ, body = inprocess.prepare_environ()
+    scenarios = [
+        inprocess.Scenario(name, name, "framework", environ, body, {"flask": apps.bare_wsgi_app})
+        for name in ("json_param", "hooks")
+    ]
+    for scenario in scenarios:
+        scenario.targets["miniflask"] = apps.bare_wsgi_app
+    samples = inprocess.Samples(
+        means={
+            "json_param": {"flask": [50.0, 60.0, 40.0], "miniflask": [25.0, 24.0, 20.0]},
+            "hooks": {"flask": [56.0, 66.0, 46.0], "miniflask": [28.0, 27.0, 23.0]},
+        },
+        calls={name: {"flask": 10, "miniflask": 20} for name in ("json_param", "hooks")},
+    )
+    result = inprocess.summarize_run(scenarios, samples)
+    json_param = result["scenarios"][0]["apps"]["miniflask"]
+    assert json_param["ratio_to_flask"]["median"] == pytest.approx(0.5)
+    assert json_param["us"]["median"] == 24.0
+    assert result["hooks"]["flask"]["median"] == pytest.approx(1.0)
+    assert result["hooks"]["miniflask"]["median"] == pytest.approx(0.5)
+
+
+def test_parse_wrk_reads_the_report_line_of_captured_output() -> None:
+    parsed = http_load.parse_wrk(SAMPLE.read_text())
+    assert parsed["requests"] == 451
+    assert parsed["rps"] == pytest.approx(451 / 2.017056)
+    assert parsed["p50_ms"] == pytest.approx(28.715)
+    assert parsed["p99_ms"] == pytest.approx(321.414)
+    assert parsed["non_2xx"] == 0
+    assert parsed["socket_errors"] == 0
+
+
+def test_parse_wrk_without_report_line_raises() -> None:
+    text = SAMPLE.read_text()
+    truncated = text[: text.index("WRK_JSON")]
+    with pytest.raises(ValueError, match="no WRK_JSON line"):
+        http_load.parse_wrk(truncated)
+
+
+def test_write_script_posts_json_with_a_bearer_token() -> None:
+    endpoint = http_load.endpoints(7)[-1]
+    script = http_load.wrk_script(endpoint, "abc.def-ghi_jkl")
+    assert 'wrk.method = "POST"' in script
+    assert 'wrk.headers["Authorization"] = "Bearer abc.def-ghi_jkl"' in script
+    assert "application/json" in script
+    assert "done = function" in script
+
+
+def test_parse_importtime_takes_the_top_level_cumulative_figure() -> None:
+    report_text = (
+        "import time: self [us] | cumulative | imported package\n"
+        "import time:       500 |        900 |   flask.json\n"
+        "import time:       685 |      28017 | flask\n"
+    )
+    assert footprint.parse_importtime(report_text, "flask") == 28017
+    with pytest.raises(ValueError):
+        footprint.parse_importtime(report_text, "miniflask")
+
+
+def test_report_renders_goals_and_tables_from_results(tmp_path: Path) -> None:
+    environ, body = inprocess.prepare_environ()
+    scenario = inprocess.Scenario(
+        "text",
+        "plain-text GET",
+        "framework",
+        environ,
+        body,
+        {"flask": apps.bare_wsgi_app, "miniflask": apps.bare_wsgi_app},
+    )
+    samples = inprocess.Samples(
+        means={"text": {"flask": [50.0, 52.0], "miniflask": [20.0, 21.0]}},
+        calls={"text": {"flask": 1, "miniflask": 1}},
+    )
+    data = {
+        "meta": {
+            "date": "d",
+            "mode": "quick",
+            "commit": "c",
+            "dirty": False,
+            "python": "3.11",
+            "versions": {"flask": "3.1", "werkzeug": "3.1"},
+            "cpus": 2,
+            "loadavg_at_start": [0.1, 0.1, 0.1],
+        },
+        "settings": {"rounds": 2, "slot_ms": 1.0, "blog_cache": "on"},
+        **inprocess.summarize_run([scenario], samples),
+    }
+    page = report.render(data, None, None)
+    assert "1 of 1 goals met" in page
+    assert "0.40x" in page
+    assert "n/a" in page
+    report.chart_inprocess(data, "framework", tmp_path / "chart.png")
+    assert (tmp_path / "chart.png").stat().st_size > 0
