@@ -34,6 +34,7 @@ from blog_api.logs import configure_logging
 from blog_api.meta import build_meta_blueprint
 from blog_api.posts import build_posts_blueprint
 from blog_api.ratelimit import make_rate_limiter
+from blog_api.site import build_site_blueprint
 from blog_api.tags import build_tags_blueprint
 from blog_api.users import build_users_blueprint
 
@@ -97,5 +98,6 @@ def _install_web_layer(app: Any, fw: Any) -> None:
         build_comments_blueprint,
         build_tags_blueprint,
         build_meta_blueprint,
+        build_site_blueprint,
     ):
         app.register_blueprint(build(fw))
