@@ -116,7 +116,8 @@ class AppContext:
     def push(self) -> None:
         """Make this context current and send ``appcontext_pushed``."""
         self._cv_tokens.append(_cv_app.set(self))
-        signals.appcontext_pushed.send(self.app)
+        if signals.appcontext_pushed.receivers:  # PERF: see Flask.full_dispatch_request
+            signals.appcontext_pushed.send(self.app)
 
     def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
         """Run ``teardown_appcontext`` functions (on the last pop) and un-push.
@@ -138,7 +139,8 @@ class AppContext:
             _cv_app.reset(self._cv_tokens.pop())
         if current is not self:
             raise AssertionError(f"Popped wrong app context. ({current!r} instead of {self!r})")
-        signals.appcontext_popped.send(self.app)
+        if signals.appcontext_popped.receivers:
+            signals.appcontext_popped.send(self.app)
 
     def __enter__(self) -> AppContext:
         self.push()
@@ -217,12 +219,14 @@ class RequestContext:
         """Match the URL: set ``url_rule`` and ``view_args``, or keep the routing error."""
         assert self.url_adapter is not None
         try:
-            rule, view_args = self.url_adapter.match(return_rule=True)
+            # The app's memo of earlier matches stands in for
+            # ``self.url_adapter.match(return_rule=True)``; see routing.py.
+            rule, view_args = self.app.url_match_cache.match(self.url_adapter)
         except HTTPException as e:
             self.request.routing_exception = e
         else:
             self.request.url_rule = rule
-            self.request.view_args = dict(view_args)
+            self.request.view_args = view_args
 
     def push(self) -> None:
         """Make the request current: app context, then request, then session, then URL."""

@@ -1,0 +1,109 @@
+"""Remembering URL matches: the same path and method always match the same rule.
+
+Flask counterpart: none. Flask asks Werkzeug's ``MapAdapter.match`` for every
+request; miniflask asks it once per distinct request line and remembers.
+
+Werkzeug's matcher walks a state machine over the path's segments and runs
+each candidate's converters — about a fifth of what a small Flask request
+costs. Yet an API sees the same few thousand paths over and over, and for a
+given host, path and method the answer never changes once the app is set up
+(Flask refuses new routes after the first request). So :class:`MatchCache`
+keeps the answers in a bounded dict.
+
+It caches only what is safe to repeat:
+
+* successful matches, when every converter of the URL map turns text into
+  a value with one of Werkzeug's own ``to_python`` methods (``int``,
+  ``string``, ``path``, ``uuid`` ... and subclasses that only change their
+  settings), which have no side effects. An app that registers a converter
+  with a ``to_python`` of its own — one that loads a database row, say —
+  gets no caching at all, and Werkzeug matches every request as in Flask;
+* "not found", which depends on nothing but the request line.
+
+Redirects (strict slashes), 405 Method Not Allowed and every other outcome
+go to Werkzeug each time, so their details stay exactly Werkzeug's.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import Map, MapAdapter, Rule
+
+#: Werkzeug's own ``to_python`` methods: pure functions of the URL text.
+_PURE_TO_PYTHON = frozenset(
+    converter.to_python for converter in Map.default_converters.values()
+)
+
+# A path that matched no rule; stored instead of an exception instance,
+# which would carry the traceback of the request that raised it.
+_NOT_FOUND = object()
+
+MatchKey = tuple[str, str | None, str, str, bool]
+
+
+class MatchCache:
+    """A bounded memo of ``MapAdapter.match`` results for one URL map.
+
+    Args:
+        max_size: entries kept; the memo is emptied when full, which keeps
+            it small and simple (a flood of distinct URLs just turns it off).
+    """
+
+    def __init__(self, max_size: int = 2048) -> None:
+        self.max_size = max_size
+        self._results: dict[MatchKey, tuple[Rule, dict[str, Any]] | object] = {}
+        self._url_map: Map | None = None
+        self._enabled = False
+
+    def match(self, adapter: MapAdapter) -> tuple[Rule, dict[str, Any]]:
+        """Match like ``adapter.match(return_rule=True)``, from memory when possible.
+
+        Returns:
+            The rule and a fresh dict of the URL's values (views and URL
+            value preprocessors may change it freely).
+
+        Raises:
+            werkzeug.exceptions.HTTPException: 404, 405 or a redirect, as
+                Werkzeug raises them.
+        """
+        if adapter.map is not self._url_map:
+            self._start(adapter.map)
+        if not self._enabled:
+            return adapter.match(return_rule=True)  # type: ignore[return-value]
+
+        key = (
+            adapter.server_name,
+            adapter.subdomain,
+            adapter.path_info,
+            adapter.default_method,
+            adapter.websocket,
+        )
+        result = self._results.get(key)
+        if result is None:
+            result = self._match_and_remember(adapter, key)
+        if result is _NOT_FOUND:
+            raise NotFound()
+        rule, view_args = cast("tuple[Rule, dict[str, Any]]", result)
+        return rule, dict(view_args)
+
+    def _start(self, url_map: Map) -> None:
+        """Attach to ``url_map``; cache only if all its converters convert like Werkzeug's."""
+        self._url_map = url_map
+        self._results.clear()
+        self._enabled = all(
+            converter.to_python in _PURE_TO_PYTHON for converter in url_map.converters.values()
+        )
+
+    def _match_and_remember(
+        self, adapter: MapAdapter, key: MatchKey
+    ) -> tuple[Rule, dict[str, Any]] | object:
+        try:
+            result: tuple[Rule, dict[str, Any]] | object = adapter.match(return_rule=True)
+        except NotFound:
+            result = _NOT_FOUND
+        if len(self._results) >= self.max_size:
+            self._results.clear()
+        self._results[key] = result
+        return result
