@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 import miniflask
 from miniflask import Blueprint, request
 
@@ -80,3 +84,48 @@ def test_limits_outside_an_app_context_are_werkzeugs_defaults() -> None:
 
 def test_response_default_mimetype_is_html(app: miniflask.Flask) -> None:
     assert miniflask.Response("x").mimetype == "text/html"
+
+
+def _serve(response: miniflask.Response, method: str = "GET") -> tuple[str, list[Any], bytes]:
+    """Call a response as a WSGI server would; return status, headers and body."""
+    from werkzeug.test import EnvironBuilder
+
+    seen: list[Any] = []
+    environ = EnvironBuilder(method=method).get_environ()
+    body_iter = response(environ, lambda status, headers: seen.extend([status, headers]))
+    body = b"".join(body_iter)
+    close = getattr(body_iter, "close", None)
+    if close is not None:
+        close()
+    return seen[0], seen[1], body
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: miniflask.Response("hello"),
+        lambda: miniflask.Response("moved", status=302, headers={"Location": "/über"}),
+        lambda: miniflask.Response(status=204),
+        lambda: miniflask.Response("not modified", status=304, headers={"ETag": '"x"'}),
+        lambda: miniflask.Response(iter([b"streamed"])),
+        lambda: miniflask.Response(["a", "b"]),
+        lambda: miniflask.Response("x", headers={"Content-Location": "/ü"}),
+    ],
+    ids=["plain", "location", "204", "304", "stream", "str-list", "content-location"],
+)
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_responses_reach_the_server_exactly_as_werkzeug_sends_them(make: Any, method: str) -> None:
+    from werkzeug.wrappers import Response as WerkzeugResponse
+
+    ours = make()
+    theirs = make()
+    theirs.__class__ = WerkzeugResponse
+    assert _serve(ours, method) == _serve(theirs, method)
+
+
+def test_call_on_close_still_runs_for_buffered_bodies() -> None:
+    closed: list[bool] = []
+    response = miniflask.Response("body")
+    response.call_on_close(lambda: closed.append(True))
+    _serve(response)
+    assert closed == [True]
