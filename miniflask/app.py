@@ -794,8 +794,9 @@ class Flask(Registry):
             for func in reversed(self.after_request_funcs.get(name, ())):
                 response = func(response)
         # ``_session``: reading ``ctx.session`` would mark the session accessed.
-        if not self.session_interface.is_null_session(ctx._session):
-            self.session_interface.save_session(self, ctx._session, response)
+        session = ctx._session
+        if session is not None and not self.session_interface.is_null_session(session):
+            self.session_interface.save_session(self, session, response)
         return response
 
     def do_teardown_request(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
