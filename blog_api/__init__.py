@@ -37,6 +37,7 @@ from blog_api.ratelimit import make_rate_limiter
 from blog_api.site import build_site_blueprint
 from blog_api.tags import build_tags_blueprint
 from blog_api.users import build_users_blueprint
+from blog_api.web import IdConverter
 
 FRAMEWORKS = ("miniflask", "flask")
 
@@ -54,13 +55,24 @@ def create_app(framework: str | None = None, config: Mapping[str, Any] | None = 
     fw = load_framework(framework)
     app = fw.Flask("blog_api")
     app.config.update(load_config(config))
+    app.url_map.converters["id"] = IdConverter  # before any rule uses <id:...>
     _install_extensions(app, fw)
     _install_web_layer(app, fw)
-    if app.config["PROXY_FIX_X_FOR"]:
-        # Behind nginx the client address is in X-Forwarded-For; the rate
-        # limiter and the log need the real one. Only trust configured hops.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"])
+    if app.config["PROXY_HOPS"]:
+        app.wsgi_app = _trust_proxies(app.wsgi_app, app.config["PROXY_HOPS"])
     return app
+
+
+def _trust_proxies(wsgi_app: Any, hops: int) -> ProxyFix:
+    """Believe the last ``hops`` entries of the ``X-Forwarded-*`` headers.
+
+    Behind nginx the socket peer is nginx: the client's address, the scheme
+    (``https`` when nginx terminates TLS), host and port arrive in headers.
+    The rate limiter, the log and ``url_for(_external)``/``Location`` need the
+    real ones. Each proxy appends one entry, so trusting exactly as many
+    entries as there are proxies ignores whatever the client itself sent.
+    """
+    return ProxyFix(wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
 
 def load_framework(name: str | None = None) -> Any:

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pydantic
+
 from blog_api import errors, tokens
 from blog_api.ratelimit import RateLimiter
 from blog_api.schemas import LoginIn, RefreshIn, RegisterIn
@@ -124,7 +126,13 @@ def _password_grant(web: Web, form: Any) -> tokens.TokenPair:
     if not username or not password:
         raise errors.OAuthError("invalid_request", "username and password are required")
     try:
-        user = check_password(web, username, password)
+        # The same limits as the JSON login (lengths, no NUL, which PostgreSQL
+        # cannot even compare against a column).
+        credentials = LoginIn.model_validate({"username": username, "password": password})
+    except pydantic.ValidationError:
+        raise errors.OAuthError("invalid_request", "malformed username or password") from None
+    try:
+        user = check_password(web, credentials.username, credentials.password)
     except errors.TooManyRequests as e:
         raise _oauth_too_many(e) from None
     if user is None:

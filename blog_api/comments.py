@@ -22,7 +22,7 @@ def build_comments_blueprint(fw: Any) -> Any:
     bp = fw.Blueprint("comments", __name__, url_prefix="/api/v1")
     web = Web(fw)
 
-    @bp.route("/posts/<int:post_id>/comments", methods=["GET"])
+    @bp.route("/posts/<id:post_id>/comments", methods=["GET"])
     def list_comments(post_id: int) -> Any:
         params = web.query(QueryModel)
         page = comments.list_comments(
@@ -34,7 +34,7 @@ def build_comments_blueprint(fw: Any) -> Any:
         )
         return web.page(page, comments.render, cache=PUBLIC)
 
-    @bp.route("/posts/<int:post_id>/comments", methods=["POST"])
+    @bp.route("/posts/<id:post_id>/comments", methods=["POST"])
     def create_comment(post_id: int) -> Any:
         author = web.require_user()
         post = posts.get_post(web.db, post_id, author)
@@ -42,12 +42,12 @@ def build_comments_blueprint(fw: Any) -> Any:
         location = fw.url_for("comments.get_comment", comment_id=comment.id)
         return web.created(comments.render(comment), location)
 
-    @bp.route("/comments/<int:comment_id>", methods=["GET"])
+    @bp.route("/comments/<id:comment_id>", methods=["GET"])
     def get_comment(comment_id: int) -> Any:
         comment = comments.get_comment(web.db, comment_id, web.current_user())
         return web.respond(comments.render(comment), cache=PUBLIC)
 
-    @bp.route("/comments/<int:comment_id>", methods=["DELETE"])
+    @bp.route("/comments/<id:comment_id>", methods=["DELETE"])
     def delete_comment(comment_id: int) -> Any:
         actor = web.require_user()
         comment = comments.get_comment(web.db, comment_id, actor)

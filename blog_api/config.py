@@ -30,7 +30,7 @@ ENVIRONMENT_KEYS: dict[str, tuple[str, type]] = {
     "BLOG_PUBLIC_MAX_AGE": ("PUBLIC_MAX_AGE", int),
     "BLOG_LOGIN_MAX_FAILURES": ("LOGIN_MAX_FAILURES", int),
     "BLOG_LOGIN_FAILURE_WINDOW": ("LOGIN_FAILURE_WINDOW", int),
-    "BLOG_PROXY_FIX_X_FOR": ("PROXY_FIX_X_FOR", int),
+    "BLOG_PROXY_HOPS": ("PROXY_HOPS", int),
     "BLOG_LOG_LEVEL": ("LOG_LEVEL", str),
     "BLOG_INSTANCE_PATH": ("INSTANCE_PATH", str),
 }
@@ -57,7 +57,10 @@ DEFAULTS: dict[str, Any] = {
     # Unhandled errors must reach our 500 handler even when TESTING is on, so the
     # JSON error shape and the logged traceback are the same in tests and production.
     "PROPAGATE_EXCEPTIONS": False,
-    "PROXY_FIX_X_FOR": 0,
+    # Reverse proxies in front of the app whose X-Forwarded-* headers are
+    # trusted (Werkzeug's ProxyFix). 0 trusts none: a client talking to the app
+    # directly must not be able to pick its own address or scheme.
+    "PROXY_HOPS": 0,
     "LOG_LEVEL": "INFO",
 }
 
@@ -99,15 +102,26 @@ def instance_secret_key(instance: Path) -> str:
 
     Every gunicorn worker must sign tokens with the same key, so a per-process
     random key would not do; a file shared by the workers of one host does.
-    ``O_EXCL`` makes the first worker win the race to create it.
+    The workers start at the same moment and race to create it. Each writes a
+    complete key to a private temporary file and then hard-links it into
+    place: ``link`` fails if the name exists, so exactly one key wins, and no
+    worker can ever read a created-but-still-empty file (which opening the
+    final name with ``O_EXCL`` and writing afterwards allowed).
     """
     instance.mkdir(parents=True, exist_ok=True)
     path = instance / "secret_key"
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as file:
-        file.write(secrets.token_urlsafe(48))
-    log.warning("BLOG_SECRET_KEY not set: generated %s (set it when running several hosts)", path)
+    if not path.exists():
+        candidate = instance / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_urlsafe(48))
+        try:
+            os.link(candidate, path)
+            log.warning(
+                "BLOG_SECRET_KEY not set: generated %s (set it when running several hosts)", path
+            )
+        except FileExistsError:
+            pass  # another worker won the race; use its key
+        finally:
+            candidate.unlink()
     return path.read_text().strip()

@@ -12,7 +12,8 @@ Three kinds of exception reach the framework, and all leave as
 
 Database exceptions get their own handlers: an ``IntegrityError`` that got
 past the services' checks (a race) is a 409, and SQLAlchemy's optimistic-lock
-``StaleDataError`` (a concurrent edit) too. The session is closed at teardown
+``StaleDataError`` (a concurrent edit) too, or a 412 when the request was
+conditional (``If-Match``). The session is closed at teardown
 either way, so nothing half-written is committed.
 """
 
@@ -59,10 +60,29 @@ def register_error_handlers(app: Any, fw: Any) -> None:
         body = {"error": "Internal server error", "code": 500, "type": "internal_error"}
         return error_response(body, 500, {})
 
+    def rollback() -> None:
+        # A flush that failed leaves the session unusable until rolled back:
+        # the next attribute load (the request log reads ``g.user.id``) would
+        # raise PendingRollbackError and turn this 409/412 into a 500.
+        fw.current_app.extensions["blog_db"].session.rollback()
+
     def handle_integrity_error(e: IntegrityError) -> Any:
+        rollback()
         return handle_api_error(errors.Conflict("The change conflicts with existing data"))
 
     def handle_stale_data(e: StaleDataError) -> Any:
+        rollback()
+        # The If-Match check and the UPDATE are two statements. An editor whose
+        # If-Match held at the check but who lost the race at the UPDATE (the
+        # version counter matched no row) had a precondition that was false when
+        # the write happened: RFC 9110 §13.1.1 answers that with 412, the same
+        # status the slower of two sequential editors gets.
+        if "If-Match" in fw.request.headers:
+            return handle_api_error(
+                errors.PreconditionFailed(
+                    "The resource changed since you read it; fetch it again (If-Match)"
+                )
+            )
         return handle_api_error(
             errors.Conflict("Someone else changed this at the same time; fetch it and retry")
         )

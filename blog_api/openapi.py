@@ -314,10 +314,14 @@ def _operation(route: Route) -> dict[str, Any]:
     return operation
 
 
+#: Path ids, as ``web.IdConverter`` routes them (other numbers are a 404).
+_ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": schemas.MAX_ID}
+
+
 def _parameters(route: Route) -> list[dict[str, Any]]:
     """Path parameters from ``{name}`` segments, query parameters from the query model."""
     params = [
-        {"name": part[1:-1], "in": "path", "required": True, "schema": {"type": "integer"}}
+        {"name": part[1:-1], "in": "path", "required": True, "schema": _ID_SCHEMA}
         for part in route.path.split("/")
         if part.startswith("{")
     ]

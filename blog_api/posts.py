@@ -48,26 +48,26 @@ def build_posts_blueprint(fw: Any) -> Any:
         post = posts.create_post(web.db, author, web.json_body(PostIn))
         return web.created(posts.render(post), fw.url_for("posts.get_post", post_id=post.id))
 
-    @bp.route("/posts/<int:post_id>", methods=["GET"])
+    @bp.route("/posts/<id:post_id>", methods=["GET"])
     def get_post(post_id: int) -> Any:
         post = posts.get_post(web.db, post_id, web.current_user())
         return web.respond(
             posts.render(post), cache=PUBLIC if post.status == "published" else PRIVATE
         )
 
-    @bp.route("/posts/<int:post_id>", methods=["PUT"])
+    @bp.route("/posts/<id:post_id>", methods=["PUT"])
     def replace_post(post_id: int) -> Any:
         actor, post = _editable(post_id)
         post = posts.replace_post(web.db, post, actor, web.json_body(PostIn))
         return web.respond(posts.render(post))
 
-    @bp.route("/posts/<int:post_id>", methods=["PATCH"])
+    @bp.route("/posts/<id:post_id>", methods=["PATCH"])
     def patch_post(post_id: int) -> Any:
         actor, post = _editable(post_id)
         post = posts.patch_post(web.db, post, actor, web.json_body(PostPatch))
         return web.respond(posts.render(post))
 
-    @bp.route("/posts/<int:post_id>", methods=["DELETE"])
+    @bp.route("/posts/<id:post_id>", methods=["DELETE"])
     def delete_post(post_id: int) -> Any:
         actor, post = _editable(post_id)
         posts.delete_post(web.db, post, actor)

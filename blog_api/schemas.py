@@ -24,6 +24,11 @@ from pydantic import (
     field_validator,
 )
 
+#: The largest id a client may name: PostgreSQL's INTEGER primary keys stop at
+#: 2**31 - 1, and a larger number sent to the database is an error there (and an
+#: ``OverflowError`` in SQLite past 2**63 - 1), not "no such row".
+MAX_ID = 2**31 - 1
+
 Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{2,31}$")]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
 
@@ -48,10 +53,29 @@ Status = Literal["draft", "published"]
 SortKey = Literal["created_at", "-created_at", "updated_at", "-updated_at", "title", "-title"]
 
 
+def reject_nul(value: Any) -> Any:
+    """Refuse U+0000 in a string (or in a list of strings).
+
+    PostgreSQL's ``text`` cannot hold the NUL character, so a string carrying
+    one would fail inside the database as a 500; SQLite would store it and
+    break consumers written in C. Refusing it at the edge makes it a 4xx on
+    every backend.
+    """
+    items = value if isinstance(value, list) else [value]
+    if any(isinstance(item, str) and "\x00" in item for item in items):
+        raise ValueError("may not contain the NUL character (U+0000)")
+    return value
+
+
 class RequestModel(BaseModel):
-    """Base of JSON request bodies: unknown fields and coercion are errors."""
+    """Base of JSON request bodies: unknown fields, coercion and NULs are errors."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul_characters(cls, value: Any) -> Any:
+        return reject_nul(value)
 
 
 class PatchModel(RequestModel):
@@ -119,9 +143,14 @@ class CommentIn(RequestModel):
 
 
 class QueryModel(BaseModel):
-    """Base of query-string models: lax types, unknown parameters refused."""
+    """Base of query-string models: lax types, unknown parameters and NULs refused."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul_characters(cls, value: Any) -> Any:
+        return reject_nul(value)
 
     page: int = Field(1, ge=1, le=100_000)
     per_page: int | None = Field(None, ge=1)
@@ -132,7 +161,7 @@ class PostListQuery(QueryModel):
     """GET /posts filters and sort order."""
 
     author: Username | None = None
-    author_id: int | None = Field(None, ge=1)
+    author_id: int | None = Field(None, ge=1, le=MAX_ID)
     tag: TagName | None = None
     status: Status | None = None
     q: str | None = Field(None, min_length=1, max_length=100)

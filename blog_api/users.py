@@ -53,14 +53,14 @@ def build_users_blueprint(fw: Any) -> Any:
         user = web.require_user()
         return web.respond(render_user(user, user), cache=NO_STORE)
 
-    @bp.route("/users/<int:user_id>", methods=["GET"])
+    @bp.route("/users/<id:user_id>", methods=["GET"])
     def get_user(user_id: int) -> Any:
         user = users.get_user(web.db, user_id)
         viewer = web.current_user()
         data = render_user(user, viewer)
         return web.respond(data, cache=NO_STORE if "email" in data else PUBLIC)
 
-    @bp.route("/users/<int:user_id>", methods=["PATCH"])
+    @bp.route("/users/<id:user_id>", methods=["PATCH"])
     def patch_user(user_id: int) -> Any:
         actor = web.require_user()
         user = users.get_user(web.db, user_id)
@@ -70,7 +70,7 @@ def build_users_blueprint(fw: Any) -> Any:
         users.update_user(web.db, user, actor, data, web.config["PASSWORD_HASH_METHOD"])
         return web.respond(render_user(user, actor), cache=NO_STORE)
 
-    @bp.route("/users/<int:user_id>", methods=["DELETE"])
+    @bp.route("/users/<id:user_id>", methods=["DELETE"])
     def delete_user(user_id: int) -> Any:
         actor = web.require_user()
         user = users.get_user(web.db, user_id)

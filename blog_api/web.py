@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import pydantic
 from sqlalchemy.orm import Session
+from werkzeug.routing import IntegerConverter, Map
 
 from blog_api import errors
 from blog_api.caching import CachedResponse, ResponseCache
@@ -27,7 +28,7 @@ from blog_api.pagination import (
     cursor_link_header,
     link_header,
 )
-from blog_api.schemas import QueryModel, error_details
+from blog_api.schemas import MAX_ID, QueryModel, error_details
 from blog_api.tokens import TokenSettings
 
 Model = TypeVar("Model", bound=pydantic.BaseModel)
@@ -37,6 +38,19 @@ QueryT = TypeVar("QueryT", bound=QueryModel)
 PUBLIC = "public"  # same for every anonymous client: shared caches and our server cache
 PRIVATE = "private"  # depends on who asks: browser cache only, revalidate each time
 NO_STORE = "no-store"  # personal data (own profile, tokens): never stored anywhere
+
+
+class IdConverter(IntegerConverter):
+    """``<id:post_id>``: a row id, 1 to ``MAX_ID``; anything else is a routing 404.
+
+    Werkzeug's plain ``int`` converter accepts any number of digits, and a
+    number too large for the database's INTEGER column made the query itself
+    fail (a 500) instead of finding no row. ``create_app`` registers this class
+    in ``app.url_map.converters`` before the blueprints add their rules.
+    """
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        super().__init__(map, min=1, max=MAX_ID)
 
 
 class Web:
@@ -82,7 +96,13 @@ class Web:
         if request.mimetype != "application/json":
             raise errors.UnsupportedMediaType("The request body must be application/json")
         self.check_size()
-        data = request.get_json(silent=True)
+        try:
+            data = request.get_json(silent=True)
+        except RecursionError:
+            # ``silent`` only covers ValueError; JSON nested deeper than the
+            # interpreter's recursion limit ("[[[[..." in 1 MiB) makes the json
+            # module raise RecursionError, which Flask would turn into a 500.
+            data = None
         if not isinstance(data, dict):
             raise errors.BadRequest(
                 "The request body must be a JSON object",

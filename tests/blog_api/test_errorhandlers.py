@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from sqlalchemy import event, text
+from sqlalchemy.orm import Session
 
 from blog_api import errors
 
@@ -156,3 +159,48 @@ def test_api_error_dict_shape() -> None:
         'error="invalid_token"'
         in errors.Unauthorized("x", token_error="invalid_token").headers["WWW-Authenticate"]
     )
+
+
+@pytest.fixture
+def lose_the_race(app: Any) -> Iterator[Callable[[int], None]]:
+    """Make the next flush find a post changed: another writer got there first.
+
+    The If-Match check has already passed when the view flushes, so this is the
+    interleaving two simultaneous editors produce; a second connection bumps the
+    version counter just before the UPDATE, which then matches no row.
+    """
+    engine = app.extensions["blog_db"].engine
+    racing: list[int] = []
+
+    def other_editor(session: Session, *args: Any) -> None:
+        while racing:
+            with engine.begin() as connection:
+                connection.execute(
+                    text("UPDATE posts SET version = version + 1 WHERE id = :id"),
+                    {"id": racing.pop()},
+                )
+
+    event.listen(Session, "before_flush", other_editor)
+    yield racing.append
+    event.remove(Session, "before_flush", other_editor)
+
+
+def test_losing_an_if_match_race_at_the_update_is_412(
+    api: Any, client: Any, alice: dict[str, str], lose_the_race: Callable[[int], None]
+) -> None:
+    post = api.create_post(alice)
+    etag = client.get(f"/api/v1/posts/{post['id']}", headers=alice).headers["ETag"]
+    lose_the_race(post["id"])
+    response = client.patch(
+        f"/api/v1/posts/{post['id']}", json={"title": "mine"}, headers={**alice, "If-Match": etag}
+    )
+    assert_error(response, 412)
+
+
+def test_losing_an_unconditional_race_at_the_update_is_409(
+    api: Any, client: Any, alice: dict[str, str], lose_the_race: Callable[[int], None]
+) -> None:
+    post = api.create_post(alice)
+    lose_the_race(post["id"])
+    response = client.patch(f"/api/v1/posts/{post['id']}", json={"title": "mine"}, headers=alice)
+    assert_error(response, 409)

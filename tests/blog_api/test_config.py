@@ -1,0 +1,53 @@
+"""Settings (blog_api/config.py): environment variables and the shared secret key file."""
+
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from blog_api.config import instance_secret_key, load_config
+
+WORKERS = 8
+
+
+def _key_after_barrier(barrier: Any, instance: str, results: Any) -> None:
+    """One "gunicorn worker": start with the others, then read or create the key."""
+    barrier.wait(timeout=20)
+    results.put(instance_secret_key(Path(instance)))
+
+
+def test_workers_starting_together_all_get_the_same_complete_key(tmp_path: Path) -> None:
+    # Several rounds, because a race shows only sometimes: the old code let a
+    # worker read the file between another's O_EXCL create and its write.
+    context = multiprocessing.get_context("fork")
+    for round_number in range(5):
+        instance = tmp_path / f"instance{round_number}"
+        barrier, results = context.Barrier(WORKERS), context.Queue()
+        workers = [
+            context.Process(target=_key_after_barrier, args=(barrier, str(instance), results))
+            for _ in range(WORKERS)
+        ]
+        for worker in workers:
+            worker.start()
+        keys = [results.get(timeout=20) for _ in workers]
+        for worker in workers:
+            worker.join(timeout=20)
+        assert len(set(keys)) == 1 and len(keys[0]) >= 32
+        assert [path.name for path in instance.iterdir()] == ["secret_key"]
+
+
+def test_the_key_file_is_private(tmp_path: Path) -> None:
+    instance_secret_key(tmp_path)
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_proxy_hops_come_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    overrides = {"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "k"}
+    assert load_config(overrides)["PROXY_HOPS"] == 0
+    monkeypatch.setenv("BLOG_PROXY_HOPS", "1")
+    assert load_config(overrides)["PROXY_HOPS"] == 1
