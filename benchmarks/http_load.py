@@ -256,7 +256,7 @@ def load_worker_class(
 def _summarize_endpoint(
     point: Endpoint, samples: dict[str, list[dict[str, float]]]
 ) -> dict[str, Any]:
-    """Medians and spreads per framework, and miniflask/Flask per round."""
+    """Medians and spreads per framework, and miniflask ÷ Flask round by round."""
     frameworks: dict[str, Any] = {}
     for fw, rounds in samples.items():
         frameworks[fw] = {
@@ -267,17 +267,16 @@ def _summarize_endpoint(
             "non_2xx": int(sum(sample["non_2xx"] for sample in rounds)),
             "socket_errors": int(sum(sample["socket_errors"] for sample in rounds)),
         }
-    ratios = [
-        mine["rps"] / theirs["rps"]
-        for mine, theirs in zip(samples["miniflask"], samples["flask"], strict=True)
-    ]
+    pairs = list(zip(samples["miniflask"], samples["flask"], strict=True))
     return {
         "name": point.name,
         "method": point.method,
         "path": point.path,
         "read": point.read,
         "frameworks": frameworks,
-        "rps_ratio_miniflask_to_flask": summarize(ratios),
+        # Paired per round (A/B back to back), like the in-process ratios.
+        "rps_ratio_miniflask_to_flask": summarize([m["rps"] / f["rps"] for m, f in pairs]),
+        "p99_ratio_miniflask_to_flask": summarize([m["p99_ms"] / f["p99_ms"] for m, f in pairs]),
     }
 
 
