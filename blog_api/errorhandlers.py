@@ -5,7 +5,8 @@ Three kinds of exception reach the framework, and all leave as
 
 * ``APIError`` from our services and views: status, message and headers as raised.
 * Werkzeug's ``HTTPException``: routing 404/405, the framework's 413, ``abort``.
-  Its headers (``Allow`` on a 405) are kept.
+  Its headers (``Allow`` on a 405) are kept. Outside ``/api/``, a URL that matched
+  no route gets the reader site's HTML page instead (``SITE_ERROR_PAGE``).
 * anything else: the framework turns it into a 500 (``InternalServerError``
   carrying the ``original_exception``) after sending ``got_request_exception``,
   which our hooks log with the traceback; the body says nothing internal.
@@ -28,6 +29,9 @@ from werkzeug.exceptions import HTTPException
 
 from blog_api import errors
 
+#: ``app.extensions`` key of the reader site's HTML error page for non-API URLs.
+SITE_ERROR_PAGE = "blog_site_error_page"
+
 
 def register_error_handlers(app: Any, fw: Any) -> None:
     """Register the handlers on ``app`` (app-wide, so routing errors are covered)."""
@@ -44,6 +48,12 @@ def register_error_handlers(app: Any, fw: Any) -> None:
         return error_response(e.to_dict(), e.status, e.headers)
 
     def handle_http_exception(e: HTTPException) -> Any:
+        # A URL that matched no route belongs to no blueprint, so only this
+        # app-wide handler sees it; outside /api/ a person is reading, and the
+        # reader site (blog_api/site) registered an HTML page for that.
+        html_page = app.extensions.get(SITE_ERROR_PAGE)
+        if html_page is not None and not fw.request.path.startswith("/api/"):
+            return html_page(e)
         status = e.code or 500
         body: dict[str, Any] = {
             "error": _first_sentence(e.description),

@@ -27,7 +27,9 @@ What makes it a *browser* app, unlike the API, lives in the blueprint's hooks:
 Errors raised by the site's views and hooks are rendered as HTML pages by the
 blueprint's own error handlers: Flask looks for a handler on the request's
 blueprint before the app's, so the API's app-wide JSON handlers still answer
-every ``/api/v1`` error (and URLs that match no route at all).
+every ``/api/v1`` error. A URL that matches no route belongs to no blueprint;
+for those outside ``/api/`` the app's handler calls the page this blueprint
+offers in ``app.extensions`` (``errorhandlers.SITE_ERROR_PAGE``).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from blog_api import errors
 from blog_api.auth import check_password
+from blog_api.errorhandlers import SITE_ERROR_PAGE
 from blog_api.pagination import ListRequest, SortSpec
 from blog_api.schemas import CommentIn, LoginIn, PostListQuery
 from blog_api.services import comments, posts, users
@@ -83,11 +86,11 @@ def build_site_blueprint(fw: Any) -> Any:
         page = posts.list_posts(web.db, None, filters, request, web.config["SECRET_KEY"])
         return fw.render_template("site/index.html", page=page, last_page=_last_page(page))
 
-    @bp.get("/posts/<int:post_id>")
+    @bp.get("/posts/<id:post_id>")
     def post(post_id: int) -> Any:
         return _render_post(fw, web, post_id)
 
-    @bp.post("/posts/<int:post_id>/comments")
+    @bp.post("/posts/<id:post_id>/comments")
     def add_comment(post_id: int) -> Any:
         author = fw.g.user
         if author is None:
@@ -217,6 +220,19 @@ def _register_error_handlers(bp: Any, fw: Any) -> None:
     # Flask tries handlers registered for the status code before class handlers
     # (at every level), so the app's JSON 500 handler would win without this.
     bp.register_error_handler(500, handle_server_error)
+
+    def routing_error_page(e: HTTPException) -> Any:
+        # No blueprint matched, so the hooks above did not run: no user, and
+        # the security headers are added here.
+        response = fw.make_response(handle_http_exception(e))
+        security.add_security_headers(response.headers, personal=False)
+        return response
+
+    def offer_routing_error_page(state: Any) -> None:
+        # The app's JSON handler asks for this page for unmatched non-API URLs.
+        state.app.extensions[SITE_ERROR_PAGE] = routing_error_page
+
+    bp.record_once(offer_routing_error_page)
 
 
 def _title(status: int) -> str:

@@ -25,8 +25,8 @@ def assert_error(response: Any, status: int) -> dict[str, Any]:
 
 def test_routing_404_is_json(client: Any) -> None:
     assert_error(client.get("/api/v1/nothing-here"), 404)
-    # "/" is the reader site's front page; a URL no blueprint matches is still JSON.
-    assert_error(client.get("/nothing-here"), 404)
+    # Outside /api/ people read HTML pages (the reader site, tests/blog_api/test_site.py).
+    assert_error(client.get("/api/nothing-here"), 404)
 
 
 def test_routing_405_is_json_and_keeps_allow(client: Any) -> None:

@@ -131,10 +131,31 @@ def test_someone_elses_draft_and_unknown_posts_are_html_404s(client: Any, alice_
         assert "<h1>Not Found</h1>" in response.get_data(as_text=True)
 
 
-def test_api_errors_stay_json_beside_the_site(client: Any) -> None:
-    response = client.get("/api/v1/posts/999")
+def test_post_ids_past_the_integer_range_are_html_404s(client: Any) -> None:
+    response = client.get("/posts/99999999999999999999")
     assert response.status_code == 404
-    assert response.get_json()["type"] == "not_found"
+    assert response.mimetype == "text/html"
+
+
+def test_api_errors_stay_json_beside_the_site(client: Any) -> None:
+    for path in ("/api/v1/posts/999", "/api/v1/no-such-thing"):
+        response = client.get(path)
+        assert response.status_code == 404
+        assert response.get_json()["type"] == "not_found"
+    response = client.post("/api/v1/tags")
+    assert response.status_code == 405
+    assert response.get_json()["type"] == "method_not_allowed"
+
+
+def test_unmatched_urls_outside_the_api_get_html_pages(client: Any) -> None:
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    assert response.headers["Content-Security-Policy"] == security.CONTENT_SECURITY_POLICY
+    response = client.put("/login")
+    assert response.status_code == 405
+    assert response.mimetype == "text/html"
+    assert "POST" in response.headers["Allow"]
 
 
 def test_titles_bodies_and_comments_are_autoescaped(logged_in: Any, alice_id: int) -> None:
