@@ -241,7 +241,13 @@ def load_worker_class(
                     output = run_wrk(
                         servers[fw].port, point, tokens[fw], settings["seconds"], directory
                     )
-                    samples[point.name][fw].append(parse_wrk(output))
+                    sample = parse_wrk(output)
+                    if not sample["requests"]:
+                        raise RuntimeError(
+                            f"{fw} answered no request to {point.path} in {settings['seconds']} s;"
+                            f" wrk said:\n{output}\ngunicorn said:\n{servers[fw].log_tail()}"
+                        )
+                    samples[point.name][fw].append(sample)
             log(f"  gunicorn {worker_class}: round {number + 1}/{settings['rounds']}")
         rss_after = {
             fw: [rss_kib(pid) for pid in server.worker_pids()] for fw, server in servers.items()

@@ -24,6 +24,8 @@ from typing import IO, Any
 from benchmarks.environment import ROOT
 
 HOST = "127.0.0.1"
+#: Our settings file; also keeps gunicorn from loading the project's ./gunicorn.conf.py.
+CONFIG = Path(__file__).with_name("gunicorn.conf.py")
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
 
@@ -89,6 +91,8 @@ class GunicornServer:
             sys.executable,
             "-m",
             "gunicorn",
+            "--config",
+            str(CONFIG),
             "--bind",
             f"{HOST}:{self.port}",
             "--workers",
