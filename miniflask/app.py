@@ -54,6 +54,8 @@ from .registry import F, Registry, setupmethod
 from .routing import MatchCache
 from .sessions import SecureCookieSessionInterface, SessionInterface
 from .templating import DispatchingJinjaLoader, Environment, _default_template_ctx_processor
+from .tracing import install as install_tracer
+from .tracing import tracing_enabled
 from .wrappers import Request, Response, blueprint_chain
 
 if TYPE_CHECKING:
@@ -557,6 +559,9 @@ class Flask(Registry):
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterator[bytes]:
         """Step 1: the WSGI server calls the app; the work is in :meth:`wsgi_app`."""
+        if not self._got_first_request and tracing_enabled(self):
+            # Setup is over: the tracer may wrap the app's steps (tracing.py).
+            install_tracer(self)
         return self.wsgi_app(environ, start_response)
 
     def wsgi_app(self, environ: WSGIEnvironment, start_response: StartResponse) -> Any:
