@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import urljoin
 
 import pydantic
 from sqlalchemy.orm import Session
@@ -219,8 +220,15 @@ class Web:
         return self.fw.Response(status=204)
 
     def created(self, data: dict[str, Any], location: str, cache: str = PRIVATE) -> Any:
-        """``201 Created`` with a ``Location`` header (RFC 9110 §15.3.2)."""
-        return self.respond(data, 201, cache=cache, headers={"Location": location})
+        """``201 Created`` with an absolute ``Location`` header (RFC 9110 §15.3.2).
+
+        A relative reference would be allowed, but the absolute URL is one
+        every client can use as is, and it shows the address the app believes
+        it has: behind a TLS-terminating proxy it says ``https://`` only when
+        the proxy's ``X-Forwarded-Proto`` is trusted (``PROXY_HOPS``).
+        """
+        absolute = urljoin(self.fw.request.host_url, location)
+        return self.respond(data, 201, cache=cache, headers={"Location": absolute})
 
     def page(self, page: Page, render: Callable[[Any], dict[str, Any]], cache: str) -> Any:
         """A list response with its RFC 8288 ``Link`` header."""

@@ -33,7 +33,7 @@ def _register(app: Any, **environ: Any) -> Any:
 @pytest.mark.parametrize("framework", ["flask", "miniflask"])
 def test_forwarded_headers_are_ignored_by_default(framework: str, tmp_path: Path) -> None:
     response = _register(build_app(framework, make_config(tmp_path)))
-    assert response.headers["Location"] in ("/api/v1/users/1", "http://localhost/api/v1/users/1")
+    assert response.headers["Location"] == "http://localhost/api/v1/users/1"
 
 
 @pytest.mark.parametrize("framework", ["flask", "miniflask"])
@@ -42,10 +42,7 @@ def test_one_trusted_hop_believes_only_the_last_proxy(framework: str, tmp_path: 
     seen: list[str] = []
     app.before_request(lambda: seen.append(app_request(framework).remote_addr))
     response = _register(app)
-    assert response.headers["Location"] in (
-        "/api/v1/users/1",
-        "https://blog.example.org/api/v1/users/1",
-    )
+    assert response.headers["Location"] == "https://blog.example.org/api/v1/users/1"
     # The client's own "203.0.113.9" entry is not believed; the proxy's is.
     assert seen == ["198.51.100.7"]
 
