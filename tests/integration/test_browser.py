@@ -221,10 +221,13 @@ def comment_bodies(app: Any) -> list[str]:
 
 def wait_for_text(driver: Any, text: str) -> None:
     """Wait until ``text`` is visible on the page (or fail after ``WAIT`` s)."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    WebDriverWait(driver, WAIT, poll_frequency=0.05).until(
+    # A form submission replaces the page while we poll it: the old <body> goes stale.
+    ignored = (NoSuchElementException, StaleElementReferenceException)
+    WebDriverWait(driver, WAIT, poll_frequency=0.05, ignored_exceptions=ignored).until(
         lambda d: text in d.find_element(By.TAG_NAME, "body").text,
         message=f"{text!r} never appeared",
     )
