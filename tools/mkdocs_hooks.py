@@ -137,7 +137,7 @@ def _source_page(path: str, text: str) -> str:
         for number, line in enumerate(text.splitlines(), start=1)
     )
     return (
-        "<!doctype html>\n<html><head><meta charset=\"utf-8\">"
+        '<!doctype html>\n<html><head><meta charset="utf-8">'
         f"<title>{html.escape(path)}</title>\n"
         "<style>body{margin:1em;font:13px/1.45 monospace}a{color:#999;text-decoration:none}"
         "span:target{background:#fff3b0;display:inline-block;width:100%}</style>"

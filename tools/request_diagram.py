@@ -15,6 +15,7 @@ per step, in the order a request meets them; the numbers are the steps of
 
 from __future__ import annotations
 
+import itertools
 import sys
 from html import escape
 from pathlib import Path
@@ -86,7 +87,7 @@ def render() -> str:
         left = min(max(centre_x - wide / 2, MARGIN + 2), width - MARGIN - 2 - wide)
         centres.append((centre_x, top))
         parts += _box(left, top, wide, LANES[lane][2], title, detail)
-    for (x1, top1), (x2, top2) in zip(centres, centres[1:], strict=False):
+    for (x1, top1), (x2, top2) in itertools.pairwise(centres):
         parts.append(_arrow(x1, top1 + BOX_HEIGHT, x2, top2))
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
@@ -125,8 +126,9 @@ def _box(left: float, top: float, wide: float, colour: str, title: str, detail: 
     ]
 
 
-def _text(x: float, y: float, text: str, size: float, bold: bool = False, colour: str = "#111111"
-          ) -> str:
+def _text(
+    x: float, y: float, text: str, size: float, bold: bool = False, colour: str = "#111111"
+) -> str:
     weight = ' font-weight="bold"' if bold else ""
     return (
         f'<text x="{x:.1f}" y="{y}" font-size="{size}" text-anchor="middle" '
@@ -141,7 +143,10 @@ def _arrow(x1: float, y1: float, x2: float, y2: float) -> str:
     else:
         middle = (y1 + y2) / 2
         path = f"M{x1:.1f},{y1} L{x1:.1f},{middle} L{x2:.1f},{middle} L{x2:.1f},{y2}"
-    return f'<path d="{path}" fill="none" stroke="#444444" stroke-width="1.4" marker-end="url(#arrow)"/>'
+    return (
+        f'<path d="{path}" fill="none" stroke="#444444" stroke-width="1.4" '
+        'marker-end="url(#arrow)"/>'
+    )
 
 
 def main() -> int:

@@ -32,9 +32,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DOCS_DIR = REPO_ROOT / "docs"
 
-MARKER = re.compile(
-    r"^<!-- quote: (?P<path>[\w./-]+)#L(?P<start>\d+)-L(?P<end>\d+) -->\s*$"
-)
+MARKER = re.compile(r"^<!-- quote: (?P<path>[\w./-]+)#L(?P<start>\d+)-L(?P<end>\d+) -->\s*$")
 _FENCE = re.compile(r"^(?P<fence>`{3,}|~{3,})")
 
 
@@ -51,7 +49,9 @@ class Quote:
 
     @property
     def where(self) -> str:
-        page = self.page.relative_to(REPO_ROOT) if self.page.is_relative_to(REPO_ROOT) else self.page
+        page = self.page
+        if page.is_relative_to(REPO_ROOT):
+            page = page.relative_to(REPO_ROOT)
         return f"{page}:{self.marker_index + 1} (quote of {self.path}#L{self.start}-L{self.end})"
 
 
