@@ -64,9 +64,10 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 
 #: The combined log format plus the duration and the request id the app put in
 #: ``X-Request-ID``, so an access-log line can be matched with the app's JSON
-#: log lines and with the client's report. ``%(h)s`` is the socket peer (nginx
-#: when proxied); the forwarded client address is logged beside it, and the
-#: app's own log has the address as ProxyFix resolved it.
+#: log lines and with the client's report. gunicorn formats the line after the
+#: app ran, so ``%(h)s`` is ``REMOTE_ADDR`` as ProxyFix left it: the client's
+#: address behind a trusted proxy. The raw ``X-Forwarded-For`` is logged beside
+#: it, to see what a client tried to claim.
 access_log_format = (
     '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" '
     '%(M)sms rid=%({x-request-id}o)s xff="%({x-forwarded-for}i)s"'

@@ -444,7 +444,9 @@ def _apt_install(package: str) -> str | None:
     if os.geteuid() != 0:
         return "not root, so apt-get install is not possible"
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", package]
+    # Wait for the dpkg lock rather than fail: another apt-get may be running.
+    install = ["apt-get", "install", "-y", "-q", "-o", "DPkg::Lock::Timeout=120"]
+    install += ["--no-install-recommends", package]
     deadline = time.monotonic() + APT_TIMEOUT
     try:
         if subprocess.run(install, env=env, capture_output=True, timeout=APT_TIMEOUT).returncode:
