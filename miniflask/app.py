@@ -20,7 +20,6 @@ error path. The step numbers in the docstrings are those of Flask's
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -50,8 +49,8 @@ from .globals import _cv_app, _cv_request, g, request, request_ctx, session
 from .helpers import get_debug_flag, get_flashed_messages
 from .json import DefaultJSONProvider, JSONProvider
 from .logging import create_logger
-from .registry import F, Registry, setupmethod
-from .routing import MatchCache
+from .registry import F, Registry, folder_containing_package, install_prefix, setupmethod
+from .routing import MatchCache, bind_to_environ, bind_to_request, binds_from_request_fields
 from .sessions import SecureCookieSessionInterface, SessionInterface
 from .templating import DispatchingJinjaLoader, Environment, _default_template_ctx_processor
 from .tracing import install as install_tracer
@@ -78,38 +77,6 @@ def _make_timedelta(value: timedelta | int | None) -> timedelta | None:
     if value is None or isinstance(value, timedelta):
         return value
     return timedelta(seconds=value)
-
-
-def _folder_containing_package(import_name: str) -> str:
-    """The folder holding the app's top-level module or package (the cwd if unknown)."""
-    top_level = import_name.partition(".")[0]
-    try:
-        spec = importlib.util.find_spec(top_level)
-    except (ImportError, ValueError):  # not importable, or a script's `__main__`
-        spec = None
-    if spec is None:
-        return os.getcwd()
-    if spec.submodule_search_locations:
-        # A package: step out of its folder. (A namespace package spread over
-        # several folders uses its first one; Flask picks the one holding
-        # `import_name`.)
-        return os.path.dirname(spec.submodule_search_locations[0])
-    return os.path.dirname(cast(str, spec.origin))
-
-
-def _install_prefix(folder: str) -> str | None:
-    """The install prefix when ``folder`` is inside Python's installation, else ``None``."""
-    prefix = os.path.abspath(sys.prefix)
-    if os.path.commonpath([prefix, os.path.abspath(folder)]) == prefix:
-        return prefix
-    parent, name = os.path.split(folder)
-    if name.lower() != "site-packages":
-        return None
-    # <prefix>/lib/site-packages or <prefix>/lib/pythonX.Y/site-packages
-    for candidate in (parent, os.path.dirname(parent)):
-        if os.path.basename(candidate).lower() == "lib":
-            return os.path.dirname(candidate)
-    return parent
 
 
 class Flask(Registry):
@@ -220,8 +187,8 @@ class Flask(Registry):
         so data never mixes with code. An app installed in ``site-packages``
         gets ``<prefix>/var/<name>-instance`` instead.
         """
-        folder = _folder_containing_package(self.import_name)
-        prefix = _install_prefix(folder)
+        folder = folder_containing_package(self.import_name)
+        prefix = install_prefix(folder)
         if prefix is None:
             return os.path.join(folder, "instance")
         return os.path.join(prefix, "var", f"{self.name}-instance")
@@ -492,9 +459,9 @@ class Flask(Registry):
             trusted_hosts = self.config["TRUSTED_HOSTS"]
             if trusted_hosts is not None:
                 request.trusted_hosts = trusted_hosts
-            if self._binds_from_request_fields(request):
-                return self._bind_to_request(request)
-            return self._bind_to_environ(request)
+            if binds_from_request_fields(self, request):
+                return bind_to_request(self, request)
+            return bind_to_environ(self, request)
         if self.config["SERVER_NAME"] is not None:
             return self.url_map.bind(
                 self.config["SERVER_NAME"],
@@ -502,58 +469,6 @@ class Flask(Registry):
                 url_scheme=self.config["PREFERRED_URL_SCHEME"],
             )
         return None
-
-    def _binds_from_request_fields(self, request: Request) -> bool:
-        """Whether the URL adapter can be built from the parsed request (the common case).
-
-        Not with a ``SERVER_NAME``, host or subdomain matching, or a
-        WebSocket upgrade: Werkzeug's ``bind_to_environ`` handles those.
-        """
-        return not (
-            self.config["SERVER_NAME"]
-            or self.url_map.host_matching
-            or self.subdomain_matching
-            or "HTTP_UPGRADE" in request.environ
-        )
-
-    def _bind_to_request(self, request: Request) -> MapAdapter:
-        """Bind the URL map with the host, paths and method the request already parsed.
-
-        Gives the adapter ``bind_to_environ`` would give in this case.
-        """
-        # PERF: Werkzeug's bind_to_environ reads the Host header and decodes
-        # SCRIPT_NAME, PATH_INFO and QUERY_STRING again, all of which the
-        # request object did when it was built. Binding from its fields with
-        # Map.bind costs a quarter of bind_to_environ (3.7 µs against 14.6 µs
-        # measured on a loaded 2-core machine). The plain version is the
-        # bind_to_environ call in _bind_to_environ.
-        environ = request.environ
-        query = environ.get("QUERY_STRING", "")
-        return self.url_map.bind(
-            request.host,  # validated against TRUSTED_HOSTS; a bad host is a 400
-            script_name=request.root_path,
-            subdomain=self.url_map.default_subdomain or "",
-            url_scheme=request.scheme,
-            default_method=request.method,
-            # An empty PATH_INFO stays empty, so "/app" redirects to "/app/".
-            path_info=request.path if environ.get("PATH_INFO") else "",
-            query_args=query.encode("latin-1").decode(errors="replace"),
-        )
-
-    def _bind_to_environ(self, request: Request) -> MapAdapter:
-        """Werkzeug's general binding, for ``SERVER_NAME`` and host/subdomain matching."""
-        request.host  # noqa: B018 (reading it checks TRUSTED_HOSTS: a bad host is a 400)
-        server_name = self.config["SERVER_NAME"]
-        subdomain = None
-        if self.url_map.host_matching:
-            # SERVER_NAME would replace the Host header and break host matching.
-            server_name = None
-        elif not self.subdomain_matching:
-            # Match every request as the default subdomain, whatever its Host.
-            subdomain = self.url_map.default_subdomain or ""
-        return self.url_map.bind_to_environ(
-            request.environ, server_name=server_name, subdomain=subdomain
-        )
 
     # The life of a request, in the order it happens.
 

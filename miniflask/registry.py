@@ -25,7 +25,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import timedelta
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from jinja2 import FileSystemLoader
 from werkzeug.exceptions import HTTPException, default_exceptions
@@ -78,6 +78,38 @@ def get_root_path(import_name: str) -> str:
         # An interactive session or a namespace package: nothing better than the cwd.
         return os.getcwd()
     return os.path.dirname(os.path.abspath(spec.origin))
+
+
+def folder_containing_package(import_name: str) -> str:
+    """The folder holding the app's top-level module or package (the cwd if unknown)."""
+    top_level = import_name.partition(".")[0]
+    try:
+        spec = importlib.util.find_spec(top_level)
+    except (ImportError, ValueError):  # not importable, or a script's `__main__`
+        spec = None
+    if spec is None:
+        return os.getcwd()
+    if spec.submodule_search_locations:
+        # A package: step out of its folder. (A namespace package spread over
+        # several folders uses its first one; Flask picks the one holding
+        # `import_name`.)
+        return os.path.dirname(spec.submodule_search_locations[0])
+    return os.path.dirname(cast(str, spec.origin))
+
+
+def install_prefix(folder: str) -> str | None:
+    """The install prefix when ``folder`` is inside Python's installation, else ``None``."""
+    prefix = os.path.abspath(sys.prefix)
+    if os.path.commonpath([prefix, os.path.abspath(folder)]) == prefix:
+        return prefix
+    parent, name = os.path.split(folder)
+    if name.lower() != "site-packages":
+        return None
+    # <prefix>/lib/site-packages or <prefix>/lib/pythonX.Y/site-packages
+    for candidate in (parent, os.path.dirname(parent)):
+        if os.path.basename(candidate).lower() == "lib":
+            return os.path.dirname(candidate)
+    return parent
 
 
 class Registry:
