@@ -160,6 +160,8 @@ def _register_hooks(bp: Any, fw: Any, web: Web) -> None:
         # The site trusts the session cookie only; a Bearer header sent to a
         # page does not log anyone in here.
         fw.g.user = None
+        if fw.request.endpoint == "site.static":
+            return  # the stylesheet is the same for everyone: no database query
         user_id = fw.session.get("user_id")
         if user_id is None:
             return
