@@ -14,7 +14,9 @@ compare.
 Method: every round visits every scenario and, within it, every app in an order
 that rotates from round to round; each visit runs N calls (N calibrated so a
 visit lasts about ``slot_ms``) and records their mean. A figure is the median
-of the per-round means, reported with min, max and quartiles. Before any
+of the per-round means, reported with min, max and quartiles. Each visit is
+timed by the wall clock (the published figure) and by the thread's CPU time,
+which stays comparable when other processes take the CPUs. Before any
 timing, every app must give the same status and body for each scenario.
 
 Run it alone: ``python -m benchmarks.inprocess [--full]``.
@@ -30,7 +32,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from werkzeug.test import EnvironBuilder
 
@@ -127,13 +129,24 @@ def _start_response(status: str, headers: list[tuple[str, str]], exc_info: Any =
     return None
 
 
-def time_calls(app: apps.WSGIApp, environ: dict[str, Any], body: bytes, calls: int) -> float:
-    """Mean µs per request over ``calls`` back-to-back requests.
+class Timing(NamedTuple):
+    """Mean µs per request of one visit, by two clocks."""
+
+    #: Wall clock (``perf_counter_ns``): what a client would wait. The figure we publish.
+    wall_us: float
+    #: CPU time of this thread (``thread_time_ns``): leaves out the time the OS gave
+    #: to other processes, so it stays comparable on a busy machine.
+    cpu_us: float
+
+
+def time_calls(app: apps.WSGIApp, environ: dict[str, Any], body: bytes, calls: int) -> Timing:
+    """Mean µs per request over ``calls`` back-to-back requests, wall and CPU.
 
     Each call pays what a server pays outside the app too (an environ copy, a
     ``BytesIO``, iterating the body and ``close()``); the bare WSGI floor shows
     how much that is.
     """
+    cpu_start = time.thread_time_ns()
     start = time.perf_counter_ns()
     for _ in range(calls):
         request_environ = environ.copy()
@@ -144,7 +157,9 @@ def time_calls(app: apps.WSGIApp, environ: dict[str, Any], body: bytes, calls: i
         close = getattr(iterable, "close", None)
         if close is not None:
             close()
-    return (time.perf_counter_ns() - start) / calls / 1000
+    wall = time.perf_counter_ns() - start
+    cpu = time.thread_time_ns() - cpu_start
+    return Timing(wall / calls / 1000, cpu / calls / 1000)
 
 
 def verify(scenarios: Iterable[Scenario]) -> None:
@@ -303,7 +318,7 @@ def calibrate(scenario: Scenario, label: str, slot_ms: float) -> int:
     app = scenario.targets[label]
     calls = 1
     while True:
-        elapsed_us = time_calls(app, scenario.environ, scenario.body, calls) * calls
+        elapsed_us = time_calls(app, scenario.environ, scenario.body, calls).wall_us * calls
         if elapsed_us > 2000 or calls >= 1 << 16:
             return max(3, int(slot_ms * 1000 * calls / elapsed_us))
         calls *= 4
@@ -315,6 +330,8 @@ class Samples:
 
     means: dict[str, dict[str, list[float]]]
     calls: dict[str, dict[str, int]]
+    #: The same by CPU time (see ``Timing``); empty when not measured.
+    cpu: dict[str, dict[str, list[float]]] = field(default_factory=dict)
 
 
 def measure(scenarios: Sequence[Scenario], rounds: int, slot_ms: float) -> Samples:
@@ -323,24 +340,27 @@ def measure(scenarios: Sequence[Scenario], rounds: int, slot_ms: float) -> Sampl
         scenario.name: {label: calibrate(scenario, label, slot_ms) for label in scenario.targets}
         for scenario in scenarios
     }
-    samples: dict[str, dict[str, list[float]]] = {
-        scenario.name: {label: [] for label in scenario.targets} for scenario in scenarios
-    }
+    samples = Samples(
+        {scenario.name: {label: [] for label in scenario.targets} for scenario in scenarios},
+        plan,
+        {scenario.name: {label: [] for label in scenario.targets} for scenario in scenarios},
+    )
     for number in range(rounds):
         gc.collect()
         for scenario in scenarios:
             labels = list(scenario.targets)
             shift = number % len(labels)
             for label in labels[shift:] + labels[:shift]:
-                mean = time_calls(
+                timing = time_calls(
                     scenario.targets[label],
                     scenario.environ,
                     scenario.body,
                     plan[scenario.name][label],
                 )
-                samples[scenario.name][label].append(mean)
+                samples.means[scenario.name][label].append(timing.wall_us)
+                samples.cpu[scenario.name][label].append(timing.cpu_us)
         log(f"  in-process round {number + 1}/{rounds}")
-    return Samples(samples, plan)
+    return samples
 
 
 def summarize_run(scenarios: Sequence[Scenario], samples: Samples) -> dict[str, Any]:
@@ -348,21 +368,31 @@ def summarize_run(scenarios: Sequence[Scenario], samples: Samples) -> dict[str, 
     results: list[dict[str, Any]] = []
     for scenario in scenarios:
         per_app: dict[str, Any] = {}
-        flask_rounds = samples.means[scenario.name]["flask"]
         for label in APP_LABELS:
             if label not in scenario.targets:
                 continue
-            rounds = samples.means[scenario.name][label]
-            ratios = [mine / theirs for mine, theirs in zip(rounds, flask_rounds, strict=True)]
             per_app[label] = {
                 "calls_per_round": samples.calls[scenario.name][label],
-                "us": summarize(rounds),
-                "ratio_to_flask": summarize(ratios),
+                **_clock_summary(samples.means[scenario.name], label, ""),
             }
+            if samples.cpu:
+                per_app[label].update(_clock_summary(samples.cpu[scenario.name], label, "cpu_"))
         results.append(
             {"name": scenario.name, "title": scenario.title, "kind": scenario.kind, "apps": per_app}
         )
-    return {"scenarios": results, "hooks": _per_hook(samples.means)}
+    hooks = {"hooks": _per_hook(samples.means)}
+    if samples.cpu:
+        hooks["hooks_cpu"] = _per_hook(samples.cpu)
+    return {"scenarios": results, **hooks}
+
+
+def _clock_summary(
+    rounds_by_app: dict[str, list[float]], label: str, prefix: str
+) -> dict[str, Any]:
+    """``us`` and ``ratio_to_flask`` (per-round ratios) for one app, keys prefixed."""
+    rounds = rounds_by_app[label]
+    ratios = [mine / theirs for mine, theirs in zip(rounds, rounds_by_app["flask"], strict=True)]
+    return {f"{prefix}us": summarize(rounds), f"{prefix}ratio_to_flask": summarize(ratios)}
 
 
 def _per_hook(samples: dict[str, dict[str, list[float]]]) -> dict[str, Any]:

@@ -52,7 +52,9 @@ def test_status_codes_are_the_intended_ones(scenarios: list[inprocess.Scenario])
 def test_timed_loop_runs_each_scenario_once_per_app(scenarios: list[inprocess.Scenario]) -> None:
     for scenario in scenarios:
         for app in scenario.targets.values():
-            assert inprocess.time_calls(app, scenario.environ, scenario.body, 1) > 0
+            timing = inprocess.time_calls(app, scenario.environ, scenario.body, 1)
+            assert timing.wall_us > 0
+            assert timing.cpu_us >= 0
 
 
 def test_verify_fails_loudly_when_bodies_differ() -> None:
