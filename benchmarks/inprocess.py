@@ -95,7 +95,8 @@ def prepare_environ(
     headers: dict[str, str] | None = None,
 ) -> tuple[dict[str, Any], bytes]:
     """Build an environ once with Werkzeug's ``EnvironBuilder``; split off the body."""
-    builder = EnvironBuilder(method=method, path=path, json=json, headers=headers)
+    pairs = list((headers or {}).items())
+    builder = EnvironBuilder(method=method, path=path, json=json, headers=pairs)
     try:
         environ = builder.get_environ()
     finally:
