@@ -95,8 +95,9 @@ def origin_problem(headers: Mapping[str, str], host: str) -> str | None:
     """Why a POST's ``Origin`` (else ``Referer``) is refused, or ``None``.
 
     Only the host and port are compared with ``host`` (the request's ``Host``):
-    behind a TLS-terminating proxy the scheme we see is ``http`` while the
-    browser says ``https``, and comparing it would refuse every real form.
+    unless a proxy's ``X-Forwarded-Proto`` is trusted, the scheme we see behind
+    a TLS-terminating proxy is ``http`` while the browser says ``https``, and
+    comparing it would refuse every real form.
 
     Args:
         headers: the request headers.
@@ -105,13 +106,29 @@ def origin_problem(headers: Mapping[str, str], host: str) -> str | None:
     origin = headers.get("Origin")
     if origin is not None:
         # "null" is what browsers send from sandboxed frames and data: URLs.
-        if origin == "null" or urlsplit(origin).netloc.lower() != host.lower():
+        if origin == "null" or _authority(urlsplit(origin).netloc) != _authority(host):
             return f"Cross-site request refused (Origin {origin})."
         return None
     referer = headers.get("Referer")
-    if referer and urlsplit(referer).netloc.lower() != host.lower():
+    if referer and _authority(urlsplit(referer).netloc) != _authority(host):
         return "Cross-site request refused (Referer from another site)."
     return None
+
+
+def _authority(netloc: str) -> str:
+    """``host[:port]`` lower-cased, without a default port.
+
+    Browsers leave the default port out of ``Origin`` (RFC 6454 §6.1).
+    Werkzeug drops it from ``request.host`` only when it is the default of the
+    scheme *it* sees: behind a proxy whose ``X-Forwarded-Port: 443`` is trusted
+    but whose ``X-Forwarded-Proto`` is not, the host is ``blog.example:443``
+    on ``http``. So ``blog.example`` and ``blog.example:443`` compare equal.
+    """
+    netloc = netloc.lower()
+    for default in (":80", ":443"):
+        if netloc.endswith(default):
+            return netloc[: -len(default)]
+    return netloc
 
 
 def add_security_headers(headers: MutableMapping[str, str], personal: bool) -> None:

@@ -393,7 +393,12 @@ def test_a_same_origin_post_is_accepted(logged_in: Any, post_id: int) -> None:
         ({"Origin": "https://BLOG.example"}, "blog.example", False),
         ({"Origin": "https://blog.example.evil"}, "blog.example", True),
         ({"Origin": "https://blog.example:444"}, "blog.example", True),
+        ({"Origin": "https://blog.example"}, "blog.example:443", False),
+        ({"Origin": "http://blog.example"}, "blog.example:80", False),
+        ({"Origin": "https://blog.example:8443"}, "blog.example:8443", False),
+        ({"Origin": "https://blog.example:8443"}, "blog.example:443", True),
         ({"Referer": "https://blog.example/x"}, "blog.example", False),
+        ({"Referer": "https://blog.example:444/x"}, "blog.example", True),
         ({}, "blog.example", False),
     ],
 )
@@ -401,6 +406,30 @@ def test_origin_check_compares_host_and_port(
     headers: dict[str, str], host: str, refused: bool
 ) -> None:
     assert (security.origin_problem(headers, host) is not None) is refused
+
+
+def test_form_posts_work_behind_the_nginx_proxy(framework: str, config: dict[str, Any]) -> None:
+    """The headers deploy/nginx.conf sets, with BLOG_PROXY_HOPS=1: Origin matches."""
+    config["PROXY_HOPS"] = 1
+    app = build_app(framework, config)
+    post = add_post(app, add_user(app, "alice"))
+    proxy = {
+        "X-Forwarded-For": "203.0.113.9",
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "blog.example.org",
+        "X-Forwarded-Port": "443",
+    }
+    browser = {**proxy, "Origin": "https://blog.example.org"}
+    client = app.test_client()
+    token = token_from(client.get("/login", headers=proxy).get_data(as_text=True))
+    data = {"username": "alice", "password": PASSWORD, "csrf_token": token}
+    assert client.post("/login", data=data, headers=browser).status_code == 303
+    token = token_from(client.get(f"/posts/{post}", headers=proxy).get_data(as_text=True))
+    data = {"body": "Hi from behind the proxy", "csrf_token": token}
+    response = client.post(f"/posts/{post}/comments", data=data, headers=browser)
+    assert response.status_code == 303
+    assert comment_count(app) == 1
+    app.extensions["blog_db"].engine.dispose()
 
 
 def test_pages_carry_the_security_headers(client: Any, post_id: int) -> None:
