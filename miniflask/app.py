@@ -616,12 +616,14 @@ class Flask(Registry):
             )
 
         if not isinstance(rv, self.response_class):
-            if isinstance(rv, str | bytes | bytearray | Iterator):
+            if isinstance(rv, dict | list):
+                # Tested first: matching a dict against the Iterator ABC below
+                # is slow, and no dict or list is an iterator.
+                rv = self.json.response(rv)
+            elif isinstance(rv, str | bytes | bytearray | Iterator):
                 # Status and headers go straight into the constructor.
                 rv = self.response_class(rv, status=status, headers=headers)
                 status = headers = None
-            elif isinstance(rv, dict | list):
-                rv = self.json.response(rv)
             elif isinstance(rv, HTTPException):
                 # PERF: ask the error for its response object. Flask runs it
                 # as a WSGI app and rebuilds a response from what it sent

@@ -143,3 +143,24 @@ def test_apps_answer_the_same_with_the_memo_warm(app: miniflask.Flask) -> None:
     assert answers == [{"id": 7}] * 3
     assert [client.get("/missing").status_code for _ in range(2)] == [404, 404]
     assert client.post("/posts/7").status_code == 405
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["EXAMPLE.test", "example.test:8080", "bücher.example", "a" * 64 + ".test", "a..b", ""],
+    ids=["upper", "port", "idna", "label-too-long", "empty-label", "no-host"],
+)
+def test_hosts_bind_as_werkzeug_binds_them(host: str) -> None:
+    """The adapter built from the request's fields equals bind_to_environ's."""
+    import flask
+
+    answers = []
+    for fw in (flask, miniflask):
+        app = fw.Flask("hosts")
+
+        app.add_url_rule(
+            "/where", "where", lambda url_for=fw.url_for: url_for("where", _external=True)
+        )
+        response = app.test_client().get("/where", headers={"Host": host})
+        answers.append((response.status_code, response.data))
+    assert answers[0] == answers[1]
