@@ -11,7 +11,9 @@ a link. This hook, named in ``mkdocs.yml``:
 3. adds a generated page ``_source/<path>.html`` to the site for each such
    file: the file's text, one anchor per line (``#L120``);
 4. rewrites the link to that page, keeping the first line of a ``#L120-L141``
-   range as the anchor.
+   range as the anchor;
+5. puts a caption linking to the quoted lines above every block quoted under a
+   ``<!-- quote: path#Lx-Ly -->`` marker (see ``tools/sync_quotes.py``).
 
 The built site is then self-contained and works offline.
 """
@@ -33,6 +35,9 @@ SOURCE_DIR = "_source"
 _LINK = re.compile(r"\]\((?P<target>[^)\s]+)\)")
 _FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})")
 _LINE_ANCHOR = re.compile(r"^L(?P<first>\d+)(?:-L\d+)?$")
+_QUOTE_MARKER = re.compile(
+    r"^<!-- quote: (?P<path>[\w./-]+)#L(?P<start>\d+)-L(?P<end>\d+) -->$", re.MULTILINE
+)
 
 
 def on_files(files: Files, config: Any) -> Files:
@@ -42,6 +47,7 @@ def on_files(files: Files, config: Any) -> Files:
     wanted: set[str] = set()
     for page_file in files.documentation_pages():
         text = Path(page_file.abs_src_path).read_text(encoding="utf-8")
+        text = _add_quote_captions(text, page_file.src_uri)
         for target in _outside_links(text, page_file.src_uri, docs_dir):
             path = _repo_path(target, page_file.src_uri)
             if not (repo_root / path).is_file():
@@ -60,6 +66,7 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str
     """Point links that leave ``docs/`` at the generated source pages."""
     docs_dir = Path(config["docs_dir"]).resolve()
     src_uri = page.file.src_uri
+    markdown = _add_quote_captions(markdown, src_uri)
 
     def rewrite(match: re.Match[str]) -> str:
         target = match.group("target")
@@ -75,6 +82,17 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str
         chunk if in_code else _LINK.sub(rewrite, chunk)
         for chunk, in_code in _split_fenced(markdown)
     )
+
+
+def _add_quote_captions(markdown: str, src_uri: str) -> str:
+    """Put ``*[path, lines x-y](../path#Lx-Ly)*`` above each quote marker."""
+
+    def caption(match: re.Match[str]) -> str:
+        path, start, end = match.group("path", "start", "end")
+        href = posixpath.relpath(path, posixpath.join("docs", posixpath.dirname(src_uri)))
+        return f"*[{path}, lines {start}-{end}]({href}#L{start}-L{end})*\n\n{match.group(0)}"
+
+    return _QUOTE_MARKER.sub(caption, markdown)
 
 
 def _outside_links(text: str, src_uri: str, docs_dir: Path) -> list[str]:
