@@ -69,6 +69,13 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+# What make_response accepts, by kind. Tuples, not `str | bytes | ...`:
+# a union with an ABC (Iterator) is rebuilt by typing on every evaluation.
+_JSON_BODIES = (dict, list)
+_PLAIN_BODIES = (str, bytes, bytearray, Iterator)
+_STATUS_LINES = (str, bytes, bytearray)
+_HEADER_VALUES = (Headers, dict, tuple, list)
+
 # Characters left as they are in a URL fragment (RFC 3986 §3.5).
 _ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
 
@@ -553,7 +560,7 @@ class Flask(Registry):
             for before_func in self.before_request_funcs.get(name, ()):
                 rv = before_func()
                 if rv is not None:
-                    return cast("ResponseReturnValue", rv)
+                    return rv
         return None
 
     def dispatch_request(self) -> ResponseReturnValue:
@@ -564,13 +571,10 @@ class Flask(Registry):
         req = _cv_request.get().request
         if req.routing_exception is not None:
             self.raise_routing_exception(req)
-        rule = cast("Rule", req.url_rule)
+        rule: Rule = req.url_rule  # type: ignore[assignment]  # set: no routing error
         if req.method == "OPTIONS" and getattr(rule, "provide_automatic_options", False):
             return self.make_default_options_response()
-        return cast(
-            "ResponseReturnValue",
-            self.view_functions[rule.endpoint](**req.view_args),  # type: ignore[arg-type]
-        )
+        return self.view_functions[rule.endpoint](**req.view_args)  # type: ignore[arg-type]
 
     def raise_routing_exception(self, request: Request) -> None:
         """Raise what URL matching found: 404, 405, or a redirect (strict slashes).
@@ -616,11 +620,11 @@ class Flask(Registry):
             )
 
         if not isinstance(rv, self.response_class):
-            if isinstance(rv, dict | list):
+            if isinstance(rv, _JSON_BODIES):
                 # Tested first: matching a dict against the Iterator ABC below
                 # is slow, and no dict or list is an iterator.
                 rv = self.json.response(rv)
-            elif isinstance(rv, str | bytes | bytearray | Iterator):
+            elif isinstance(rv, _PLAIN_BODIES):
                 # Status and headers go straight into the constructor.
                 rv = self.response_class(rv, status=status, headers=headers)
                 status = headers = None
@@ -637,7 +641,7 @@ class Flask(Registry):
 
         response = rv
         if status is not None:
-            if isinstance(status, str | bytes | bytearray):
+            if isinstance(status, _STATUS_LINES):
                 response.status = status
             else:
                 response.status_code = status
@@ -652,7 +656,7 @@ class Flask(Registry):
         if len(rv) == 3:
             return rv[0], rv[1], rv[2]
         if len(rv) == 2:
-            if isinstance(rv[1], Headers | dict | tuple | list):
+            if isinstance(rv[1], _HEADER_VALUES):
                 return rv[0], None, rv[1]
             return rv[0], rv[1], None
         raise TypeError(
@@ -776,7 +780,7 @@ class Flask(Registry):
         handler = self._find_error_handler(e, request.blueprints)
         if handler is None:
             raise e
-        return cast("ResponseReturnValue", handler(e))
+        return handler(e)
 
     def handle_http_exception(self, e: HTTPException) -> ResponseReturnValue | HTTPException:
         """Find the handler for an HTTP error; without one the error is its own response.
@@ -790,7 +794,7 @@ class Flask(Registry):
         handler = self._find_error_handler(e, request.blueprints)
         if handler is None:
             return e
-        return cast("ResponseReturnValue", handler(e))
+        return handler(e)
 
     def trap_http_exception(self, e: Exception) -> bool:
         """Whether an HTTP error should propagate like any exception (for debugging).

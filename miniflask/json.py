@@ -80,7 +80,7 @@ def _default(o: Any) -> Any:
     """Turn the types the standard library refuses into JSON-friendly values."""
     if isinstance(o, date):
         return http_date(o)
-    if isinstance(o, decimal.Decimal | uuid.UUID):
+    if isinstance(o, (decimal.Decimal, uuid.UUID)):
         return str(o)
     if dataclasses.is_dataclass(o) and not isinstance(o, type):
         return dataclasses.asdict(o)

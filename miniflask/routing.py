@@ -34,7 +34,7 @@ go to Werkzeug each time, so their details stay exactly Werkzeug's.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from werkzeug.exceptions import BadHost, NotFound
 from werkzeug.routing import Map, MapAdapter, Rule
@@ -167,8 +167,8 @@ class MatchCache:
             result = self._match_and_remember(adapter, key)
         if result is _NOT_FOUND:
             raise NotFound()
-        rule, view_args = cast("tuple[Rule, dict[str, Any]]", result)
-        return rule, dict(view_args)
+        match: tuple[Rule, dict[str, Any]] = result  # type: ignore[assignment]  # not _NOT_FOUND
+        return match[0], dict(match[1])
 
     def _start(self, url_map: Map) -> None:
         """Attach to ``url_map``; cache only if all its converters convert like Werkzeug's."""
