@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Select, or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from blog_api.errors import Forbidden, NotFound
@@ -128,13 +130,32 @@ def ensure_author_or_admin(author_id: int, actor: User) -> None:
 
 
 def resolve_tags(session: Session, names: list[str]) -> list[Tag]:
-    """The ``Tag`` rows for ``names``, creating the missing ones (not committed)."""
+    """The ``Tag`` rows for ``names``, creating the missing ones (not committed).
+
+    Two requests that both introduce the tag "python" at the same moment
+    would both see it missing; inserting it the plain way, the second one's
+    commit would break the unique constraint and a valid post would be
+    refused with a 409. ``INSERT ... ON CONFLICT DO NOTHING`` lets the second
+    insert wait for the first and then use its row.
+    """
     wanted = list(dict.fromkeys(names))
     if not wanted:
         return []
     existing = {tag.name: tag for tag in session.scalars(select(Tag).where(Tag.name.in_(wanted)))}
-    for name in wanted:
-        if name not in existing:
-            existing[name] = Tag(name=name)
-            session.add(existing[name])
+    missing = [name for name in wanted if name not in existing]
+    if missing:
+        insert = _INSERT_IGNORING_CONFLICTS[session.get_bind().dialect.name]
+        statement = insert(Tag).on_conflict_do_nothing(index_elements=[Tag.name])
+        session.execute(statement, [{"name": name} for name in missing])
+        existing = {
+            tag.name: tag for tag in session.scalars(select(Tag).where(Tag.name.in_(wanted)))
+        }
     return [existing[name] for name in sorted(wanted)]
+
+
+#: The dialect-specific INSERT that has ``on_conflict_do_nothing`` (both
+#: databases blog_api supports spell it the same way).
+_INSERT_IGNORING_CONFLICTS: dict[str, Any] = {
+    "postgresql": postgresql_insert,
+    "sqlite": sqlite_insert,
+}

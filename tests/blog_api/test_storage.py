@@ -178,3 +178,38 @@ def test_api_round_trip(database_url: str, tmp_path: Path) -> None:
     )
     assert duplicate.status_code == 409
     app.extensions["blog_db"].engine.dispose()
+
+
+def test_two_writers_introducing_the_same_new_tag_both_succeed(engine: Engine) -> None:
+    import threading
+
+    factory = make_session_factory(engine)
+    with factory() as setup:
+        author_id = register(setup, "alice").id
+    first, second = factory(), factory()
+    try:
+        # The first writer has inserted "python" but not committed yet...
+        first_tags = posts.resolve_tags(first, ["python"])
+        first.flush()
+        outcome: list[Any] = []
+
+        def second_writer() -> None:
+            # ...when the second looks, finds no "python", and inserts it too:
+            # it must wait for the first writer and then use its row.
+            try:
+                author = second.get(User, author_id)
+                assert author is not None
+                data = PostIn(title="t", body="b", tags=["python"], status="published")
+                outcome.append(posts.create_post(second, author, data).tags[0].id)
+            except Exception as e:
+                outcome.append(e)
+
+        thread = threading.Thread(target=second_writer)
+        thread.start()
+        thread.join(0.5)  # still blocked on the first writer's row or lock
+        first.commit()
+        thread.join(10)
+        assert outcome == [first_tags[0].id]
+    finally:
+        first.close()
+        second.close()

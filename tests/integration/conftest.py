@@ -21,6 +21,7 @@ Every server started here is stopped at the end of its scope: SIGTERM first
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -388,11 +389,12 @@ def client(live_server: GunicornServer) -> Iterator[Client]:
     client.http.close()
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
+@contextlib.contextmanager
+def postgres_schema() -> Iterator[str]:
     """A PostgreSQL URL whose connections use a fresh private schema (dropped after).
 
-    Skips when no server answers at 127.0.0.1:5432 (database ``test``).
+    Skips the calling test when no server answers at 127.0.0.1:5432 (database
+    ``test``). Private schemas keep parallel runs and other suites apart.
     """
     schema = f"blog_it_{uuid.uuid4().hex[:12]}"
     try:
@@ -407,6 +409,18 @@ def postgres_url() -> Iterator[str]:
         with engine.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         engine.dispose()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """``postgres_schema()`` for one test."""
+    with postgres_schema() as url:
+        yield url
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the ``slow`` mark (load and fault tests; still run by ``make test``)."""
+    config.addinivalue_line("markers", "slow: load or fault-injection test, several seconds")
 
 
 NGINX_CANDIDATES = ("/usr/sbin/nginx", "/usr/bin/nginx")
