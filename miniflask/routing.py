@@ -90,7 +90,7 @@ def bind_to_request(app: Flask, request: Request) -> MapAdapter:
         # An empty PATH_INFO stays empty, so "/app" redirects to "/app/".
         path_info=request.path if environ.get("PATH_INFO") else "",
         default_method=request.method,
-        query_args=query.encode("latin-1").decode(errors="replace"),
+        query_args=query.encode("latin-1").decode(errors="replace") if query else "",
     )
 
 

@@ -185,23 +185,25 @@ class Response(ResponseBase):
     def get_app_iter(self, environ: dict[str, Any]) -> Any:
         """The body iterable for the server: Werkzeug's, or the body list itself.
 
-        A body already held in memory as a list of bytes (``set_data``, so
-        every string, dict and JSON response) is handed to the server as it
-        is when there is nothing to run on close.
+        A body already held in memory as one bytes chunk (what ``set_data``
+        stores, so every string, dict and JSON response) is handed to the
+        server as it is when there is nothing to run on close.
         """
         # PERF: Werkzeug wraps every body in a generator and a ClosingIterator
         # so that close() runs call_on_close functions; for a buffered body
         # with none of them that costs ~1.5 µs for nothing. Plain version:
         # always return super().get_app_iter(environ).
         body = self.response
+        status = self.status_code
         if (
             type(body) is list
+            and len(body) == 1
+            and type(body[0]) is bytes
             and not self._on_close
             and not self.direct_passthrough
             and environ["REQUEST_METHOD"] != "HEAD"
-            and self.status_code >= 200
-            and self.status_code not in (204, 304)
-            and all(type(chunk) is bytes for chunk in body)
+            and status >= 200
+            and status not in (204, 304)
         ):
             return body
         return super().get_app_iter(environ)
