@@ -228,9 +228,30 @@ def build_scenarios(blog_directory: Path | None) -> list[Scenario]:
             headers={"Cookie": f"session={_session_cookie(plain['flask'])}"},
         ),
     ]
+    scenarios.append(_tracing_scenario(plain["flask"]))
     if blog_directory is not None:
         scenarios += _blog_scenarios(blog_directory, frameworks)
     return scenarios
+
+
+def _tracing_scenario(flask_app: Any) -> Scenario:
+    """The JSON GET on a miniflask app with the request tracer on.
+
+    With ``TRACE`` off (every other row) miniflask runs no tracing code, so
+    the cost of the tracer shows only here, against the JSON GET row.
+    """
+    import miniflask
+
+    traced = apps.build_app(miniflask)
+    traced.config["TRACE"] = True
+    return _scenario(
+        "json_param_traced",
+        "JSON GET, miniflask with TRACE on",
+        {"flask": flask_app, "miniflask": traced},
+        "GET",
+        "/users/42",
+        kind="tracing",
+    )
 
 
 def _scenario(
