@@ -49,7 +49,14 @@ from .globals import _cv_app, _cv_request, g, request, request_ctx, session
 from .helpers import get_debug_flag, get_flashed_messages
 from .json import DefaultJSONProvider, JSONProvider
 from .logging import create_logger
-from .registry import F, Registry, folder_containing_package, install_prefix, setupmethod
+from .registry import (
+    F,
+    Registry,
+    folder_containing_package,
+    install_prefix,
+    registering_decorator,
+    setupmethod,
+)
 from .routing import MatchCache, bind_to_environ, bind_to_request, binds_from_request_fields
 from .sessions import SecureCookieSessionInterface, SessionInterface
 from .templating import DispatchingJinjaLoader, Environment, _default_template_ctx_processor
@@ -339,12 +346,7 @@ class Flask(Registry):
     @setupmethod
     def template_filter(self, name: str | None = None) -> Callable[[F], F]:
         """Register the decorated function as a Jinja filter (``{{ x|name }}``)."""
-
-        def decorator(f: F) -> F:
-            self.add_template_filter(f, name=name)
-            return f
-
-        return decorator
+        return registering_decorator(self.add_template_filter, name)
 
     @setupmethod
     def add_template_filter(self, f: Callable[..., Any], name: str | None = None) -> None:
@@ -354,12 +356,7 @@ class Flask(Registry):
     @setupmethod
     def template_test(self, name: str | None = None) -> Callable[[F], F]:
         """Register the decorated function as a Jinja test (``{% if x is name %}``)."""
-
-        def decorator(f: F) -> F:
-            self.add_template_test(f, name=name)
-            return f
-
-        return decorator
+        return registering_decorator(self.add_template_test, name)
 
     @setupmethod
     def add_template_test(self, f: Callable[..., bool], name: str | None = None) -> None:
@@ -369,12 +366,7 @@ class Flask(Registry):
     @setupmethod
     def template_global(self, name: str | None = None) -> Callable[[F], F]:
         """Make the decorated function callable in every template."""
-
-        def decorator(f: F) -> F:
-            self.add_template_global(f, name=name)
-            return f
-
-        return decorator
+        return registering_decorator(self.add_template_global, name)
 
     @setupmethod
     def add_template_global(self, f: Callable[..., Any], name: str | None = None) -> None:

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from functools import update_wrapper
 from typing import TYPE_CHECKING, Any
 
-from .registry import F, Registry, setupmethod
+from .registry import F, Registry, registering_decorator, setupmethod
 
 if TYPE_CHECKING:
     from .app import Flask
@@ -347,12 +347,7 @@ class Blueprint(Registry):
     @setupmethod
     def app_template_filter(self, name: str | None = None) -> Callable[[F], F]:
         """Like ``app.template_filter``."""
-
-        def decorator(f: F) -> F:
-            self.add_app_template_filter(f, name=name)
-            return f
-
-        return decorator
+        return registering_decorator(self.add_app_template_filter, name)
 
     @setupmethod
     def add_app_template_filter(self, f: Callable[..., Any], name: str | None = None) -> None:
@@ -362,12 +357,7 @@ class Blueprint(Registry):
     @setupmethod
     def app_template_test(self, name: str | None = None) -> Callable[[F], F]:
         """Like ``app.template_test``."""
-
-        def decorator(f: F) -> F:
-            self.add_app_template_test(f, name=name)
-            return f
-
-        return decorator
+        return registering_decorator(self.add_app_template_test, name)
 
     @setupmethod
     def add_app_template_test(self, f: Callable[..., bool], name: str | None = None) -> None:
@@ -377,12 +367,7 @@ class Blueprint(Registry):
     @setupmethod
     def app_template_global(self, name: str | None = None) -> Callable[[F], F]:
         """Like ``app.template_global``."""
-
-        def decorator(f: F) -> F:
-            self.add_app_template_global(f, name=name)
-            return f
-
-        return decorator
+        return registering_decorator(self.add_app_template_global, name)
 
     @setupmethod
     def add_app_template_global(self, f: Callable[..., Any], name: str | None = None) -> None:

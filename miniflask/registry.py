@@ -64,6 +64,20 @@ def setupmethod(f: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def registering_decorator(register: Callable[..., None], name: str | None) -> Callable[[F], F]:
+    """A decorator that hands the function to ``register(f, name=name)`` and returns it.
+
+    ``@app.template_filter("shout")`` and its siblings are all this, around
+    their non-decorator forms (``add_template_filter`` ...).
+    """
+
+    def decorator(f: F) -> F:
+        register(f, name=name)
+        return f
+
+    return decorator
+
+
 def get_root_path(import_name: str) -> str:
     """The folder of the module or package ``import_name`` (templates, static files live there)."""
     module = sys.modules.get(import_name)
