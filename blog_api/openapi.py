@@ -345,10 +345,20 @@ def _responses(route: Route) -> dict[str, Any]:
     elif route.path == "/openapi.json":
         success["content"] = {"application/json": {"schema": {"type": "object"}}}
     responses: dict[str, Any] = {str(route.status): success}
-    error_model = "OAuthErrorOut" if route.form else "ErrorOut"
-    for status in route.errors:
+    for status in sorted({*route.errors, *_ALWAYS_POSSIBLE, *(_WITH_BODY if route.body else ())}):
+        # The token endpoint's own errors use RFC 6749's shape; the 401 of the
+        # auth hook and the framework's 413 come before it and use ours.
+        model = "OAuthErrorOut" if route.form and status in route.errors else "ErrorOut"
         responses[str(status)] = {
             "description": f"Error {status}",
-            "content": {"application/json": {"schema": {"$ref": REF.format(model=error_model)}}},
+            "content": {"application/json": {"schema": {"$ref": REF.format(model=model)}}},
         }
     return responses
+
+
+#: Any operation answers 401 when the request carries a bad Bearer token
+#: (RFC 6750 §3.1: even public endpoints tell the client its token is no good).
+_ALWAYS_POSSIBLE = (401,)
+#: Any request with a body can be too large (MAX_CONTENT_LENGTH), malformed,
+#: of the wrong media type, or invalid.
+_WITH_BODY = (400, 413, 415, 422)

@@ -20,14 +20,18 @@ from pydantic import (
     EmailStr,
     Field,
     StringConstraints,
+    WithJsonSchema,
     create_model,
     field_validator,
 )
 
-#: The largest id a client may name: PostgreSQL's INTEGER primary keys stop at
-#: 2**31 - 1, and a larger number sent to the database is an error there (and an
-#: ``OverflowError`` in SQLite past 2**63 - 1), not "no such row".
-MAX_ID = 2**31 - 1
+#: Ids have at most this many digits. A bound is needed: PostgreSQL's INTEGER
+#: primary keys stop at 2**31 - 1, and a larger number sent to the database is
+#: an error there (and an ``OverflowError`` in SQLite past 2**63 - 1), not "no
+#: such row". Nine digits keeps the bound below that and expressible as a plain
+#: regular expression in the URL converter (``web.IdConverter``).
+ID_DIGITS = 9
+MAX_ID = 10**ID_DIGITS - 1
 
 Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{2,31}$")]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
@@ -39,10 +43,14 @@ def _normalise_tag(value: Any) -> Any:
 
 
 # The pattern is checked after normalising (StringConstraints alone checks it first).
+TAG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,31}$"
 TagName = Annotated[
     str,
     BeforeValidator(_normalise_tag),
-    StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$"),
+    StringConstraints(pattern=TAG_PATTERN),
+    # pydantic leaves the pattern out of the JSON Schema when a BeforeValidator
+    # comes first; the spec must still tell clients what a tag looks like.
+    WithJsonSchema({"type": "string", "pattern": TAG_PATTERN}),
 ]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Body = Annotated[str, StringConstraints(min_length=1, max_length=100_000)]
@@ -78,8 +86,25 @@ class RequestModel(BaseModel):
         return reject_nul(value)
 
 
+def _without_null(schema: dict[str, Any]) -> None:
+    """Document PATCH fields as optional but not nullable, which is what we accept.
+
+    The fields are typed ``X | None = None`` only so that they may be left
+    out; pydantic would advertise ``null`` as a valid value.
+    """
+    for field_schema in schema.get("properties", {}).values():
+        options = field_schema.get("anyOf", [])
+        not_null = [option for option in options if option.get("type") != "null"]
+        if len(not_null) == 1 and len(options) == 2:
+            del field_schema["anyOf"]
+            field_schema.update(not_null[0])
+        field_schema.pop("default", None)
+
+
 class PatchModel(RequestModel):
     """Base of PATCH bodies: any subset of fields, but never an explicit null."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_without_null)
 
     @field_validator("*", mode="before")
     @classmethod

@@ -15,7 +15,7 @@ from urllib.parse import urljoin
 
 import pydantic
 from sqlalchemy.orm import Session
-from werkzeug.routing import IntegerConverter, Map
+from werkzeug.routing import BaseConverter
 
 from blog_api import errors
 from blog_api.caching import CachedResponse, ResponseCache
@@ -29,7 +29,7 @@ from blog_api.pagination import (
     cursor_link_header,
     link_header,
 )
-from blog_api.schemas import MAX_ID, QueryModel, error_details
+from blog_api.schemas import ID_DIGITS, QueryModel, error_details
 from blog_api.tokens import TokenSettings
 
 Model = TypeVar("Model", bound=pydantic.BaseModel)
@@ -41,17 +41,28 @@ PRIVATE = "private"  # depends on who asks: browser cache only, revalidate each 
 NO_STORE = "no-store"  # personal data (own profile, tokens): never stored anywhere
 
 
-class IdConverter(IntegerConverter):
+class IdConverter(BaseConverter):
     """``<id:post_id>``: a row id, 1 to ``MAX_ID``; anything else is a routing 404.
 
     Werkzeug's plain ``int`` converter accepts any number of digits, and a
     number too large for the database's INTEGER column made the query itself
-    fail (a 500) instead of finding no row. ``create_app`` registers this class
-    in ``app.url_map.converters`` before the blueprints add their rules.
+    fail (a 500) instead of finding no row. The bound lives in the regular
+    expression, not in ``to_python``: Werkzeug's router checks the method
+    before it converts, so ``int(max=...)`` rejecting ``DELETE /posts/0`` would
+    be reported as 405 (GET, PUT and PATCH share the path) instead of 404.
+    ``create_app`` registers this class in ``app.url_map.converters`` before the
+    blueprints add their rules.
     """
 
-    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
-        super().__init__(map, min=1, max=MAX_ID)
+    regex = rf"[1-9][0-9]{{0,{ID_DIGITS - 1}}}"  # no leading zero, at most ID_DIGITS digits
+
+    def to_python(self, value: str) -> int:
+        """The matched digits as an ``int`` for the view."""
+        return int(value)
+
+    def to_url(self, value: Any) -> str:
+        """``url_for`` side: the id as decimal digits."""
+        return str(int(value))
 
 
 class Web:

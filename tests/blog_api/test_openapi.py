@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from blog_api.openapi import PREFIX
+from blog_api.schemas import MAX_ID
 
 
 def spec(client: Any) -> dict[str, Any]:
@@ -62,3 +63,22 @@ def test_protected_operations_declare_bearer_security(client: Any) -> None:
         "schema": {"type": "string"},
     } in paths["/posts/{post_id}"]["patch"]["parameters"]
     assert "412" in paths["/posts/{post_id}"]["patch"]["responses"]
+
+
+def test_spec_documents_what_the_validators_accept(client: Any) -> None:
+    document = spec(client)
+    schemas = document["components"]["schemas"]
+    assert schemas["PostIn"]["properties"]["tags"]["items"]["pattern"].startswith("^[a-z0-9]")
+    # PATCH fields may be left out, but null is refused: the spec must not offer it.
+    assert "null" not in str(schemas["PostPatch"]["properties"])
+    assert "null" not in str(schemas["UserPatch"]["properties"])
+    post_id = document["paths"]["/posts/{post_id}"]["get"]["parameters"][0]["schema"]
+    assert post_id["minimum"] == 1 and post_id["maximum"] == MAX_ID
+
+
+def test_every_operation_documents_401_and_bodies_document_413(client: Any) -> None:
+    for path, operations in spec(client)["paths"].items():
+        for method, operation in operations.items():
+            assert "401" in operation["responses"], (method, path)
+            if "requestBody" in operation:
+                assert {"400", "413", "415", "422"} <= set(operation["responses"]), (method, path)

@@ -34,6 +34,17 @@ def test_ids_outside_the_database_range_are_a_routing_404(client: Any, path: str
     assert response.get_json()["code"] == 404
 
 
+@pytest.mark.parametrize("method", ["DELETE", "PUT", "PATCH"])
+def test_out_of_range_ids_are_404_for_every_method(
+    client: Any, alice: dict[str, str], method: str
+) -> None:
+    # Not 405: GET, PUT, PATCH and DELETE share /posts/<id>, and a converter
+    # that rejected the value after matching would make Werkzeug report 405.
+    for post_id in ("0", str(MAX_ID + 1), "007"):
+        response = client.open(f"/api/v1/posts/{post_id}", method=method, headers=alice)
+        assert response.status_code == 404, (method, post_id)
+
+
 def test_largest_id_is_routed_and_simply_not_found(client: Any) -> None:
     response = client.get(f"/api/v1/posts/{MAX_ID}")
     assert response.status_code == 404
