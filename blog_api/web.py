@@ -132,13 +132,22 @@ class Web:
             raise errors.ValidationError(details=error_details(e.errors())) from None
 
     def check_size(self) -> None:
-        """413 before reading a body larger than MAX_CONTENT_LENGTH.
+        """413 for a body larger than MAX_CONTENT_LENGTH, declared or not.
 
-        The framework enforces the limit too while reading; checking the
-        declared length first makes the refusal immediate and framework-proof.
+        A declared ``Content-Length`` is checked before anything is read. A
+        chunked body declares no length, and there Werkzeug (under Flask and
+        miniflask alike) stops reading at the limit and returns the bytes read
+        so far without complaint; its ``LimitedStream`` raises only on a later
+        read. Parsed as is, a too-large body would be cut short (and JSON
+        followed by a megabyte of spaces would even be accepted). So a body
+        that fills the limit is refused here; the bytes stay cached on the
+        request for ``get_json`` and form parsing.
         """
-        length = self.fw.request.content_length
-        if length is not None and length > self.config["MAX_CONTENT_LENGTH"]:
+        request, limit = self.fw.request, self.config["MAX_CONTENT_LENGTH"]
+        if request.content_length is not None:
+            if request.content_length > limit:
+                self.fw.abort(413)
+        elif len(request.get_data(cache=True)) >= limit:
             self.fw.abort(413)
 
     def query(self, model: type[QueryT]) -> QueryT:

@@ -204,3 +204,42 @@ def test_losing_an_unconditional_race_at_the_update_is_409(
     lose_the_race(post["id"])
     response = client.patch(f"/api/v1/posts/{post['id']}", json={"title": "mine"}, headers=alice)
     assert_error(response, 409)
+
+
+def _chunked(data: bytes) -> Any:
+    """A body without Content-Length, as a chunked upload arrives (wsgi.input_terminated)."""
+    import io
+
+    return {"wsgi.input": io.BytesIO(data), "wsgi.input_terminated": True}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"title": "' + b"x" * (2 * 1024 * 1024) + b'", "body": "x"}',
+        # Valid JSON within the limit, padded past it: cut at the limit it would parse.
+        b'{"title": "t", "body": "b"}' + b" " * (2 * 1024 * 1024),
+    ],
+    ids=["long-json", "json-then-padding"],
+)
+def test_a_chunked_body_over_the_limit_is_413_not_parsed_cut_short(
+    client: Any, alice: dict[str, str], body: bytes
+) -> None:
+    response = client.post(
+        "/api/v1/posts",
+        headers={**alice, "Content-Type": "application/json"},
+        environ_overrides=_chunked(body),
+    )
+    assert_error(response, 413)
+    assert client.get("/api/v1/posts", headers=alice).get_json()["total"] == 0
+
+
+def test_a_chunked_body_within_the_limit_is_read_whole(client: Any, alice: dict[str, str]) -> None:
+    body = b'{"title": "t", "body": "' + b"b" * 90_000 + b'"}'
+    response = client.post(
+        "/api/v1/posts",
+        headers={**alice, "Content-Type": "application/json"},
+        environ_overrides=_chunked(body),
+    )
+    assert response.status_code == 201
+    assert len(response.get_json()["body"]) == 90_000
