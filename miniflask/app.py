@@ -16,6 +16,12 @@ Read the request half of this file top to bottom: ``__call__`` →
 :meth:`Flask.process_response` → :meth:`Flask.do_teardown_request`, then the
 error path. The step numbers in the docstrings are those of Flask's
 "Application Structure and Lifecycle" page; ``docs/lifecycle.md`` walks them.
+
+This module is longer than the others on purpose: it is the one place where
+a request's whole life reads in order. What a step needs that is a concept of
+its own lives elsewhere — binding and matching URLs in ``routing.py``, the
+decorators shared with blueprints in ``registry.py``, the contexts in
+``ctx.py``.
 """
 
 from __future__ import annotations
