@@ -18,8 +18,12 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The blog API under gunicorn (gunicorn.conf.py) on a SQLite file in instance/;
+# BLOG_FRAMEWORK=flask make run serves the very same app on real Flask.
 run: $(STAMP)
-	$(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers 2 'examples.demo:app'
+	$(PYTHON) -m blog_api init-db
+	BLOG_FRAMEWORK=$${BLOG_FRAMEWORK:-miniflask} \
+		$(VENV)/bin/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) blog_api.wsgi:app
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
