@@ -1,0 +1,43 @@
+# The blog API under gunicorn, as one small image.
+#
+#   docker build -t blog_api .
+#   docker run --rm -p 127.0.0.1:8000:8000 -e BLOG_SECRET_KEY=change-me blog_api
+#
+# Settings are BLOG_* environment variables (docs/blog_api.md); compose.yaml adds
+# PostgreSQL and Redis. No Docker engine runs on our development machines, so
+# this file is checked by tests/integration/test_deploy_files.py (it runs the
+# image's command outside a container), not by building it: see docs/deploy.md.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+
+# Only what the server needs: no tests, docs or benchmarks (see .dockerignore).
+COPY pyproject.toml README.md gunicorn.conf.py ./
+COPY miniflask/ miniflask/
+COPY blog_api/ blog_api/
+RUN pip install ".[deploy]"
+
+# A system user without a shell or a writable home: a compromised worker can
+# write only to instance/ (the SQLite file and the generated secret key).
+RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin blog \
+    && mkdir /app/instance \
+    && chown blog /app/instance
+USER blog
+
+# Inside the container gunicorn must listen on all interfaces; publish the
+# port on the host's loopback (or put nginx in front) to control exposure.
+ENV GUNICORN_BIND=0.0.0.0:8000 \
+    BLOG_INSTANCE_PATH=/app/instance
+EXPOSE 8000
+
+HEALTHCHECK --interval=30s --timeout=3s --start-period=10s \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/api/v1/tags', timeout=2)"]
+
+# Create missing tables, then replace the shell with gunicorn (exec), so that
+# gunicorn is PID 1 and gets `docker stop`'s SIGTERM: a graceful shutdown.
+CMD ["sh", "-c", "python -m blog_api init-db && exec gunicorn -c gunicorn.conf.py blog_api.wsgi:app"]
