@@ -17,6 +17,7 @@ import http.client
 import json
 import os
 import pwd
+import shutil
 import signal
 import socket
 import ssl
@@ -126,7 +127,9 @@ def start_nginx(binary: str, directory: Path, upstream: GunicornServer) -> Nginx
     """Render the template for ``upstream`` and start nginx in the foreground."""
     for name in ("logs", "temp", "static"):
         (directory / name).mkdir(parents=True, exist_ok=True)
-    (directory / "static" / "site.css").write_text("body { color: #222; }\n")
+    # STATIC_ROOT holds what the app serves under /static/: the reader site's
+    # files under site/, copied as docs/deploy.md says.
+    shutil.copytree(ROOT / "blog_api" / "site" / "static", directory / "static" / "site")
     cert, key = _self_signed_certificate(directory)
     http_port, https_port = _free_port(), _free_port()
     values = {
@@ -290,9 +293,9 @@ def test_unknown_host_names_get_no_answer(nginx: Nginx) -> None:
 
 
 def test_static_files_are_served_by_nginx_not_the_app(nginx: Nginx) -> None:
-    status, headers, body = nginx.https("GET", "/static/site.css")
+    status, headers, body = nginx.https("GET", "/static/site/site.css")
     assert status == 200
-    assert body == b"body { color: #222; }\n"
+    assert body == (ROOT / "blog_api" / "site" / "static" / "site.css").read_bytes()
     assert headers["Content-Type"].startswith("text/css")
     assert "public" in headers["Cache-Control"]
     assert "X-Request-ID" not in headers  # the app adds it to everything it serves
