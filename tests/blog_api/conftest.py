@@ -14,15 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text, update
+from sqlalchemy import update
 
 from blog_api import create_app
 from blog_api.models import User
+from tests.support.postgres import postgres_schema
 
 FRAMEWORKS = ["flask", "miniflask"]
 SECRET = "test-secret-key-long-enough-even-for-hs512-" + "0123456789" * 3
 FAST_HASH = "pbkdf2:sha256:1000"
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/0"
 PASSWORD = "correct horse battery"
 
@@ -169,19 +169,8 @@ def postgres_url() -> Iterator[str]:
     Skips when no server answers at 127.0.0.1:5432; the schema is dropped
     afterwards, so parallel runs never see each other's tables.
     """
-    schema = f"blog_test_{uuid.uuid4().hex[:12]}"
-    try:
-        engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 2})
-        with engine.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as e:
-        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432 (database test): {e}")
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with engine.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
+    with postgres_schema("blog_test") as url:
+        yield url
 
 
 @pytest.fixture

@@ -21,7 +21,6 @@ Every server started here is stopped at the end of its scope: SIGTERM first
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -39,16 +38,16 @@ from typing import Any
 
 import pytest
 import requests
-from sqlalchemy import create_engine, text
 
 from blog_api.db import create_schema, make_engine
+from tests.support.apt import apt_install
+from tests.support.postgres import postgres_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 SECRET = "integration-secret-key-long-enough-for-hs256-" + "0123456789" * 3
 FAST_HASH = "pbkdf2:sha256:1000"
 PASSWORD = "correct horse battery"
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 FRAMEWORKS = ["miniflask", "flask"]
 STARTUP_TIMEOUT = 30.0  # seconds until every worker answers
 STOP_TIMEOUT = 15.0  # seconds for a graceful stop before SIGKILL
@@ -389,32 +388,10 @@ def client(live_server: GunicornServer) -> Iterator[Client]:
     client.http.close()
 
 
-@contextlib.contextmanager
-def postgres_schema() -> Iterator[str]:
-    """A PostgreSQL URL whose connections use a fresh private schema (dropped after).
-
-    Skips the calling test when no server answers at 127.0.0.1:5432 (database
-    ``test``). Private schemas keep parallel runs and other suites apart.
-    """
-    schema = f"blog_it_{uuid.uuid4().hex[:12]}"
-    try:
-        engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 2})
-        with engine.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as e:
-        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432 (database test): {e}")
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with engine.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
-
-
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """``postgres_schema()`` for one test."""
-    with postgres_schema() as url:
+    with postgres_schema("blog_it") as url:
         yield url
 
 
@@ -437,7 +414,7 @@ def nginx_binary() -> str:
     found = _find_nginx()
     if found:
         return found
-    problem = _apt_install("nginx")
+    problem = apt_install("nginx", timeout=APT_TIMEOUT)
     found = _find_nginx()
     if not found:
         pytest.skip(f"nginx unavailable: {problem or 'installed, but no nginx binary found'}")
@@ -449,28 +426,3 @@ def _find_nginx() -> str | None:
     return shutil.which("nginx") or next(
         (path for path in NGINX_CANDIDATES if os.access(path, os.X_OK)), None
     )
-
-
-def _apt_install(package: str) -> str | None:
-    """``apt-get install -y package``; the reason it failed, or None."""
-    if shutil.which("apt-get") is None:
-        return "no apt-get to install it with"
-    if os.geteuid() != 0:
-        return "not root, so apt-get install is not possible"
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    # Wait for the dpkg lock rather than fail: another apt-get may be running.
-    install = ["apt-get", "install", "-y", "-q", "-o", "DPkg::Lock::Timeout=120"]
-    install += ["--no-install-recommends", package]
-    deadline = time.monotonic() + APT_TIMEOUT
-    try:
-        if subprocess.run(install, env=env, capture_output=True, timeout=APT_TIMEOUT).returncode:
-            # The package lists may be missing or stale: refresh them once.
-            left = max(1.0, deadline - time.monotonic())
-            subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True, timeout=left)
-            left = max(1.0, deadline - time.monotonic())
-            result = subprocess.run(install, env=env, capture_output=True, timeout=left)
-            if result.returncode:
-                return f"apt-get install {package} failed: {result.stderr.decode()[-300:]}"
-    except subprocess.TimeoutExpired:
-        return f"apt-get did not finish within {APT_TIMEOUT} s"
-    return None

@@ -17,10 +17,7 @@ from __future__ import annotations
 
 import html
 import os
-import shutil
-import subprocess
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -33,6 +30,7 @@ from blog_api.models import Comment
 from blog_api.schemas import PostIn, RegisterIn
 from blog_api.services import posts, users
 from tests.blog_api.conftest import FAST_HASH, PASSWORD, build_app, make_config
+from tests.support.apt import apt_install
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -55,24 +53,9 @@ def chromium() -> str:
 
 def _install_chromium() -> str | None:
     """``apt-get install chromium chromium-driver``; a reason when it fails, else None."""
-    if shutil.which("apt-get") is None:
-        return "no apt-get to install chromium and chromium-driver"
-    if os.geteuid() != 0:
-        return "not root, cannot apt-get install chromium chromium-driver"
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "-q", "chromium", "chromium-driver"]
-    deadline = time.monotonic() + APT_TIMEOUT
-    try:
-        # The package lists may be missing or stale: refresh them once on failure.
-        if subprocess.run(install, env=env, capture_output=True, timeout=APT_TIMEOUT).returncode:
-            left = max(1.0, deadline - time.monotonic())
-            subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True, timeout=left)
-            left = max(1.0, deadline - time.monotonic())
-            result = subprocess.run(install, env=env, capture_output=True, timeout=left)
-            if result.returncode:
-                return f"apt-get install failed: {result.stderr.decode(errors='replace')[-300:]}"
-    except subprocess.TimeoutExpired:
-        return f"apt-get did not finish within {APT_TIMEOUT} s"
+    problem = apt_install("chromium", "chromium-driver", timeout=APT_TIMEOUT, recommends=True)
+    if problem:
+        return problem
     if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
         return f"apt-get ran but {CHROMIUM} or {CHROMEDRIVER} is missing"
     return None
