@@ -64,6 +64,12 @@ class SessionMixin(MutableMapping[str, Any]):
     accessed = True
 
 
+def _mark_changed(session: SecureCookieSession) -> None:
+    """``CallbackDict``'s hook, called on every change: the session must be saved."""
+    session.modified = True
+    session.accessed = True
+
+
 class SecureCookieSession(CallbackDict[str, Any], SessionMixin):
     """The session of the default interface: a dict that tracks access and change."""
 
@@ -71,11 +77,7 @@ class SecureCookieSession(CallbackDict[str, Any], SessionMixin):
     accessed = False
 
     def __init__(self, initial: Any = None) -> None:
-        def on_update(self: SecureCookieSession) -> None:
-            self.modified = True
-            self.accessed = True
-
-        super().__init__(initial, on_update)
+        super().__init__(initial, _mark_changed)
 
     def __getitem__(self, key: str) -> Any:
         self.accessed = True
