@@ -297,12 +297,7 @@ class SecureCookieSessionInterface(SessionInterface):
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         """Set the cookie when needed, delete it when the session was emptied."""
         name = self.get_cookie_name(app)
-        domain = self.get_cookie_domain(app)
-        path = self.get_cookie_path(app)
-        secure = self.get_cookie_secure(app)
-        partitioned = self.get_cookie_partitioned(app)
-        samesite = self.get_cookie_samesite(app)
-        httponly = self.get_cookie_httponly(app)
+        options = self._cookie_options(app)
 
         # A response that depends on the session must not be shared by caches.
         if session.accessed:
@@ -310,15 +305,7 @@ class SecureCookieSessionInterface(SessionInterface):
 
         if not session:
             if session.modified:
-                response.delete_cookie(
-                    name,
-                    domain=domain,
-                    path=path,
-                    secure=secure,
-                    partitioned=partitioned,
-                    samesite=samesite,
-                    httponly=httponly,
-                )
+                response.delete_cookie(name, **options)
                 response.vary.add("Cookie")
             return
 
@@ -328,15 +315,21 @@ class SecureCookieSessionInterface(SessionInterface):
         serializer = self.get_signing_serializer(app)
         assert serializer is not None  # open_session gave a real session, so a key is set
         value = serializer.dumps(dict(session))
-        response.set_cookie(
-            name,
-            value,
-            expires=self.get_expiration_time(app, session),
-            httponly=httponly,
-            domain=domain,
-            path=path,
-            secure=secure,
-            partitioned=partitioned,
-            samesite=samesite,
-        )
+        expires = self.get_expiration_time(app, session)
+        response.set_cookie(name, value, expires=expires, **options)
         response.vary.add("Cookie")
+
+    def _cookie_options(self, app: Flask) -> dict[str, Any]:
+        """The ``SESSION_COOKIE_*`` settings, as ``set_cookie``/``delete_cookie`` take them.
+
+        Deleting must repeat the attributes the cookie was set with, or the
+        browser keeps the old cookie.
+        """
+        return {
+            "domain": self.get_cookie_domain(app),
+            "path": self.get_cookie_path(app),
+            "secure": self.get_cookie_secure(app),
+            "partitioned": self.get_cookie_partitioned(app),
+            "samesite": self.get_cookie_samesite(app),
+            "httponly": self.get_cookie_httponly(app),
+        }
