@@ -91,6 +91,29 @@ class Environment(jinja2.Environment):
         super().__init__(**options)
         self.app = app
 
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """``obj.attribute`` in a template: the attribute, else the item, else undefined.
+
+        Jinja calls this for every dotted name a template reads, so that
+        ``{{ post.title }}`` works whether ``post`` is an object or a dict.
+        """
+        # PERF: for a dict, Jinja's getattr() first raises and catches an
+        # AttributeError, then looks the key up: ~1 µs per `{{ row.name }}`,
+        # a fifth of rendering a table of dicts. A name that is not one of
+        # dict's own attributes can only be the key, so look it up at once;
+        # the answer is the same. Plain version: always super().getattr().
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+
+#: The names ``getattr`` finds on any dict (its methods and object's): ``{{ d.items }}``
+#: is the method, as in Jinja; every other dotted name on a dict is a key.
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
 
 class DispatchingJinjaLoader(BaseLoader):
     """Finds a template in the app's folder, then in each blueprint's folder.

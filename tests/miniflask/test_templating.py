@@ -70,6 +70,37 @@ def test_environment_keeps_an_explicit_loader(app: Flask) -> None:
     assert env.get_template("x.html").render() == "dict"
 
 
+DOTTED_NAMES_ON_DICTS = [
+    ("{{ d.name }}", {"name": "<ada>"}, "&lt;ada&gt;"),
+    ("{{ d.missing is undefined }}", {"name": "x"}, "True"),
+    ("{{ d.items is callable }}", {"items": 3}, "True"),  # a dict's method wins, as in Jinja
+    ("{{ d['items'] }}", {"items": 3}, "3"),
+    ("{{ d.keys()|list|length }}", {"a": 1, "b": 2}, "2"),
+    ("{% for row in rows %}{{ row.n }},{% endfor %}", None, "1,2,"),
+]
+
+
+@pytest.mark.parametrize(("source", "value", "expected"), DOTTED_NAMES_ON_DICTS)
+def test_dotted_names_on_dicts_render_as_jinja_renders_them(
+    app: Flask, source: str, value: Any, expected: str
+) -> None:
+    context = {"d": value, "rows": [{"n": 1}, {"n": 2}]}
+    with app.test_request_context():
+        assert render_template_string(source, **context) == expected
+    assert jinja2.Environment(autoescape=True).from_string(source).render(context) == expected
+
+
+def test_dotted_name_on_dict_subclass_and_strict_undefined(app: Flask) -> None:
+    class Row(dict[str, Any]):
+        label = "from the class"
+
+    env = app.jinja_env
+    assert env.getattr(Row(label="from the dict"), "label") == "from the class"
+    strict = Environment(app, undefined=jinja2.StrictUndefined)
+    with pytest.raises(jinja2.UndefinedError, match="'dict object' has no attribute 'nope'"):
+        strict.from_string("{{ d.nope }}").render(d={})
+
+
 def test_blueprint_template_folder_is_searched_after_app_folder(
     app: Flask, admin: Blueprint
 ) -> None:
