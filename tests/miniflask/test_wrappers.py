@@ -129,3 +129,45 @@ def test_call_on_close_still_runs_for_buffered_bodies() -> None:
     response.call_on_close(lambda: closed.append(True))
     _serve(response)
     assert closed == [True]
+
+
+class _NoDefaultType(miniflask.Response):
+    default_mimetype = None
+
+
+class _StatusLine(miniflask.Response):
+    default_status = 201
+
+
+@pytest.mark.parametrize(
+    ("cls", "args", "kwargs"),
+    [
+        (miniflask.Response, ("hello",), {}),
+        (miniflask.Response, (b"\x00bytes",), {"status": 201}),
+        (miniflask.Response, ("ünïcode",), {"mimetype": "text/plain"}),
+        (miniflask.Response, ('{"a":1}\n',), {"mimetype": "application/json"}),
+        (miniflask.Response, ("x",), {"mimetype": "image/png", "status": 404}),
+        (miniflask.Response, ("",), {"direct_passthrough": True}),
+        (miniflask.Response, ("x",), {"status": 299}),
+        (miniflask.Response, ("x",), {"status": "418 TEAPOT"}),
+        (miniflask.Response, ("x",), {"headers": {"X-A": "1"}}),
+        (miniflask.Response, ("x",), {"content_type": "text/csv"}),
+        (miniflask.Response, (bytearray(b"x"),), {}),
+        (miniflask.Response, (), {}),
+        (_NoDefaultType, ("no type",), {}),
+        (_StatusLine, ("created",), {}),
+    ],
+)
+def test_response_constructor_gives_what_werkzeugs_gives(
+    cls: type[miniflask.Response], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> None:
+    from werkzeug.wrappers import Response as WerkzeugResponse
+
+    ours = cls(*args, **kwargs)
+    theirs = cls.__new__(cls)
+    WerkzeugResponse.__init__(theirs, *args, **kwargs)
+    assert vars(ours).keys() == vars(theirs).keys()
+    assert ours.headers.to_wsgi_list() == theirs.headers.to_wsgi_list()
+    assert (ours.status, ours.status_code) == (theirs.status, theirs.status_code)
+    assert ours.response == theirs.response
+    assert ours.direct_passthrough == theirs.direct_passthrough
