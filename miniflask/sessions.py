@@ -262,15 +262,17 @@ class _SessionSerializer(URLSafeTimedSerializer):
     (and keeps its derived keys, see :class:`_SessionSigner`).
     """
 
-    signer = _SessionSigner
+    default_signer = _SessionSigner
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._signers: dict[str | bytes | None, TimestampSigner] = {}
+        self._signers: dict[str | bytes, TimestampSigner] = {}
 
     def make_signer(self, salt: str | bytes | None = None) -> TimestampSigner:
         # PERF: itsdangerous builds a new signer for every dumps() and loads().
         # Plain version: use URLSafeTimedSerializer as it is.
+        if salt is None:
+            salt = self.salt  # dumps() passes None, loads() the salt itself
         signer = self._signers.get(salt)
         if signer is None:
             signer = self._signers[salt] = super().make_signer(salt)  # type: ignore[assignment]

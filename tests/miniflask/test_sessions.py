@@ -156,6 +156,31 @@ def test_secret_key_fallbacks_accept_old_cookies_and_sign_with_new_key(fw: Modul
     assert not_rotated.get("/get/user").text == "None"
 
 
+def test_miniflask_derives_each_signing_key_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each secret key's HMAC signing key is derived once, not per cookie signed or read."""
+    import miniflask
+
+    old_cookie = serializer("old-secret").dumps({"user": "ada"})
+    derived: list[Any] = []
+    derive = TimestampSigner.derive_key
+
+    def counting_derive(self: TimestampSigner, secret_key: Any = None) -> bytes:
+        derived.append(secret_key)
+        return derive(self, secret_key)
+
+    monkeypatch.setattr(TimestampSigner, "derive_key", counting_derive)
+    app = make_app(miniflask, SECRET_KEY_FALLBACKS=["old-secret"])
+    # A key no other test uses: signers are shared by apps with the same keys.
+    app.secret_key = secret = f"derive-once-{uuid.uuid4()}"
+    client = app.test_client()
+    client.set_cookie("session", old_cookie)
+    for n in range(5):
+        assert client.get(f"/set?n={n}").status_code == 200
+        assert client.get("/get/user").text == "'ada'"
+    # Signing uses SECRET_KEY (None: the newest key); reading tries SECRET_KEY, then the fallback.
+    assert sorted(derived, key=repr) == sorted([None, secret.encode(), b"old-secret"], key=repr)
+
+
 def test_browser_session_cookie_has_no_expiry(fw: ModuleType) -> None:
     header = session_cookie_header(make_app(fw).test_client().get("/set?a=1"))
     assert "expires" not in cookie_attributes(header)
