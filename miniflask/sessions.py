@@ -266,7 +266,7 @@ class _SessionSerializer(URLSafeTimedSerializer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._signers: dict[str | bytes, TimestampSigner] = {}
+        self._signers: dict[str | bytes | None, TimestampSigner] = {}
 
     def make_signer(self, salt: str | bytes | None = None) -> TimestampSigner:
         # PERF: itsdangerous builds a new signer for every dumps() and loads().

@@ -271,3 +271,44 @@ class Response(ResponseBase):
         if app_ctx is not None:
             return app_ctx.app.config["MAX_COOKIE_SIZE"]
         return super().max_cookie_size
+
+
+def http_error_response(
+    response_class: type[Response], e: HTTPException, environ: dict[str, Any]
+) -> Response:
+    """The response for an HTTP error no handler took: Werkzeug's error page.
+
+    What ``e.get_response(environ)`` gives, as an instance of ``response_class``.
+    """
+    # PERF: the page of a 404 is the same text every time, but Werkzeug
+    # formats and escapes it anew for each error and builds a Response through
+    # its general constructor; Flask then rebuilds that as its own class.
+    # miniflask keeps each page it has built, keyed by the error's class,
+    # code and description, for the error classes that render Werkzeug's
+    # standard page: ~40 % of a 404's instructions. Plain version: the
+    # force_type line at the end, for every error.
+    cls = type(e)
+    if e.response is None and _renders_standard_page(cls):
+        key = (cls, e.code, e.description)
+        body = _error_pages.get(key)
+        if body is None:
+            body = e.get_body(environ)
+            if len(_error_pages) >= 256:  # descriptions may vary (abort(404, text))
+                _error_pages.clear()
+            _error_pages[key] = body
+        return response_class(body, status=e.code, mimetype="text/html")
+    forced: Response = response_class.force_type(e.get_response(environ), environ)  # type: ignore[assignment]
+    return forced
+
+
+#: Error pages already built, by (exception class, code, description).
+_error_pages: dict[tuple[type[HTTPException], int | None, str | None], str] = {}
+
+#: What an exception class must leave as Werkzeug wrote it for its page to be cached:
+#: the page and its headers depend on nothing but the code and the description.
+_PAGE_METHODS = ("name", "get_description", "get_body", "get_headers", "get_response")
+
+
+def _renders_standard_page(cls: type[HTTPException]) -> bool:
+    """Whether ``cls`` renders Werkzeug's page, with only a ``Content-Type`` header."""
+    return all(getattr(cls, name) is getattr(HTTPException, name) for name in _PAGE_METHODS)

@@ -5,9 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from werkzeug.datastructures import WWWAuthenticate
+from werkzeug.exceptions import (
+    BadRequestKeyError,
+    Forbidden,
+    Gone,
+    HTTPException,
+    MethodNotAllowed,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+)
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 import miniflask
 from miniflask import Blueprint, request
+from miniflask.wrappers import http_error_response
 
 
 def test_request_knows_its_rule_endpoint_and_blueprints(app: miniflask.Flask) -> None:
@@ -171,3 +184,39 @@ def test_response_constructor_gives_what_werkzeugs_gives(
     assert (ours.status, ours.status_code) == (theirs.status, theirs.status_code)
     assert ours.response == theirs.response
     assert ours.direct_passthrough == theirs.direct_passthrough
+
+
+class _TeapotPage(HTTPException):
+    code = 418
+    description = "Short and stout."
+
+    def get_body(self, environ: Any = None, scope: Any = None) -> str:
+        return "<p>a page of its own</p>"
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: NotFound(),
+        lambda: NotFound("No post <b>42</b>.\nTry another."),
+        lambda: NotFound("Another description."),
+        lambda: Forbidden(),
+        lambda: BadRequestKeyError("title"),
+        lambda: MethodNotAllowed(["GET", "HEAD"]),
+        lambda: Unauthorized(www_authenticate=WWWAuthenticate("bearer")),
+        lambda: TooManyRequests(retry_after=30),
+        lambda: _TeapotPage(),
+        lambda: Gone(response=WerkzeugResponse("custom", status=410)),
+    ],
+)
+def test_http_error_response_is_werkzeugs_error_page(make: Any) -> None:
+    from werkzeug.test import EnvironBuilder
+
+    environ = EnvironBuilder().get_environ()
+    expected = miniflask.Response.force_type(make().get_response(environ), environ)
+    for _ in range(2):  # the second time from the page cache
+        ours = http_error_response(miniflask.Response, make(), environ)
+        assert type(ours) is miniflask.Response
+        assert ours.status == expected.status
+        assert ours.headers.to_wsgi_list() == expected.headers.to_wsgi_list()
+        assert ours.get_data() == expected.get_data()
