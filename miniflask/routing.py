@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.exceptions import BadHost, NotFound
 from werkzeug.routing import Map, MapAdapter, Rule
+from werkzeug.sansio.utils import get_host
 
 if TYPE_CHECKING:
     from .app import Flask
@@ -83,7 +84,7 @@ def bind_to_request(app: Flask, request: Request) -> MapAdapter:
     query = environ.get("QUERY_STRING", "")
     return MapAdapter(
         app.url_map,
-        server_name=_server_name(request.host),  # request.host checks TRUSTED_HOSTS
+        server_name=_request_server_name(request),
         script_name=request.root_path,
         subdomain=app.url_map.default_subdomain or "",
         url_scheme=request.scheme,
@@ -94,13 +95,35 @@ def bind_to_request(app: Flask, request: Request) -> MapAdapter:
     )
 
 
-@lru_cache(maxsize=256)
-def _server_name(host: str) -> str:
-    """A host as ``Map.bind`` normalises it: lower case, IDNA-encoded name, same port.
+def _request_server_name(request: Request) -> str:
+    """``request.host`` (checked against ``TRUSTED_HOSTS``) as ``Map.bind`` normalises it.
 
     Raises:
+        werkzeug.exceptions.SecurityError: the host is not trusted (a 400).
         werkzeug.exceptions.BadHost: the name is not a valid host name (a 400).
     """
+    # PERF: request.host reads the Host header through EnvironHeaders and
+    # runs Werkzeug's get_host() for every request; the answer depends only
+    # on the arguments below, so it is computed once per distinct Host.
+    # Plain version: _server_name(request.host), without the cache.
+    trusted = request.trusted_hosts
+    return _server_name(
+        request.scheme,
+        request.environ.get("HTTP_HOST"),  # what request.headers.get("Host") reads
+        request.server,
+        None if trusted is None else tuple(trusted),
+    )
+
+
+@lru_cache(maxsize=256)
+def _server_name(
+    scheme: str,
+    host_header: str | None,
+    server: tuple[str, int | None] | None,
+    trusted_hosts: tuple[str, ...] | None,
+) -> str:
+    """The request's host as ``Map.bind`` normalises it: lower case, IDNA, same port."""
+    host = get_host(scheme, host_header, server, trusted_hosts)
     name, separator, port = host.lower().partition(":")
     try:
         name = name.encode("idna").decode("ascii")

@@ -147,8 +147,16 @@ def test_apps_answer_the_same_with_the_memo_warm(app: miniflask.Flask) -> None:
 
 @pytest.mark.parametrize(
     "host",
-    ["EXAMPLE.test", "example.test:8080", "bücher.example", "a" * 64 + ".test", "a..b", ""],
-    ids=["upper", "port", "idna", "label-too-long", "empty-label", "no-host"],
+    [
+        "EXAMPLE.test",
+        "example.test:8080",
+        "example.test:80",
+        "bücher.example",
+        "a" * 64 + ".test",
+        "a..b",
+        "",
+    ],
+    ids=["upper", "port", "default-port", "idna", "label-too-long", "empty-label", "no-host"],
 )
 def test_hosts_bind_as_werkzeug_binds_them(host: str) -> None:
     """The adapter built from the request's fields equals bind_to_environ's."""
