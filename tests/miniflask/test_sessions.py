@@ -292,6 +292,24 @@ def test_vary_cookie_only_when_session_was_accessed(fw: ModuleType) -> None:
     assert client.get("/get/user").headers["Vary"] == "Cookie"
 
 
+def test_vary_cookie_joins_a_vary_header_the_view_set(fw: ModuleType) -> None:
+    app = make_app(fw)
+
+    @app.get("/negotiated")
+    def negotiated() -> Any:
+        return fw.session.get("user", ""), {"Vary": "Accept-Encoding"}
+
+    @app.get("/twice")
+    def twice() -> Any:
+        fw.session["user"] = "bob"
+        return "", {"Vary": "Cookie"}
+
+    client = app.test_client()
+    client.get("/set?user=ada")
+    assert client.get("/negotiated").headers.getlist("Vary") == ["Accept-Encoding, Cookie"]
+    assert client.get("/twice").headers.getlist("Vary") == ["Cookie"]
+
+
 def test_emptying_the_session_deletes_the_cookie(fw: ModuleType) -> None:
     client = make_app(fw).test_client()
     client.get("/set?user=ada")
