@@ -270,9 +270,13 @@ def _current_app_object() -> Flask:
 def _render(app: Flask, template: Template, context: dict[str, Any]) -> str:
     """Complete the context, render, and send the two template signals around it."""
     app.update_template_context(context)
-    before_render_template.send(app, template=template, context=context)
+    # PERF: sent only when connected, as the per-request signals are (see
+    # Flask.full_dispatch_request). Plain version: send() both, always.
+    if before_render_template.receivers:
+        before_render_template.send(app, template=template, context=context)
     text = template.render(context)
-    template_rendered.send(app, template=template, context=context)
+    if template_rendered.receivers:
+        template_rendered.send(app, template=template, context=context)
     return text
 
 
