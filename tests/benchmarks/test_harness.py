@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks import apps, footprint, http_load, inprocess, report
+from benchmarks import apps, footprint, http_load, inprocess, instructions, report
 
 SAMPLE = Path(__file__).parent / "wrk_output_sample.txt"
 
@@ -129,6 +129,30 @@ def test_parse_importtime_takes_the_top_level_cumulative_figure() -> None:
     assert footprint.parse_importtime(report_text, "flask") == 28017
     with pytest.raises(ValueError):
         footprint.parse_importtime(report_text, "miniflask")
+
+
+def test_instruction_counter_names_only_framework_scenarios_and_runs_them(
+    scenarios: list[inprocess.Scenario],
+) -> None:
+    framework_scenarios = [s.name for s in scenarios if s.kind == "framework"]
+    assert sorted(instructions.SCENARIOS) == sorted(framework_scenarios)
+    for scenario in instructions.SCENARIOS[:2]:
+        for framework in instructions.FRAMEWORKS:
+            instructions.run_requests(framework, scenario, 1)  # the child's work, no valgrind
+
+
+def test_instruction_counter_reads_callgrinds_total_and_tabulates() -> None:
+    output = "==4242== Events    : Ir\n==4242== Collected : 987654321\n==4242== \n"
+    assert instructions.parse_callgrind_total(output) == 987_654_321
+    with pytest.raises(RuntimeError, match="no instruction total"):
+        instructions.parse_callgrind_total("valgrind: command not found")
+    rendered = instructions.table({"text": {"flask": 400_000, "miniflask": 150_000}})
+    assert rendered.splitlines()[-1] == "| text | 400,000 | 150,000 | 0.38 |"
+
+
+def test_instruction_counter_refuses_unknown_scenarios() -> None:
+    with pytest.raises(SystemExit):
+        instructions.main(["no_such_scenario"])
 
 
 def test_report_renders_goals_and_tables_from_results(tmp_path: Path) -> None:
