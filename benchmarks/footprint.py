@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import blogdb
-from benchmarks.environment import ROOT, describe, log, write_results
+from benchmarks.environment import ROOT, compile_project_bytecode, describe, log, write_results
 from benchmarks.server import GunicornServer, rss_kib, run_bounded
 from benchmarks.stats import summarize
 
@@ -123,6 +123,7 @@ def measure_rss(repeats: int, directory: Path) -> dict[str, Any]:
 def run(full: bool = False) -> dict[str, Any]:
     """Import times, then worker RSS; returns the results document."""
     settings = FULL if full else QUICK
+    compile_project_bytecode()  # Flask is loaded from bytecode: so is miniflask
     imports = measure_imports(settings["import_repeats"])
     log("  footprint: import times done")
     with tempfile.TemporaryDirectory(prefix="bench-footprint-") as name:

@@ -155,6 +155,18 @@ def test_instruction_counter_refuses_unknown_scenarios() -> None:
         instructions.main(["no_such_scenario"])
 
 
+def test_project_bytecode_is_compiled_before_import_timings() -> None:
+    """Flask comes with .pyc files from pip; miniflask must too, or imports compare compiling."""
+    import importlib.util
+
+    from benchmarks.environment import ROOT, compile_project_bytecode
+
+    compile_project_bytecode()
+    for package in ("miniflask", "blog_api"):
+        source = ROOT / package / "__init__.py"
+        assert Path(importlib.util.cache_from_source(str(source))).is_file()
+
+
 def test_report_renders_goals_and_tables_from_results(tmp_path: Path) -> None:
     environ, body = inprocess.prepare_environ()
     scenario = inprocess.Scenario(
