@@ -343,22 +343,29 @@ class SecureCookieSessionInterface(SessionInterface):
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         """Set the cookie when needed, delete it when the session was emptied."""
         # A response that depends on the session must not be shared by caches.
-        # Read first: the checks below read the session themselves.
-        vary = session.accessed
+        # Checked first: the checks below read the session themselves.
+        varied = session.accessed
+        if varied:
+            _vary_on_cookie(response)
+
         if not session:
             if session.modified:
                 name = self.get_cookie_name(app)
                 response.delete_cookie(name, **self._cookie_options(app))
-                vary = True
-        elif self.should_set_cookie(app, session):
-            serializer = self.get_signing_serializer(app)
-            assert serializer is not None  # open_session gave a real session, so a key is set
-            value = serializer.dumps(dict(session))
-            expires = self.get_expiration_time(app, session)
-            name = self.get_cookie_name(app)
-            response.set_cookie(name, value, expires=expires, **self._cookie_options(app))
-            vary = True
-        if vary:
+                if not varied:
+                    _vary_on_cookie(response)
+            return
+
+        if not self.should_set_cookie(app, session):
+            return
+
+        serializer = self.get_signing_serializer(app)
+        assert serializer is not None  # open_session gave a real session, so a key is set
+        value = serializer.dumps(dict(session))
+        expires = self.get_expiration_time(app, session)
+        name = self.get_cookie_name(app)
+        response.set_cookie(name, value, expires=expires, **self._cookie_options(app))
+        if not varied:
             _vary_on_cookie(response)
 
     def _cookie_options(self, app: Flask) -> dict[str, Any]:

@@ -285,6 +285,20 @@ def test_set_cookie_headers_are_identical_on_both_frameworks() -> None:
     assert headers[0] == headers[1]
 
 
+@pytest.mark.parametrize("path", ["/set?user=ada", "/permanent", "/get/user", "/clear"])
+def test_session_headers_come_in_flasks_order(path: str) -> None:
+    import flask
+
+    import miniflask
+
+    names = []
+    for fw in (flask, miniflask):
+        client = make_app(fw).test_client()
+        client.get("/set?user=bob")
+        names.append([name for name, _ in client.get(path).headers])
+    assert names[0] == names[1]
+
+
 def test_vary_cookie_only_when_session_was_accessed(fw: ModuleType) -> None:
     client = make_app(fw).test_client()
     client.get("/set?user=ada")
