@@ -122,6 +122,7 @@ def measure_rss(repeats: int, directory: Path) -> dict[str, Any]:
 
 def run(full: bool = False) -> dict[str, Any]:
     """Import times, then worker RSS; returns the results document."""
+    meta = describe("full" if full else "quick")  # before the run loads the machine
     settings = FULL if full else QUICK
     compile_project_bytecode()  # Flask is loaded from bytecode: so is miniflask
     imports = measure_imports(settings["import_repeats"])
@@ -129,7 +130,7 @@ def run(full: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-footprint-") as name:
         rss = measure_rss(settings["rss_repeats"], Path(name))
     return {
-        "meta": describe("full" if full else "quick"),
+        "meta": meta,
         "settings": settings,
         "imports": imports,
         "worker_rss_mib": rss,

@@ -288,6 +288,7 @@ def _summarize_endpoint(
 
 def run(full: bool = False) -> dict[str, Any]:
     """Seed once, then load both worker classes; returns the results document."""
+    meta = describe("full" if full else "quick")  # before the run loads the machine
     settings = FULL if full else QUICK
     compile_project_bytecode()  # workers then load both frameworks from bytecode
     with tempfile.TemporaryDirectory(prefix="bench-http-") as name:
@@ -298,7 +299,7 @@ def run(full: bool = False) -> dict[str, Any]:
             log(f"gunicorn {worker_class}: starting both servers")
             results.append(load_worker_class(worker_class, database, directory, settings))
     return {
-        "meta": describe("full" if full else "quick"),
+        "meta": meta,
         "settings": {
             **settings,
             "workers": WORKERS,

@@ -440,6 +440,7 @@ def _per_hook(samples: dict[str, dict[str, list[float]]]) -> dict[str, Any]:
 
 def run(full: bool = False, blog: bool = True) -> dict[str, Any]:
     """Build, verify and measure everything; returns the results document."""
+    meta = describe("full" if full else "quick")  # before the run loads the machine
     settings = FULL if full else QUICK
     with tempfile.TemporaryDirectory(prefix="bench-inprocess-") as directory:
         scenarios = build_scenarios(Path(directory) if blog else None)
@@ -450,7 +451,7 @@ def run(full: bool = False, blog: bool = True) -> dict[str, Any]:
         )
         samples = measure(scenarios, int(settings["rounds"]), float(settings["slot_ms"]))
     return {
-        "meta": describe("full" if full else "quick"),
+        "meta": meta,
         "settings": {
             **settings,
             "blog_cache": "on for blog_list / blog_post_304 (default CACHE_TTL=60); "

@@ -171,6 +171,16 @@ def test_project_bytecode_is_compiled_before_import_timings() -> None:
     assert all(path.is_file() for path in compiled)
 
 
+def test_run_metadata_is_taken_before_the_measurements(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The load average "at start" must not include the benchmark's own load."""
+    calls: list[str] = []
+    monkeypatch.setattr(inprocess, "describe", lambda mode: calls.append("describe") or {})
+    monkeypatch.setattr(inprocess, "measure", lambda *args: calls.append("measure") or {})
+    monkeypatch.setattr(inprocess, "summarize_run", lambda *args: {})
+    inprocess.run(full=False, blog=False)
+    assert calls == ["describe", "measure"]
+
+
 def test_report_renders_goals_and_tables_from_results(tmp_path: Path) -> None:
     environ, body = inprocess.prepare_environ()
     scenario = inprocess.Scenario(
