@@ -10,8 +10,10 @@ must answer them byte for byte like Flask:
 
 * ``werkzeug_app``: what "Flask minus Flask" costs, a hand-written app on
   Werkzeug's ``Request``, ``Map.bind_to_environ`` and ``Response``, shaped like
-  Werkzeug's ``examples/shortly``. miniflask is built on exactly these parts, so
-  this is the floor it can approach but not pass.
+  Werkzeug's ``examples/shortly``, each part used the documented, general way.
+  miniflask is built on the same parts but skips some of their general paths
+  (``# PERF:`` in miniflask, ``benchmarks/where_time_goes.md``), so on the
+  plain scenarios it comes out at or below this floor.
 * ``bare_wsgi_app``: a plain WSGI function with a dict of paths, no parsing
   library at all; it shows what the harness itself (environ copy, body
   iteration) costs.
