@@ -12,14 +12,29 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
 
+
+def flag(raw: str) -> bool:
+    """An on/off environment value: ``1``/``true``/``yes``/``on`` or ``0``/``false``/``no``/``off``.
+
+    ``bool("0")`` is ``True``, so flags need their own converter; anything
+    else is refused rather than guessed.
+    """
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"expected 1/0, true/false, yes/no or on/off, not {raw!r}")
+
+
 #: Environment variable -> (config key, converter). Only these are read.
-ENVIRONMENT_KEYS: dict[str, tuple[str, type]] = {
+ENVIRONMENT_KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "BLOG_DATABASE_URL": ("DATABASE_URL", str),
     "BLOG_REDIS_URL": ("REDIS_URL", str),
     "BLOG_SECRET_KEY": ("SECRET_KEY", str),
@@ -33,6 +48,9 @@ ENVIRONMENT_KEYS: dict[str, tuple[str, type]] = {
     "BLOG_PROXY_HOPS": ("PROXY_HOPS", int),
     "BLOG_LOG_LEVEL": ("LOG_LEVEL", str),
     "BLOG_INSTANCE_PATH": ("INSTANCE_PATH", str),
+    # The reader site's session cookie: set it behind HTTPS so the browser
+    # never sends the cookie over plain HTTP.
+    "BLOG_SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", flag),
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -75,6 +93,10 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     Returns:
         A dict ready for ``app.config.update``, with ``DATABASE_URL`` and
         ``SECRET_KEY`` always filled in.
+
+    Raises:
+        ValueError: a ``BLOG_*`` variable could not be converted; the message
+            names it, so a deployment fails at start-up, not at first use.
     """
     config = dict(DEFAULTS)
     config.update(_from_environment(os.environ))
@@ -93,7 +115,11 @@ def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     for name, (key, convert) in ENVIRONMENT_KEYS.items():
         raw = environ.get(name)
         if raw:
-            values[key] = convert(raw)
+            try:
+                values[key] = convert(raw)
+            except ValueError as e:
+                # Refuse to start rather than run with a guessed setting.
+                raise ValueError(f"{name}={raw!r} is not valid: {e}") from e
     return values
 
 

@@ -51,3 +51,26 @@ def test_proxy_hops_come_from_the_environment(
     assert load_config(overrides)["PROXY_HOPS"] == 0
     monkeypatch.setenv("BLOG_PROXY_HOPS", "1")
     assert load_config(overrides)["PROXY_HOPS"] == 1
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("1", True), ("TRUE", True), (" on ", True), ("0", False), ("no", False)]
+)
+def test_secure_session_cookie_flag_comes_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, raw: str, expected: bool
+) -> None:
+    overrides = {"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "k"}
+    assert "SESSION_COOKIE_SECURE" not in load_config(overrides)  # the framework's default: off
+    monkeypatch.setenv("BLOG_SESSION_COOKIE_SECURE", raw)
+    assert load_config(overrides)["SESSION_COOKIE_SECURE"] is expected
+
+
+@pytest.mark.parametrize(
+    ("name", "raw"), [("BLOG_SESSION_COOKIE_SECURE", "maybe"), ("BLOG_CACHE_TTL", "a minute")]
+)
+def test_a_malformed_setting_stops_the_start_with_its_name(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str, raw: str
+) -> None:
+    monkeypatch.setenv(name, raw)
+    with pytest.raises(ValueError, match=f"{name}={raw!r} is not valid"):
+        load_config({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "k"})

@@ -187,6 +187,15 @@ def test_secure_session_cookie_is_configurable(framework: str, config: dict[str,
     app.extensions["blog_db"].engine.dispose()
 
 
+def test_secure_session_cookie_comes_from_the_environment(
+    framework: str, config: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BLOG_SESSION_COOKIE_SECURE", "true")
+    app = build_app(framework, config)
+    assert "Secure" in app.test_client().get("/login").headers["Set-Cookie"]
+    app.extensions["blog_db"].engine.dispose()
+
+
 def test_login_with_the_right_password_redirects_and_greets(client: Any, alice_id: int) -> None:
     response = log_in(client)
     assert response.status_code == 303
