@@ -34,8 +34,11 @@ from blog_api.web import cache_key
 request_log = logging.getLogger("blog_api.request")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-#: Writes that change no public data, so they leave the server cache alone.
-_CACHE_NEUTRAL_ENDPOINTS = frozenset({"auth.login", "auth.token", "auth.refresh", "auth.logout"})
+#: Writes that change no public data, so they leave the server cache alone: the
+#: API's token endpoints and the reader site's log-in and log-out forms.
+_CACHE_NEUTRAL_ENDPOINTS = frozenset(
+    {"auth.login", "auth.token", "auth.refresh", "auth.logout", "site.login", "site.logout"}
+)
 
 
 def register_hooks(app: Any, fw: Any) -> None:

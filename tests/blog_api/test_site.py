@@ -268,6 +268,22 @@ def test_logout_forgets_the_user(logged_in: Any) -> None:
     assert "Logged in as" not in html
 
 
+def test_only_a_comment_empties_the_api_cache(
+    client: Any, post_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Logging in or out changes a session, not the data the API's cache holds."""
+    cache = client.application.extensions["blog_cache"]
+    emptied: list[bool] = []
+    invalidate = cache.invalidate
+    monkeypatch.setattr(cache, "invalidate", lambda: emptied.append(True) or invalidate())
+    assert log_in(client).status_code == 303
+    page = client.get(f"/posts/{post_id}").get_data(as_text=True)
+    client.post(f"/posts/{post_id}/comments", data={"body": "Hi", "csrf_token": token_from(page)})
+    assert emptied == [True]
+    client.post("/logout", data={"csrf_token": token_from(client.get("/").get_data(as_text=True))})
+    assert emptied == [True]
+
+
 def test_logging_in_rotates_the_csrf_token(client: Any, post_id: int) -> None:
     before = token_from(client.get("/login").get_data(as_text=True))
     log_in(client)
