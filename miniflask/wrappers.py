@@ -285,7 +285,7 @@ def http_error_response(
     # its general constructor; Flask then rebuilds that as its own class.
     # miniflask keeps each page it has built, keyed by the error's class,
     # code and description, for the error classes that render Werkzeug's
-    # standard page: ~40 % of a 404's instructions. Plain version: the
+    # standard page: ~40 % of a 404's time in-process. Plain version: the
     # force_type line at the end, for every error.
     cls = type(e)
     if e.response is None and _renders_standard_page(cls):
