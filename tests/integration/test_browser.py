@@ -37,6 +37,8 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 APT_TIMEOUT = 600  # seconds for apt-get, once per session
 WAIT = 10  # seconds for any page or element
 
+BODY_TEXT = "return document.body ? document.body.innerText : '';"
+
 PAYLOAD = "<script>window.__pwned=1</script><b>bold</b>"
 
 
@@ -204,14 +206,20 @@ def comment_bodies(app: Any) -> list[str]:
 
 def wait_for_text(driver: Any, text: str) -> None:
     """Wait until ``text`` is visible on the page (or fail after ``WAIT`` s)."""
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
-    from selenium.webdriver.common.by import By
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    # A form submission replaces the page while we poll it: the old <body> goes stale.
-    ignored = (NoSuchElementException, StaleElementReferenceException)
-    WebDriverWait(driver, WAIT, poll_frequency=0.05, ignored_exceptions=ignored).until(
-        lambda d: text in d.find_element(By.TAG_NAME, "body").text,
+    # A form submission replaces the page while we poll it. Reading the text
+    # through an element handle takes two round trips, and the node can leave
+    # the document between them: chromedriver then reports a stale element or,
+    # depending on timing, an "unknown error ... does not belong to the
+    # document". One script reads the live body in a single step, and any
+    # driver error during the swap only means "not yet": the wait still fails
+    # with its message after WAIT seconds.
+    WebDriverWait(
+        driver, WAIT, poll_frequency=0.05, ignored_exceptions=(WebDriverException,)
+    ).until(
+        lambda d: text in (d.execute_script(BODY_TEXT) or ""),
         message=f"{text!r} never appeared",
     )
 
