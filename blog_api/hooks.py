@@ -14,12 +14,17 @@ every request, 404s included. In run order:
    (RFC 6750 §3.1: the client should learn its token is no good).
 4. the view, then ``after_request`` -> ``finish_response``: echo the request
    id, and invalidate the server cache after a successful write.
-5. ``request_finished`` signal -> ``log_request``: one JSON line per request;
-   ``got_request_exception`` -> ``log_exception``: the traceback of a 500.
+5. ``request_finished`` signal -> ``log_request``: one JSON line per request.
+
+An unhandled exception (a 500) is logged once, by the framework itself, on
+``app.logger`` ("Exception on <path> [<method>]", with the traceback). The
+``RequestFields`` filter added here gives that record the request id, method
+and path, so it joins up with the request's line.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -27,6 +32,7 @@ import uuid
 from typing import Any
 
 from blog_api import errors
+from blog_api.logs import RequestFields
 from blog_api.models import User
 from blog_api.tokens import TokenSettings, decode_access_token, is_revoked
 from blog_api.web import cache_key
@@ -48,7 +54,9 @@ def register_hooks(app: Any, fw: Any) -> None:
     # (one per framework, in the tests) can share one process.
     fw.request_started.connect(hooks.start_request, app, weak=False)
     fw.request_finished.connect(hooks.log_request, app, weak=False)
-    fw.got_request_exception.connect(hooks.log_exception, app, weak=False)
+    # Not a ``got_request_exception`` receiver that logs the traceback: both
+    # frameworks already log it on app.logger, and a second copy would be noise.
+    app.logger.addFilter(request_fields(fw))
     app.before_request(hooks.serve_from_cache)
     app.before_request(hooks.authenticate)
     app.after_request(hooks.finish_response)
@@ -144,17 +152,24 @@ class RequestHooks:
             extra={"fields": fields},
         )
 
-    def log_exception(self, sender: Any, exception: BaseException, **extra: Any) -> None:
-        """An unhandled exception (the 500 path): log it with its traceback."""
-        fields = {
-            "event": "exception",
+    def log_fields(self) -> dict[str, Any] | None:
+        """The request's fields for a record on the app's logger; ``None`` outside one."""
+        if not self.fw.has_request_context():
+            return None
+        request = self.fw.request
+        return {
             "request_id": getattr(self.fw.g, "request_id", None),
-            "method": self.fw.request.method,
-            "path": self.fw.request.path,
+            "method": request.method,
+            "path": request.path,
         }
-        request_log.error(
-            "unhandled %s",
-            type(exception).__name__,
-            exc_info=(type(exception), exception, exception.__traceback__),
-            extra={"fields": fields},
-        )
+
+
+@functools.cache
+def request_fields(fw: Any) -> RequestFields:
+    """The filter that gives records logged on ``app.logger`` the request's fields.
+
+    One per framework module, because every app in a process shares the logger
+    named after the package (``blog_api``), and ``addFilter`` ignores a filter
+    it already holds: the tests' hundreds of apps add it once.
+    """
+    return RequestFields(RequestHooks(fw).log_fields)

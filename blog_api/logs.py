@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,6 +33,28 @@ class JSONFormatter(logging.Formatter):
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, default=str)
+
+
+class RequestFields(logging.Filter):
+    """Give a record logged during a request the request's fields.
+
+    ``fields`` returns them (request id, method, path), or ``None`` outside a
+    request; fields the record already carries win. Attached to the app's
+    logger, it turns the framework's own "Exception on <path>" record, which
+    carries the 500's traceback, into a structured line a reader can match to
+    the ``request`` line by its ``request_id``.
+    """
+
+    def __init__(self, fields: Callable[[], Mapping[str, Any] | None]) -> None:
+        super().__init__()
+        self.fields = fields
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Add the fields; never drop a record."""
+        extra = self.fields()
+        if extra is not None:
+            record.fields = {**extra, **getattr(record, "fields", {})}
+        return True
 
 
 def configure_logging(level: str = "INFO") -> None:

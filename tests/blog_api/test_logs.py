@@ -1,15 +1,18 @@
-"""One structured line per request, tracebacks for 500s (blog_api/logs.py, hooks.py)."""
+"""One structured line per request; a 500's traceback with the request id (logs.py, hooks.py)."""
 
 from __future__ import annotations
 
 import json
 import logging
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from blog_api.logs import JSONFormatter
+from blog_api import create_app
+from blog_api.logs import JSONFormatter, RequestFields
+from tests.blog_api.conftest import make_config
 
 
 def request_records(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
@@ -53,3 +56,22 @@ def test_formatter_writes_one_json_line_with_traceback() -> None:
     data = json.loads(line)
     assert data["message"] == "failed x" and data["request_id"] == "r1"
     assert data["level"] == "ERROR" and "ValueError: boom" in data["exception"]
+
+
+def test_request_fields_are_added_during_a_request_only() -> None:
+    fields: dict[str, str] | None = None
+    request_fields = RequestFields(lambda: fields)
+    record = logging.LogRecord("blog_api", logging.INFO, __file__, 1, "outside", (), None)
+    assert request_fields.filter(record) and not hasattr(record, "fields")
+    fields = {"request_id": "r1", "path": "/x"}
+    record.fields = {"path": "/own"}
+    assert request_fields.filter(record)
+    assert record.fields == {"request_id": "r1", "path": "/own"}  # the record's own win
+
+
+def test_a_second_app_adds_no_second_filter(app: Any, framework: str, tmp_path: Path) -> None:
+    """Every app shares the ``blog_api`` logger: filters must not pile up per app."""
+    before = list(app.logger.filters)
+    assert any(isinstance(f, RequestFields) for f in before)
+    create_app(framework, make_config(tmp_path / "second"))
+    assert app.logger.filters == before
