@@ -7,27 +7,13 @@ this test then fails with the command that fixes the markers.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.support.tools import load_tool
 
-
-def _load_tool():  # tools/ is a folder of scripts, not a package
-    spec = importlib.util.spec_from_file_location(
-        "sync_quotes", REPO_ROOT / "tools" / "sync_quotes.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-sync_quotes = _load_tool()
+sync_quotes = load_tool("sync_quotes")
 QUOTES = [quote for page in sync_quotes.all_pages() for quote in sync_quotes.find_quotes(page)]
 
 
