@@ -8,6 +8,7 @@ for Flask runs on miniflask by changing its imports. Start reading at
 from __future__ import annotations
 
 from . import json as json
+from .aliasing import install_as_flask as install_as_flask
 from .app import Flask as Flask
 from .blueprints import Blueprint as Blueprint
 from .config import Config as Config
