@@ -63,7 +63,13 @@ from .registry import (
     registering_decorator,
     setupmethod,
 )
-from .routing import MatchCache, bind_to_environ, bind_to_request, binds_from_request_fields
+from .routing import (
+    CountingMap,
+    MatchCache,
+    bind_to_environ,
+    bind_to_request,
+    binds_from_request_fields,
+)
 from .sessions import SecureCookieSessionInterface, SessionInterface
 from .templating import DispatchingJinjaLoader, Environment, _default_template_ctx_processor
 from .tracing import install as install_tracer
@@ -134,7 +140,7 @@ class Flask(Registry):
     app_ctx_globals_class = _AppCtxGlobals
     config_class = Config
     url_rule_class = Rule
-    url_map_class = Map
+    url_map_class: type[Map] = CountingMap
     json_provider_class: type[JSONProvider] = DefaultJSONProvider
     aborter_class = Aborter
     test_client_class: type[FlaskClient] | None = None

@@ -37,7 +37,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.exceptions import BadHost, NotFound
-from werkzeug.routing import Map, MapAdapter, Rule
+from werkzeug.routing import Map, MapAdapter, Rule, RuleFactory
 from werkzeug.sansio.utils import get_host
 
 if TYPE_CHECKING:
@@ -148,6 +148,27 @@ def bind_to_environ(app: Flask, request: Request) -> MapAdapter:
     )
 
 
+class CountingMap(Map):
+    """Werkzeug's URL map, counting the rules added to it (``app.url_map``).
+
+    A rule added after a URL was matched can change that URL's answer: a
+    path that was "not found" may now have a view. Flask allows new rules
+    until the first request (a ``test_request_context`` may come before
+    them), and ``app.url_map.add(...)`` at any time, so :class:`MatchCache`
+    compares this count with the one it started from on every match.
+    """
+
+    rules_added = 0
+
+    def add(self, rulefactory: RuleFactory) -> None:
+        super().add(rulefactory)
+        self.rules_added += 1
+
+
+def _rules_added(url_map: Map) -> int:
+    return getattr(url_map, "rules_added", 0)
+
+
 class MatchCache:
     """A bounded memo of ``MapAdapter.match`` results for one URL map.
 
@@ -160,6 +181,7 @@ class MatchCache:
         self.max_size = max_size
         self._results: dict[MatchKey, tuple[Rule, dict[str, Any]] | object] = {}
         self._url_map: Map | None = None
+        self._rules_added = 0
         self._enabled = False
 
     def match(self, adapter: MapAdapter) -> tuple[Rule, dict[str, Any]]:
@@ -173,7 +195,9 @@ class MatchCache:
             werkzeug.exceptions.HTTPException: 404, 405 or a redirect, as
                 Werkzeug raises them.
         """
-        if adapter.map is not self._url_map:
+        # A rule added since (Flask allows it until the first request, and
+        # `app.url_map.add` always) may change any earlier answer, "not found" most of all.
+        if adapter.map is not self._url_map or self._rules_added != _rules_added(adapter.map):
             self._start(adapter.map)
         if not self._enabled:
             return adapter.match(return_rule=True)  # type: ignore[return-value]
@@ -196,8 +220,11 @@ class MatchCache:
     def _start(self, url_map: Map) -> None:
         """Attach to ``url_map``; cache only if all its converters convert like Werkzeug's."""
         self._url_map = url_map
+        self._rules_added = _rules_added(url_map)
         self._results.clear()
-        self._enabled = all(
+        # A URL map of another class (`app.url_map_class`) does not count its
+        # rules, so nothing would tell the memo it is out of date: no memo.
+        self._enabled = isinstance(url_map, CountingMap) and all(
             converter.to_python in _PURE_TO_PYTHON for converter in url_map.converters.values()
         )
 

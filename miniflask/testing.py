@@ -171,8 +171,12 @@ class FlaskClient(Client):
         self._context_stack.close()
         response = super().open(request, buffered=buffered, follow_redirects=follow_redirects)
         response.json_module = self.application.json  # type: ignore[assignment]
-        while self._new_contexts:
-            self._context_stack.enter_context(self._new_contexts.pop())
+        # Oldest first, as they were pushed: the app context, then the request
+        # context, which then finds its app context already there and pushes
+        # no second one (that would run the app teardown twice).
+        for context in self._new_contexts:
+            self._context_stack.enter_context(context)
+        self._new_contexts.clear()
         return response
 
     def _request_from_args(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> BaseRequest:

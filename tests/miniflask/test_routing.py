@@ -10,11 +10,11 @@ from werkzeug.routing import BaseConverter, IntegerConverter, Map, Rule
 from werkzeug.routing.exceptions import RequestRedirect
 
 import miniflask
-from miniflask.routing import MatchCache
+from miniflask.routing import CountingMap, MatchCache
 
 
 def make_map(**converters: type[BaseConverter]) -> Map:
-    url_map = Map(
+    url_map = CountingMap(
         [
             Rule("/posts/<int:post_id>", endpoint="post", methods=["GET"]),
             Rule("/folder/", endpoint="folder"),
@@ -119,6 +119,21 @@ def test_a_converter_that_only_changes_settings_keeps_caching_on() -> None:
     assert len(cache._results) == 1
 
 
+def test_a_rule_added_later_is_seen_where_not_found_was_remembered() -> None:
+    url_map, cache = make_map(), MatchCache()
+    with pytest.raises(NotFound):
+        cache.match(bind(url_map, "/late"))
+    url_map.add(Rule("/late", endpoint="late"))
+    assert cache.match(bind(url_map, "/late"))[0].endpoint == "late"
+
+
+def test_a_url_map_that_does_not_count_its_rules_is_not_memoised() -> None:
+    url_map = Map([Rule("/posts/<int:post_id>", endpoint="post")])
+    cache = MatchCache()
+    assert cache.match(bind(url_map, "/posts/1"))[1] == {"post_id": 1}
+    assert cache._results == {}
+
+
 def test_the_memo_is_bounded() -> None:
     url_map, cache = make_map(), MatchCache(max_size=4)
     for number in range(10):
@@ -129,7 +144,7 @@ def test_the_memo_is_bounded() -> None:
 def test_a_new_url_map_starts_a_new_memo() -> None:
     cache = MatchCache()
     cache.match(bind(make_map(), "/posts/1"))
-    other = Map([Rule("/posts/<int:post_id>", endpoint="other")])
+    other = CountingMap([Rule("/posts/<int:post_id>", endpoint="other")])
     assert cache.match(bind(other, "/posts/1"))[0].endpoint == "other"
 
 

@@ -831,13 +831,43 @@ def trusted_hosts(fw: ModuleType) -> list[Any]:
     return [_status_and_body(client.get(url)) for url in urls]
 
 
+def route_added_after_a_test_request_context(fw: ModuleType) -> list[Any]:
+    app = fw.Flask("late_route", static_folder=None)
+    with app.test_request_context("/late"):
+        pass  # matched "/late" before the route existed
+    app.add_url_rule("/late", "late", lambda: "late")
+    app.url_map.add(fw.Flask.url_rule_class("/later", endpoint="late"))
+    client = app.test_client()
+    return [_status_and_body(client.get(url)) for url in ("/late", "/later", "/missing")]
+
+
+def teardowns_inside_with_client(fw: ModuleType) -> list[str]:
+    app = fw.Flask("teardowns", static_folder=None)
+    events: list[str] = []
+    app.teardown_request(lambda exc: events.append("request"))
+    app.teardown_appcontext(lambda exc: events.append("app"))
+    app.add_url_rule("/", "index", lambda: "ok")
+    with app.test_client() as client:
+        client.get("/")
+        client.get("/")
+        events.append("last request kept")
+    return events
+
+
 def _status_and_body(response: Any) -> tuple[int, bytes]:
     return response.status_code, response.get_data()
 
 
 @pytest.mark.parametrize(
     "scenario",
-    [host_matching, subdomain_matching, server_name_without_subdomain_matching, trusted_hosts],
+    [
+        host_matching,
+        subdomain_matching,
+        server_name_without_subdomain_matching,
+        trusted_hosts,
+        route_added_after_a_test_request_context,
+        teardowns_inside_with_client,
+    ],
 )
 def test_same_answer_in_scenario(scenario: Callable[[ModuleType], Any]) -> None:
     assert scenario(miniflask) == scenario(flask)
