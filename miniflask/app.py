@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 import sys
+import weakref
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from functools import cached_property
@@ -35,7 +36,7 @@ from itertools import chain
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import quote as url_quote
 
-from werkzeug.datastructures import Headers
+from werkzeug.datastructures import Headers, ImmutableDict
 from werkzeug.exceptions import (
     Aborter,
     BadRequest,
@@ -140,6 +141,9 @@ class Flask(Registry):
     app_ctx_globals_class = _AppCtxGlobals
     config_class = Config
     url_rule_class = Rule
+    #: Flask's defaults for every setting; ``app.config`` starts as a copy.
+    #: Read-only, so an app cannot change the defaults of every other app.
+    default_config = ImmutableDict(DEFAULT_CONFIG)
     url_map_class: type[Map] = CountingMap
     json_provider_class: type[JSONProvider] = DefaultJSONProvider
     aborter_class = Aborter
@@ -198,11 +202,21 @@ class Flask(Registry):
         if self.has_static_folder:
             if bool(static_host) != host_matching:
                 raise AssertionError("Invalid static_host/host_matching combination")
+            # A bound method in view_functions would be a reference cycle
+            # (app -> view_functions -> method -> app) that keeps a discarded
+            # app alive until the garbage collector runs; a weak one is not.
+            app_ref = weakref.ref(self)
+
+            def send_static_file(filename: str) -> Response:
+                app = app_ref()
+                assert app is not None  # an app that is serving a request is alive
+                return app.send_static_file(filename)
+
             self.add_url_rule(
                 f"{self.static_url_path}/<path:filename>",
                 endpoint="static",
                 host=static_host,
-                view_func=self.send_static_file,
+                view_func=send_static_file,
             )
 
     def auto_find_instance_path(self) -> str:
@@ -222,7 +236,7 @@ class Flask(Registry):
     def make_config(self, instance_relative: bool = False) -> Config:
         """Build ``app.config`` from Flask's defaults; ``FLASK_DEBUG`` sets ``DEBUG``."""
         root_path = self.instance_path if instance_relative else self.root_path
-        defaults = dict(DEFAULT_CONFIG)
+        defaults = dict(self.default_config)
         defaults["DEBUG"] = get_debug_flag()
         return self.config_class(root_path, defaults)
 

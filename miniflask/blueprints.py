@@ -264,6 +264,9 @@ class Blueprint(Registry):
             app.error_handler_spec[scoped(key)] = defaultdict(
                 dict, {code: dict(handlers) for code, handlers in handlers_by_code.items()}
             )
+        # `@bp.endpoint("name")` views keep the bare endpoint name, as in
+        # Flask: they serve a rule the app (not the blueprint) added.
+        app.view_functions.update(self.view_functions)
         extend(self.before_request_funcs, app.before_request_funcs)
         extend(self.after_request_funcs, app.after_request_funcs)
         extend(self.teardown_request_funcs, app.teardown_request_funcs)

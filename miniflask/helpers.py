@@ -21,6 +21,7 @@ from werkzeug.utils import redirect as _wz_redirect
 
 from . import signals
 from .globals import _cv_app, _cv_request, current_app, request, request_ctx, session
+from .registry import get_root_path as get_root_path  # Flask keeps it in flask.helpers
 
 if TYPE_CHECKING:
     from werkzeug.wrappers import Response as BaseResponse
@@ -34,6 +35,32 @@ def get_debug_flag() -> bool:
     """Whether ``FLASK_DEBUG`` asks for debug mode (anything but empty, 0, false, no)."""
     value = os.environ.get("FLASK_DEBUG")
     return bool(value and value.lower() not in {"0", "false", "no"})
+
+
+def get_load_dotenv(default: bool = True) -> bool:
+    """Whether to load ``.env`` and ``.flaskenv``: ``default``, unless ``FLASK_SKIP_DOTENV`` is set.
+
+    ``FLASK_SKIP_DOTENV=1`` turns loading off; ``0``, ``false`` or ``no``
+    leave it on.
+    """
+    value = os.environ.get("FLASK_SKIP_DOTENV")
+    if not value:
+        return default
+    return value.lower() in {"0", "false", "no"}
+
+
+def get_template_attribute(template_name: str, attribute: str) -> Any:
+    """A macro or variable defined at the top level of a template, to call from Python.
+
+    Example: with ``{% macro hello(name) %}Hello {{ name }}!{% endmacro %}``
+    in ``_macros.html``::
+
+        hello = get_template_attribute("_macros.html", "hello")
+        hello("World")   # 'Hello World!'
+
+    Needs an app context: the template is loaded by the app's Jinja environment.
+    """
+    return getattr(current_app.jinja_env.get_template(template_name).module, attribute)
 
 
 def url_for(

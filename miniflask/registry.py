@@ -311,7 +311,19 @@ class Registry:
 
     @setupmethod
     def endpoint(self, endpoint: str) -> Callable[[F], F]:
-        """Register the decorated function as the view of an existing endpoint."""
+        """Register the decorated function as the view of an existing endpoint.
+
+        Example::
+
+            app.url_map.add(Rule("/about", endpoint="about"))
+
+            @app.endpoint("about")
+            def about(): ...
+
+        On a blueprint the name is not prefixed: the function joins the
+        app's ``view_functions`` under that very name when the blueprint is
+        registered, to serve a rule the app added.
+        """
 
         def decorator(f: F) -> F:
             self.view_functions[endpoint] = f

@@ -13,8 +13,9 @@ empty session. No server-side storage is needed, which is why Flask chose it.
 The moments a request meets the session:
 
 1. ``RequestContext.push`` calls :meth:`SessionInterface.open_session`.
-2. Views read and write ``session`` like a dict; the session records that it
-   was *accessed* (the response then varies by ``Cookie``) and *modified*.
+2. Views read and write ``session`` like a dict. Reaching it through the
+   ``session`` proxy marks it *accessed* (the response then varies by
+   ``Cookie``); a change marks it *modified* (the cookie is then written).
 3. ``Flask.process_response`` calls :meth:`SessionInterface.save_session`,
    which sets, refreshes or deletes the cookie.
 
@@ -60,36 +61,25 @@ class SessionMixin(MutableMapping[str, Any]):
     #: Set when the dict changed; a change to a nested mutable value is not
     #: seen, so set it by hand then (``session.modified = True``).
     modified = True
-    #: Set when the dict was read or written; the response then varies by Cookie.
-    accessed = True
+    #: Set when the request context handed the session out (the ``session``
+    #: proxy, ``ctx.session``): the response may depend on it, so it varies by
+    #: Cookie. The session interface's own reads (``permanent``, when saving)
+    #: do not count, so a request that never touched the session gets no Vary.
+    accessed = False
 
 
 def _mark_changed(session: SecureCookieSession) -> None:
     """``CallbackDict``'s hook, called on every change: the session must be saved."""
     session.modified = True
-    session.accessed = True
 
 
 class SecureCookieSession(CallbackDict[str, Any], SessionMixin):
-    """The session of the default interface: a dict that tracks access and change."""
+    """The session of the default interface: a dict that tracks change."""
 
     modified = False
-    accessed = False
 
     def __init__(self, initial: Any = None) -> None:
         super().__init__(initial, _mark_changed)
-
-    def __getitem__(self, key: str) -> Any:
-        self.accessed = True
-        return super().__getitem__(key)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        self.accessed = True
-        return super().get(key, default)
-
-    def setdefault(self, key: str, default: Any = None) -> Any:
-        self.accessed = True
-        return super().setdefault(key, default)
 
 
 class NullSession(SecureCookieSession):

@@ -10,7 +10,7 @@ signatures elsewhere say what they accept in words a reader recognises.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -45,20 +45,56 @@ TemplateFilter: TypeAlias = Callable[..., Any]
 TemplateGlobal: TypeAlias = Callable[..., Any]
 TemplateTest: TypeAlias = Callable[..., bool]
 
+#: A response class (``app.response_class`` or a subclass).
+ResponseClass = TypeVar("ResponseClass", bound="WerkzeugResponse")
+#: A key of the per-blueprint tables: a blueprint's name, or ``None`` for the app.
+AppOrBlueprintKey: TypeAlias = str | None
+
+# Flask's own names for the aliases above, so annotations written against
+# ``flask.typing`` (extensions have them) import unchanged.
+RouteCallable = ViewFunction
+BeforeRequestCallable = BeforeRequestFunction
+BeforeFirstRequestCallable = BeforeRequestFunction
+AfterRequestCallable = AfterRequestFunction
+TeardownCallable = TeardownFunction
+ErrorHandlerCallable = ErrorHandler
+URLValuePreprocessorCallable = URLValuePreprocessor
+URLDefaultCallable = URLDefaultsFunction
+TemplateContextProcessorCallable = TemplateContextProcessor
+TemplateFilterCallable = TemplateFilter
+TemplateGlobalCallable = TemplateGlobal
+TemplateTestCallable = TemplateTest
+ShellContextProcessorCallable = TemplateContextProcessor
+
 __all__ = [
+    "AfterRequestCallable",
     "AfterRequestFunction",
+    "AppOrBlueprintKey",
+    "BeforeFirstRequestCallable",
+    "BeforeRequestCallable",
     "BeforeRequestFunction",
     "ErrorHandler",
+    "ErrorHandlerCallable",
     "HeadersValue",
     "Iterable",
+    "ResponseClass",
     "ResponseReturnValue",
     "ResponseValue",
+    "RouteCallable",
+    "ShellContextProcessorCallable",
+    "TeardownCallable",
     "TeardownFunction",
     "TemplateContextProcessor",
+    "TemplateContextProcessorCallable",
     "TemplateFilter",
+    "TemplateFilterCallable",
     "TemplateGlobal",
+    "TemplateGlobalCallable",
     "TemplateTest",
+    "TemplateTestCallable",
+    "URLDefaultCallable",
     "URLDefaultsFunction",
     "URLValuePreprocessor",
+    "URLValuePreprocessorCallable",
     "ViewFunction",
 ]

@@ -10,6 +10,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from werkzeug.routing import Rule
 
 import miniflask
 from miniflask import Blueprint
@@ -244,3 +245,20 @@ def test_subdomain_blueprints_match_on_the_host(fw: ModuleType) -> None:
     client = app.test_client()
     assert client.get("/", base_url="http://api.example.test").text == "api"
     assert client.get("/", base_url="http://example.test").status_code == 404
+
+
+def test_a_blueprint_endpoint_view_serves_an_app_rule_under_its_bare_name(
+    fw: ModuleType,
+) -> None:
+    app = fw.Flask("endpoints", static_folder=None)
+    app.url_map.add(Rule("/about", endpoint="about"))
+    bp = fw.Blueprint("pages", __name__)
+
+    @bp.endpoint("about")
+    def about() -> str:
+        return f"about via {fw.request.endpoint}"
+
+    app.register_blueprint(bp, url_prefix="/pages")
+    client = app.test_client()
+    assert client.get("/about").text == "about via about"
+    assert client.get("/pages/about").status_code == 404

@@ -22,6 +22,21 @@ def test_defaults_match_flasks_for_every_key_miniflask_uses() -> None:
         assert theirs[key] == value, key
 
 
+def test_default_config_is_flasks_and_read_only(fw: ModuleType) -> None:
+    import flask
+
+    assert dict(fw.Flask.default_config) == dict(flask.Flask.default_config)
+    with pytest.raises(TypeError):
+        fw.Flask.default_config["DEBUG"] = True  # type: ignore[index]
+
+
+def test_a_subclass_changes_its_apps_defaults(fw: ModuleType) -> None:
+    class QuietApp(fw.Flask):  # type: ignore[name-defined,misc]
+        default_config = {**fw.Flask.default_config, "MAX_COOKIE_SIZE": 0}
+
+    assert QuietApp("quiet").config["MAX_COOKIE_SIZE"] == 0
+
+
 class Settings:
     SECRET_KEY = "s3cret"
     DEBUG = True

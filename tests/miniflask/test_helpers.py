@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from types import ModuleType
+
 import pytest
 from werkzeug.exceptions import NotFound
 
@@ -80,3 +83,28 @@ def test_get_debug_flag_reads_flask_debug(monkeypatch: pytest.MonkeyPatch) -> No
         assert get_debug_flag() is expected
     monkeypatch.delenv("FLASK_DEBUG")
     assert get_debug_flag() is False
+
+
+def test_get_template_attribute_calls_a_macro_from_python(fw: ModuleType, tmp_path: Path) -> None:
+    (tmp_path / "_macros.html").write_text(
+        "{% macro hello(name) %}Hello {{ name }}!{% endmacro %}{% set answer = 42 %}"
+    )
+    app = fw.Flask("macros", template_folder=str(tmp_path))
+    with app.app_context():
+        hello = fw.get_template_attribute("_macros.html", "hello")
+        assert hello("World") == "Hello World!"
+        assert fw.get_template_attribute("_macros.html", "answer") == 42
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(None, True), ("", True), ("1", False), ("true", False), ("0", True), ("no", True)],
+)
+def test_skip_dotenv_reads_as_flask_reads_it(
+    fw: ModuleType, monkeypatch: pytest.MonkeyPatch, value: str | None, expected: bool
+) -> None:
+    if value is None:
+        monkeypatch.delenv("FLASK_SKIP_DOTENV", raising=False)
+    else:
+        monkeypatch.setenv("FLASK_SKIP_DOTENV", value)
+    assert fw.helpers.get_load_dotenv() is expected

@@ -306,6 +306,18 @@ def test_vary_cookie_only_when_session_was_accessed(fw: ModuleType) -> None:
     assert client.get("/get/user").headers["Vary"] == "Cookie"
 
 
+def test_saving_the_session_does_not_mark_it_accessed(fw: ModuleType) -> None:
+    client = make_app(fw).test_client()
+    client.get("/set?user=ada")
+    with client:
+        client.get("/untouched")
+        kept = fw.globals.request_ctx._session
+        assert (kept.accessed, kept.modified) == (False, False)
+    with client:
+        client.get("/get/user")
+        assert fw.globals.request_ctx._session.accessed
+
+
 def test_vary_cookie_joins_a_vary_header_the_view_set(fw: ModuleType) -> None:
     app = make_app(fw)
 
