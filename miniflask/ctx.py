@@ -84,6 +84,8 @@ class _AppCtxGlobals:
     def __repr__(self) -> str:
         app_ctx = _cv_app.get(None)
         if app_ctx is not None:
+            # Flask: says "<flask.g of ...>"; the name of the framework that
+            # made the object is the truer hint in a debugger.
             return f"<miniflask.g of '{app_ctx.app.name}'>"
         return object.__repr__(self)
 
