@@ -7,6 +7,9 @@ for Flask runs on miniflask by changing its imports. Start reading at
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 from . import json as json
 from .aliasing import install_as_flask as install_as_flask
 from .app import Flask as Flask
@@ -47,3 +50,15 @@ from .templating import stream_template as stream_template
 from .templating import stream_template_string as stream_template_string
 from .wrappers import Request as Request
 from .wrappers import Response as Response
+
+
+def __getattr__(name: str) -> Any:
+    """``miniflask.cli``, imported on first use: ``import miniflask`` stays free of click.
+
+    Python calls this module-level ``__getattr__`` (PEP 562) only for a
+    name the module does not have yet; importing the submodule then sets
+    it, so later uses are plain attribute reads.
+    """
+    if name == "cli":
+        return importlib.import_module(".cli", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

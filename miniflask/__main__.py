@@ -1,4 +1,4 @@
-"""``python -m miniflask``: the command line, like the ``flask`` command.
+"""``python -m miniflask``: the ``miniflask`` command, as ``python -m flask`` is ``flask``.
 
 Flask counterpart: ``flask/__main__.py``.
 """
@@ -7,4 +7,4 @@ from __future__ import annotations
 
 from .cli import main
 
-raise SystemExit(main())
+main()

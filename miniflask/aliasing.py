@@ -82,11 +82,19 @@ class _ExistingModuleLoader(importlib.abc.Loader):
 
     def __init__(self, module: ModuleType) -> None:
         self.module = module
+        self.own_spec = module.__spec__
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
-        # The import system keeps a module's own __name__, __spec__ and
-        # __file__ when they are set, so miniflask.json stays itself.
+        # The import system keeps a module's own __name__ and __file__ when
+        # they are set, so miniflask.json stays itself. Not __spec__: see below.
         return self.module
 
     def exec_module(self, module: ModuleType) -> None:
-        """Nothing to run: the module was executed when miniflask imported it."""
+        """Nothing to run (the module ran when miniflask imported it); restore its spec.
+
+        The import system always sets ``__spec__`` to the spec it loaded,
+        ``flask.json``'s. Left so, ``__spec__.parent`` ("flask") would
+        disagree with ``__package__`` ("miniflask"), and every relative
+        import inside a function of that module would warn (ImportWarning).
+        """
+        module.__spec__ = self.own_spec

@@ -53,7 +53,7 @@ from . import signals
 from .config import DEFAULT_CONFIG, Config, ConfigAttribute
 from .ctx import AppContext, RequestContext, _AppCtxGlobals, _sentinel
 from .globals import _cv_app, _cv_request, g, request, request_ctx, session
-from .helpers import get_debug_flag, get_flashed_messages
+from .helpers import get_debug_flag, get_flashed_messages, get_load_dotenv
 from .json import DefaultJSONProvider, JSONProvider
 from .logging import create_logger
 from .registry import (
@@ -84,7 +84,7 @@ if TYPE_CHECKING:
     from werkzeug.test import Client
 
     from .blueprints import Blueprint
-    from .testing import FlaskClient
+    from .testing import FlaskClient, FlaskCliRunner
     from .typing import ResponseReturnValue, TeardownFunction, ViewFunction
 
 T = TypeVar("T")
@@ -148,6 +148,7 @@ class Flask(Registry):
     json_provider_class: type[JSONProvider] = DefaultJSONProvider
     aborter_class = Aborter
     test_client_class: type[FlaskClient] | None = None
+    test_cli_runner_class: type[FlaskCliRunner] | None = None
     session_interface: SessionInterface = SecureCookieSessionInterface()
 
     #: Options passed to the Jinja environment, e.g. ``{"trim_blocks": True}``.
@@ -344,9 +345,9 @@ class Flask(Registry):
 
         Args:
             blueprint: the blueprint.
-            **options: ``url_prefix``, ``subdomain``, ``url_defaults`` and
-                ``name`` override the blueprint's own; the rest is passed to
-                its deferred functions. See ``blueprints.py``.
+            **options: ``url_prefix``, ``subdomain``, ``url_defaults``,
+                ``name`` and ``cli_group`` override the blueprint's own; the
+                rest is passed to its deferred functions. See ``blueprints.py``.
         """
         blueprint.register(self, options)
 
@@ -368,6 +369,13 @@ class Flask(Registry):
         """Register a function whose dict is added to an interactive shell's names."""
         self.shell_context_processors.append(f)
         return f
+
+    def make_shell_context(self) -> dict[str, Any]:
+        """The names ``miniflask shell`` starts with: ``app``, ``g`` and the processors' names."""
+        names: dict[str, Any] = {"app": self, "g": g}
+        for processor in self.shell_context_processors:
+            names.update(processor())
+        return names
 
     @setupmethod
     def template_filter(self, name: str | None = None) -> Callable[[F], F]:
@@ -1027,6 +1035,20 @@ class Flask(Registry):
         cls = self.test_client_class or FlaskClient
         return cls(self, self.response_class, use_cookies=use_cookies, **kwargs)
 
+    def test_cli_runner(self, **kwargs: Any) -> FlaskCliRunner:
+        """A click runner that invokes this app's ``app.cli`` commands in-process.
+
+        ``runner.invoke(args=["init-db"])`` runs the command as the
+        ``miniflask`` command would, app context included, and returns
+        click's ``Result`` (``exit_code``, ``output``). The class is
+        :attr:`test_cli_runner_class`, by default
+        :class:`~miniflask.testing.FlaskCliRunner`; ``kwargs`` go to it.
+        """
+        from .testing import FlaskCliRunner
+
+        cls = self.test_cli_runner_class or FlaskCliRunner
+        return cls(self, **kwargs)
+
     def run(
         self,
         host: str | None = None,
@@ -1037,23 +1059,41 @@ class Flask(Registry):
     ) -> None:
         """Serve the app on Werkzeug's development server (not for production).
 
-        ``python -m miniflask --app module run`` calls this. In debug mode
-        the server reloads on code changes and shows the interactive
-        debugger on errors. ``load_dotenv`` is accepted for Flask
-        compatibility; miniflask reads no ``.env`` files.
+        In debug mode the server reloads on code changes and shows the
+        interactive debugger on errors. The ``miniflask run`` command does
+        the same from the shell; while any ``miniflask`` command runs
+        (``FLASK_RUN_FROM_CLI`` is set), this method only prints a warning,
+        so a module ending with a bare ``app.run()`` does not start a
+        server when the command imports it.
 
         Args:
             host: interface to listen on; ``127.0.0.1`` by default.
             port: port; 5000 by default (or the port of ``SERVER_NAME``).
             debug: turn debug mode on or off.
+            load_dotenv: load ``.flaskenv`` and ``.env`` first (with
+                python-dotenv, unless ``FLASK_SKIP_DOTENV`` is set); a
+                ``FLASK_DEBUG`` they set applies unless ``debug`` is given.
             **options: passed to :func:`werkzeug.serving.run_simple`.
         """
-        from werkzeug.serving import run_simple
+        from werkzeug.serving import is_running_from_reloader, run_simple
 
-        if os.environ.get("MINIFLASK_RUN_FROM_CLI") == "true":
-            # The CLI started the server already; `app.run()` at a module's
-            # bottom must not start a second one.
+        if os.environ.get("FLASK_RUN_FROM_CLI") == "true":
+            if not is_running_from_reloader():
+                import click  # loaded already: a CLI command is running
+
+                click.secho(
+                    " * Ignoring a call to 'app.run()' that would block the current"
+                    " 'miniflask' CLI command.\n"
+                    "   Only call 'app.run()' in an 'if __name__ == \"__main__\"' guard.",
+                    fg="red",
+                )
             return
+        from . import cli
+
+        if get_load_dotenv(load_dotenv):
+            cli.load_dotenv()
+            if "FLASK_DEBUG" in os.environ:
+                self.debug = get_debug_flag()
         if debug is not None:
             self.debug = bool(debug)
         server_name = self.config.get("SERVER_NAME")
@@ -1065,6 +1105,7 @@ class Flask(Registry):
         options.setdefault("use_reloader", self.debug)
         options.setdefault("use_debugger", self.debug)
         options.setdefault("threaded", True)
+        cli.show_server_banner(self.debug, self.name)
         try:
             run_simple(host, port, self, **options)
         finally:

@@ -14,7 +14,8 @@ recording on the app:
 2. the blueprint's hooks and error handlers are copied into the app's
    tables under the blueprint's name, so they run only for its requests;
 3. nested blueprints are registered in turn, with the prefixes combined and
-   dotted names (``"parent.child.endpoint"``).
+   dotted names (``"parent.child.endpoint"``);
+4. its ``cli`` commands, if it has any, join the app's ``app.cli``.
 
 Because it is a recording, one blueprint may be registered several times
 (under different ``name=``s), and a library can ship one without an app.
@@ -35,6 +36,10 @@ if TYPE_CHECKING:
     from .typing import ViewFunction
 
 DeferredSetupFunction = Callable[["BlueprintSetupState"], None]
+
+#: ``cli_group``'s default: the commands go in a group named after the blueprint.
+#: (``None`` is a real value: no group, the commands join the app's own.)
+_NAMED_AFTER_BLUEPRINT: Any = object()
 
 
 class BlueprintSetupState:
@@ -118,6 +123,9 @@ class Blueprint(Registry):
         subdomain: the subdomain its routes match (with ``subdomain_matching``).
         url_defaults: default values for its routes' URL variables.
         root_path: override the folder found from ``import_name``.
+        cli_group: the name of the group its ``cli`` commands get under the
+            app's (default: the blueprint's name); ``None`` adds them to the
+            app's commands directly.
     """
 
     _got_registered_once = False
@@ -133,7 +141,7 @@ class Blueprint(Registry):
         subdomain: str | None = None,
         url_defaults: dict[str, Any] | None = None,
         root_path: str | None = None,
-        cli_group: str | None = None,
+        cli_group: str | None = _NAMED_AFTER_BLUEPRINT,
     ) -> None:
         super().__init__(import_name, static_folder, static_url_path, template_folder, root_path)
         if not name:
@@ -146,6 +154,7 @@ class Blueprint(Registry):
         self.url_values_defaults: dict[str, Any] = url_defaults or {}
         self.deferred_functions: list[DeferredSetupFunction] = []
         self._blueprints: list[tuple[Blueprint, dict[str, Any]]] = []
+        self.cli_group = cli_group
 
     def _check_setup_finished(self, f_name: str) -> None:
         if self._got_registered_once:
@@ -222,6 +231,7 @@ class Blueprint(Registry):
         self._merge_blueprint_funcs(app, name)
         for deferred in self.deferred_functions:
             deferred(state)
+        self._register_cli_commands(app, name, options)
         for child, child_options in self._blueprints:
             child.register(app, self._child_options(state, child, child_options, name))
 
@@ -249,6 +259,26 @@ class Blueprint(Registry):
 
         options["name_prefix"] = name
         return options
+
+    def _register_cli_commands(self, app: Flask, name: str, options: dict[str, Any]) -> None:
+        """Add this blueprint's ``cli`` commands to ``app.cli``, as a group or one by one.
+
+        The group is named by ``cli_group`` (from ``register_blueprint``'s
+        options, else the constructor's), by default the blueprint's full
+        name: ``miniflask students create``. With ``cli_group=None`` the
+        commands join the app's: ``miniflask create``. A blueprint without
+        commands adds nothing, not even an empty group.
+        """
+        # The cached property keeps the group in __dict__ once read. Never
+        # read means no commands, and no reason to import click.
+        if "cli" not in self.__dict__ or not self.cli.commands:
+            return
+        group = options.get("cli_group", self.cli_group)
+        if group is None:
+            app.cli.commands.update(self.cli.commands)
+            return
+        self.cli.name = name if group is _NAMED_AFTER_BLUEPRINT else group
+        app.cli.add_command(self.cli)
 
     def _merge_blueprint_funcs(self, app: Flask, name: str) -> None:
         """Copy hooks and handlers into the app's tables, under the blueprint's name."""

@@ -1,4 +1,4 @@
-"""The test client and the environ builder for made-up requests.
+"""The test client and the environ builder for made-up requests, and the CLI runner.
 
 Flask counterpart: ``flask/testing.py``.
 
@@ -8,6 +8,8 @@ app need: URLs built from the app's ``SERVER_NAME`` and
 ``APPLICATION_ROOT``, JSON bodies serialised with the app's provider, and
 ``with client:``, which keeps the last request's contexts alive so a test
 can look at ``request``, ``session`` and ``g`` after the response.
+:class:`FlaskCliRunner` does the same for commands: click's runner, aimed
+at the app's ``app.cli``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import werkzeug.test
+from click.testing import CliRunner, Result
 from werkzeug.test import Client
 from werkzeug.wrappers import Request as BaseRequest
 
@@ -209,3 +212,41 @@ class FlaskClient(Client):
     ) -> None:
         self.preserve_context = False
         self._context_stack.close()
+
+
+class FlaskCliRunner(CliRunner):
+    """The runner ``app.test_cli_runner()`` returns: click's, aimed at one app.
+
+    Click's :class:`~click.testing.CliRunner` runs a command in-process and
+    captures its output. This one defaults to the app's ``app.cli`` group and
+    hands every command a :class:`~miniflask.cli.ScriptInfo` that returns
+    the app, so commands find it without ``--app``::
+
+        runner = app.test_cli_runner()
+        result = runner.invoke(args=["init-db"])
+        assert result.exit_code == 0, result.output
+
+    Args:
+        app: the app whose commands are run.
+        **kwargs: :class:`~click.testing.CliRunner`'s (``env``, ``catch_exceptions`` ...).
+    """
+
+    def __init__(self, app: Flask, **kwargs: Any) -> None:
+        self.app = app
+        super().__init__(**kwargs)
+
+    def invoke(  # type: ignore[override]
+        self, cli: Any = None, args: Any = None, **kwargs: Any
+    ) -> Result:
+        """Run ``cli`` (default: ``app.cli``) with ``args``; see :meth:`CliRunner.invoke`.
+
+        Pass ``obj=`` to give commands another context object than the
+        ``ScriptInfo`` for this app.
+        """
+        from .cli import ScriptInfo
+
+        if cli is None:
+            cli = self.app.cli
+        if "obj" not in kwargs:
+            kwargs["obj"] = ScriptInfo(create_app=lambda: self.app)
+        return super().invoke(cli, args, **kwargs)

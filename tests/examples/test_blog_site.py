@@ -192,13 +192,17 @@ def test_both_frameworks_render_identical_pages(blog_site: ModuleType) -> None:
 
 
 def test_miniflask_cli_finds_the_factory_and_lists_nested_routes(
-    blog_site: ModuleType, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    blog_site: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from miniflask import cli
+    from click.testing import CliRunner
+
+    from miniflask.cli import cli
 
     monkeypatch.delenv("FRAMEWORK", raising=False)
-    assert cli.main(["--app", "examples.blog_site", "routes", "--sort", "rule"]) == 0
-    lines = capsys.readouterr().out.splitlines()
+    monkeypatch.setenv("FLASK_RUN_FROM_CLI", "")  # the command sets it; keep it to this test
+    result = CliRunner().invoke(cli, ["--app", "examples.blog_site", "routes", "--sort", "rule"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
     assert [line.split()[0] for line in lines[2:]] == [
         "index",
         "auth.login",

@@ -90,7 +90,8 @@ def run_simple_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
     monkeypatch.setattr(
         werkzeug.serving, "run_simple", lambda *args, **kwargs: calls.append((args, kwargs))
     )
-    monkeypatch.delenv("MINIFLASK_RUN_FROM_CLI", raising=False)
+    monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)
+    monkeypatch.setenv("FLASK_SKIP_DOTENV", "1")  # no .env of the developer's
     return calls
 
 
@@ -147,13 +148,17 @@ def test_run_passes_port_zero_through_to_pick_a_free_port(
 
 
 def test_run_does_nothing_when_started_by_the_cli(
-    app: Flask, run_simple_calls: list[Any], monkeypatch: pytest.MonkeyPatch
+    app: Flask,
+    run_simple_calls: list[Any],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("MINIFLASK_RUN_FROM_CLI", "true")
+    monkeypatch.setenv("FLASK_RUN_FROM_CLI", "true")
 
     app.run()
 
     assert run_simple_calls == []
+    assert "Ignoring a call to 'app.run()'" in capsys.readouterr().out
 
 
 # Routing.

@@ -130,3 +130,47 @@ def test_custom_test_client_class_is_used(app: miniflask.Flask) -> None:
 
     app.test_client_class = MyClient
     assert isinstance(app.test_client(), MyClient)
+
+
+# The CLI runner.
+
+
+def test_cli_runner_runs_app_cli_commands_in_the_app_context(app: miniflask.Flask) -> None:
+    import click
+
+    @app.cli.command("hello")
+    @click.argument("name")
+    def hello(name: str) -> None:
+        click.echo(f"hello {name} from {miniflask.current_app.name}")
+
+    runner = app.test_cli_runner()
+    by_name = runner.invoke(args=["hello", "ada"])
+    by_object = runner.invoke(hello, ["ada"])
+    assert (by_name.exit_code, by_name.output) == (0, "hello ada from testing_app\n")
+    assert by_object.output == by_name.output
+
+
+def test_cli_runner_takes_another_script_info(app: miniflask.Flask) -> None:
+    import click
+
+    from miniflask.cli import ScriptInfo
+
+    @app.cli.command("name")
+    def name() -> None:
+        click.echo(miniflask.current_app.name)
+
+    other = ScriptInfo(create_app=lambda: miniflask.Flask("other_app"))
+    assert app.test_cli_runner().invoke(name, obj=other).output == "other_app\n"
+
+
+def test_custom_cli_runner_class_gets_the_app_and_options(app: miniflask.Flask) -> None:
+    from miniflask.testing import FlaskCliRunner
+
+    class MyRunner(FlaskCliRunner):
+        pass
+
+    app.test_cli_runner_class = MyRunner
+    runner = app.test_cli_runner(env={"GREETING": "hi"})
+    assert isinstance(runner, MyRunner)
+    assert runner.app is app
+    assert runner.env == {"GREETING": "hi"}

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner, Result
 
 import miniflask
 from miniflask import Blueprint, g, request
-from miniflask.cli import main
+from miniflask.cli import cli
 from miniflask.tracing import EXTENSION_KEY, Trace
 
 
@@ -183,29 +184,55 @@ def app_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
         "    return {'body': request.get_json(), 'who': request.headers.get('X-Who')}\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
+    # The command line sets FLASK_RUN_FROM_CLI for the process; keep it to this test.
+    monkeypatch.setenv("FLASK_RUN_FROM_CLI", "")
     return "trace_target:app"
 
 
-def test_trace_command_prints_the_tree(app_module: str, capsys: pytest.CaptureFixture[str]) -> None:
-    status = main(
-        ["--app", app_module, "trace", "post", "/echo", "-H", "X-Who: me", "--json-body", '{"a":1}']
-    )
-    out = capsys.readouterr().out
-    assert status == 0
-    assert out.startswith("POST /echo")
-    assert "view echo" in out
-    assert "→ 200 OK" in out
+def run_trace(app_module: str, *args: str) -> Result:
+    """``miniflask --app app_module trace ...``, in-process."""
+    return CliRunner().invoke(cli, ["--app", app_module, "trace", *args])
 
 
-def test_trace_command_emits_json(app_module: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--app", app_module, "trace", "POST", "/echo", "--json-body", "[]", "--json"]) == 0
-    document = json.loads(capsys.readouterr().out)
+def test_trace_command_prints_the_tree(app_module: str) -> None:
+    result = run_trace(app_module, "post", "/echo", "-H", "X-Who: me", "--json-body", '{"a":1}')
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("POST /echo")
+    assert "view echo" in result.stdout
+    assert "→ 200 OK" in result.stdout
+
+
+def test_trace_command_sends_the_headers_and_body(app_module: str) -> None:
+    from trace_target import app  # type: ignore[import-not-found]
+
+    headers = {"X-Who": "me", "Content-Type": "application/json"}
+    expected = app.test_client().post("/echo", data='{"a": 1}', headers=headers).get_data()
+    args = ["-H", "X-Who: me", "-H", "Content-Type: application/json", "--data", '{"a": 1}']
+    result = run_trace(app_module, "POST", "/echo", *args)
+    assert result.exit_code == 0, result.output
+    assert b'"who":"me"' in expected
+    assert result.stdout.endswith(f"→ 200 OK, {len(expected)} bytes\n")
+
+
+def test_trace_command_emits_json(app_module: str) -> None:
+    result = run_trace(app_module, "POST", "/echo", "--json-body", "[]", "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
     assert document["status"] == 200
     assert document["trace"]["children"][0]["name"] == "wsgi_app"
 
 
-def test_trace_command_rejects_a_malformed_header(
-    app_module: str, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-H", "no colon"], "Name: value"),
+        (["--json-body", "{oops"], "not valid JSON"),
+        (["--json-body", "[]", "--data", "x"], "not both"),
+    ],
+)
+def test_trace_command_rejects_bad_arguments(
+    app_module: str, args: list[str], message: str
 ) -> None:
-    assert main(["--app", app_module, "trace", "GET", "/", "-H", "no colon"]) == 2
-    assert "Name: value" in capsys.readouterr().err
+    result = run_trace(app_module, "POST", "/echo", *args)
+    assert result.exit_code == 2
+    assert message in result.stderr

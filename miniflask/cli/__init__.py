@@ -1,0 +1,50 @@
+"""The ``miniflask`` command: Flask's ``flask`` command, on click.
+
+Flask counterpart: ``flask/cli.py``.
+
+``miniflask --app hello run --debug`` (or ``python -m miniflask ...``) does
+what ``flask --app hello run --debug`` does, with Flask's options, Flask's
+environment variables (``FLASK_APP``, ``FLASK_DEBUG``, ``FLASK_RUN_PORT`` ...)
+and Flask's names in this package, so ``from flask.cli import FlaskGroup``
+works unchanged after :func:`miniflask.install_as_flask`. Flask keeps all of
+it in one 1,100-line module; here each job has its own:
+
+* ``discovery.py`` — finding the app: what ``--app`` means
+  (:class:`ScriptInfo`, :func:`locate_app`, :func:`find_best_app`).
+* ``appgroup.py`` — running a command inside the app:
+  :func:`with_appcontext` and :class:`AppGroup`, the class of ``app.cli``.
+* ``options.py`` — the options of the command itself: ``--env-file``
+  (and :func:`load_dotenv`), ``--app``, ``--debug``, ``--version``.
+* ``flaskgroup.py`` — :class:`FlaskGroup`, which offers built-in, plugin
+  and app commands; the ``miniflask`` command :data:`cli`; :func:`main`.
+* ``commands.py`` — the built-in ``run``, ``shell`` and ``routes``.
+* ``trace.py`` — miniflask's own ``trace`` command.
+
+Nothing here is imported by ``import miniflask`` or by serving a request:
+``app.cli`` is created on first use (see ``registry.py``), and this package
+with it. See ``docs/cli.md``.
+"""
+
+from __future__ import annotations
+
+from .appgroup import AppGroup as AppGroup
+from .appgroup import pass_script_info as pass_script_info
+from .appgroup import with_appcontext as with_appcontext
+from .commands import CertParamType as CertParamType
+from .commands import SeparatedPathType as SeparatedPathType
+from .commands import routes_command as routes_command
+from .commands import run_command as run_command
+from .commands import shell_command as shell_command
+from .commands import show_server_banner as show_server_banner
+from .discovery import NoAppException as NoAppException
+from .discovery import ScriptInfo as ScriptInfo
+from .discovery import find_app_by_string as find_app_by_string
+from .discovery import find_best_app as find_best_app
+from .discovery import locate_app as locate_app
+from .discovery import prepare_import as prepare_import
+from .flaskgroup import FlaskGroup as FlaskGroup
+from .flaskgroup import cli as cli
+from .flaskgroup import main as main
+from .options import get_version as get_version
+from .options import load_dotenv as load_dotenv
+from .trace import trace_command as trace_command
