@@ -54,7 +54,7 @@ from .config import DEFAULT_CONFIG, Config, ConfigAttribute
 from .ctx import AppContext, RequestContext, _AppCtxGlobals, _sentinel
 from .globals import _cv_app, _cv_request, g, request, request_ctx, session
 from .helpers import get_debug_flag, get_flashed_messages, get_load_dotenv
-from .json import DefaultJSONProvider, JSONProvider
+from .json.provider import DefaultJSONProvider, JSONProvider
 from .logging import create_logger
 from .registry import (
     F,

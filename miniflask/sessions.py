@@ -1,7 +1,8 @@
 """Sessions: a dict that survives between requests, kept in a signed cookie.
 
-Flask counterpart: ``flask/sessions.py`` (and ``flask/json/tag.py`` for the
-cookie's serialiser).
+Flask counterpart: ``flask/sessions.py``. The cookie's serialiser, which
+keeps tuples, bytes, dates ... intact, is ``json/tag.py`` (Flask's
+``flask/json/tag.py``).
 
 HTTP is stateless; a session gives each browser a small dict that comes back
 with its next request. Flask's default keeps the whole dict *in the cookie*,
@@ -25,19 +26,16 @@ Redis): the rest of the framework only talks to this interface.
 
 from __future__ import annotations
 
-import base64
 import hashlib
-from collections.abc import Callable, MutableMapping
+from collections.abc import MutableMapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from uuid import UUID
 
 from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
-from markupsafe import Markup
 from werkzeug.datastructures import CallbackDict
-from werkzeug.http import http_date, parse_cookie, parse_date
+from werkzeug.http import parse_cookie
 
-from . import json
+from .json.tag import TaggedJSONSerializer
 
 if TYPE_CHECKING:
     from .app import Flask
@@ -95,68 +93,7 @@ class NullSession(SecureCookieSession):
     del _fail
 
 
-class TaggedJSONSerializer:
-    """JSON that keeps the Python types a session commonly holds.
-
-    Plain JSON would turn a tuple into a list and refuse bytes, datetimes,
-    UUIDs and ``Markup``. Each such value is written as a one-key dict whose
-    key is a tag (``{" t": [...]}`` for a tuple); a real one-key dict whose
-    key looks like a tag is itself wrapped (``" di"``) so it is never misread.
-    """
-
-    def dumps(self, value: Any) -> str:
-        return json.dumps(_tag(value), separators=(",", ":"))
-
-    def loads(self, value: str | bytes) -> Any:
-        return _untag(json.loads(value))
-
-
-_TAGS = (" t", " b", " m", " u", " d", " di")
-
-
-def _tag(value: Any) -> Any:
-    if isinstance(value, dict):
-        if len(value) == 1 and next(iter(value)) in _TAGS:
-            key = next(iter(value))
-            return {" di": {key: _tag(value[key])}}
-        return {key: _tag(item) for key, item in value.items()}
-    if isinstance(value, tuple):
-        return {" t": [_tag(item) for item in value]}
-    if isinstance(value, list):
-        return [_tag(item) for item in value]
-    if isinstance(value, bytes):
-        return {" b": base64.b64encode(value).decode("ascii")}
-    if callable(getattr(value, "__html__", None)):
-        return {" m": str(value.__html__())}
-    if isinstance(value, UUID):
-        return {" u": value.hex}
-    if isinstance(value, datetime):
-        return {" d": http_date(value)}
-    return value
-
-
-_UNTAG: dict[str, Callable[[Any], Any]] = {
-    " t": lambda items: tuple(_untag(item) for item in items),
-    " b": lambda text: base64.b64decode(text),
-    " m": lambda text: Markup(text),
-    " u": lambda text: UUID(text),
-    " d": lambda text: parse_date(text),
-    " di": lambda inner: {key: _untag(item) for key, item in inner.items()},
-}
-
-
-def _untag(value: Any) -> Any:
-    if isinstance(value, dict):
-        if len(value) == 1:
-            key = next(iter(value))
-            if key in _UNTAG:
-                return _UNTAG[key](value[key])
-        return {key: _untag(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_untag(item) for item in value]
-    return value
-
-
+#: The serializer of the session cookie (see ``json/tag.py``).
 session_json_serializer = TaggedJSONSerializer()
 
 

@@ -1,9 +1,10 @@
-"""Tests for miniflask/json.py: the JSON provider, jsonify and get_json."""
+"""Tests for miniflask/json/__init__.py and json/provider.py: the functions, providers, get_json."""
 
 from __future__ import annotations
 
 import dataclasses
 import decimal
+import io
 import uuid
 from datetime import UTC, date, datetime
 from typing import Any
@@ -14,6 +15,7 @@ from markupsafe import Markup
 import miniflask
 from miniflask import json as mjson
 from miniflask import jsonify, request
+from miniflask.json.provider import DefaultJSONProvider
 
 
 @dataclasses.dataclass
@@ -59,7 +61,7 @@ def test_jsonify_shapes(app: miniflask.Flask) -> None:
         assert jsonify(1, 2).get_json() == [1, 2]
         assert jsonify(a=1).get_json() == {"a": 1}
         assert jsonify().get_json() is None
-        with pytest.raises(TypeError, match="both args and kwargs"):
+        with pytest.raises(TypeError, match="either args or kwargs, not both"):
             jsonify(1, a=1)
 
 
@@ -98,8 +100,45 @@ def test_module_functions_work_without_an_app() -> None:
     }
 
 
+def test_dump_and_load_round_trip_through_a_file_without_an_app() -> None:
+    out = io.StringIO()
+    mjson.dump({"when": date(2026, 1, 2), "n": decimal.Decimal("1.5")}, out)
+    # No app: the standard library's defaults (no key sorting, spaces) plus the extra types.
+    assert out.getvalue() == '{"when": "Fri, 02 Jan 2026 00:00:00 GMT", "n": "1.5"}'
+    out.seek(0)
+    assert mjson.load(out) == {"when": "Fri, 02 Jan 2026 00:00:00 GMT", "n": "1.5"}
+
+
+def test_dump_and_load_use_the_apps_provider_inside_an_app_context(
+    app: miniflask.Flask,
+) -> None:
+    class Provider(DefaultJSONProvider):
+        def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+            return {"loaded_by": "provider", "data": super().loads(s, **kwargs)}
+
+    app.json = Provider(app)
+    out = io.StringIO()
+    with app.app_context():
+        mjson.dump({"b": 1, "a": 2}, out)
+        # The app's provider sorts keys; the standard library would not.
+        assert out.getvalue() == '{"a": 2, "b": 1}'
+        out.seek(0)
+        assert mjson.load(out) == {"loaded_by": "provider", "data": {"a": 2, "b": 1}}
+        assert mjson.loads("[1]") == {"loaded_by": "provider", "data": [1]}
+
+
+def test_module_functions_answer_like_flasks(fw: Any) -> None:
+    values = {"b": date(2026, 1, 2), "a": uuid.UUID(int=1), "m": Markup("<i>")}
+    assert fw.json.dumps(values) == mjson.dumps(values)
+    app = fw.Flask("a")
+    with app.app_context():
+        assert fw.json.dumps(values) == miniflask.Flask("a").json.dumps(values)
+        with pytest.raises(TypeError, match="args or kwargs"):
+            fw.jsonify(1, a=2)
+
+
 def test_get_json_uses_the_apps_provider(app: miniflask.Flask) -> None:
-    class CountingProvider(mjson.DefaultJSONProvider):
+    class CountingProvider(DefaultJSONProvider):
         loads_calls = 0
 
         def loads(self, s: str | bytes, **kwargs: Any) -> Any:

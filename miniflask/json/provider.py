@@ -1,15 +1,17 @@
-"""JSON: the app's JSON provider, and ``jsonify``.
+"""JSON providers: the object behind ``app.json``.
 
-Flask counterpart: ``flask/json/__init__.py`` and ``flask/json/provider.py``.
+Flask counterpart: ``flask/json/provider.py``.
 
 Flask routes every JSON operation — ``jsonify``, returning a dict from a view,
-``request.get_json()`` — through one object, ``app.json``. Replacing that
-object (``app.json = MyProvider(app)``) changes how the whole app reads and
-writes JSON, say to use ``orjson``, without touching any view.
+``request.get_json()``, the ``|tojson`` template filter — through one object,
+``app.json``. Replacing that object (``app.json = MyProvider(app)``) changes
+how the whole app reads and writes JSON, say to use ``orjson``, without
+touching any view.
 
-The default provider adds to the standard library's ``json`` what web apps
-return all the time: dates (as HTTP dates, RFC 9110 §5.6.7), ``Decimal``,
-``UUID``, dataclasses, and objects with ``__html__`` (``markupsafe.Markup``).
+:class:`JSONProvider` is the interface; :class:`DefaultJSONProvider` is
+Flask's default, the standard library's ``json`` plus what web apps return
+all the time: dates (as HTTP dates, RFC 9110 §5.6.7), ``Decimal``, ``UUID``,
+dataclasses, and objects with ``__html__`` (``markupsafe.Markup``).
 """
 
 from __future__ import annotations
@@ -23,11 +25,9 @@ from typing import IO, TYPE_CHECKING, Any
 
 from werkzeug.http import http_date
 
-from .globals import _cv_app, current_app
-
 if TYPE_CHECKING:
-    from .app import Flask
-    from .wrappers import Response
+    from ..app import Flask
+    from ..wrappers import Response
 
 
 class JSONProvider:
@@ -63,7 +63,7 @@ class JSONProvider:
     def _prepare_response_obj(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         # jsonify(1, 2) -> [1, 2]; jsonify(a=1) -> {"a": 1}; mixing is ambiguous.
         if args and kwargs:
-            raise TypeError("jsonify() behavior undefined when passed both args and kwargs")
+            raise TypeError("app.json.response() takes either args or kwargs, not both")
         if not args and not kwargs:
             return None
         if len(args) == 1:
@@ -114,6 +114,11 @@ class DefaultJSONProvider(JSONProvider):
         self._encoders: dict[tuple[Any, ...], _json.JSONEncoder] = {}
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:
+        """Serialise ``obj`` with the standard library, using this provider's settings.
+
+        Keyword arguments are those of :func:`json.dumps` and win over the
+        settings (``app.json.dumps(obj, sort_keys=False)``).
+        """
         if not kwargs or kwargs.keys() <= {"indent", "separators"}:
             return self._encoder(kwargs.get("indent"), kwargs.get("separators")).encode(obj)
         kwargs.setdefault("default", self.default)
@@ -142,6 +147,7 @@ class DefaultJSONProvider(JSONProvider):
         return encoder
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        """Parse with the standard library; keyword arguments are :func:`json.loads`'s."""
         return _json.loads(s, **kwargs)
 
     def response(self, *args: Any, **kwargs: Any) -> Response:
@@ -156,36 +162,3 @@ class DefaultJSONProvider(JSONProvider):
         else:
             body = self.dumps(obj, separators=(",", ":"))
         return self._app.response_class(f"{body}\n", mimetype=self.mimetype)
-
-
-def dumps(obj: Any, **kwargs: Any) -> str:
-    """Serialise with the current app's provider, or the standard library outside one."""
-    app_ctx = _cv_app.get(None)
-    if app_ctx is not None:
-        return app_ctx.app.json.dumps(obj, **kwargs)
-    kwargs.setdefault("default", _default)
-    return _json.dumps(obj, **kwargs)
-
-
-def loads(s: str | bytes, **kwargs: Any) -> Any:
-    """Parse with the current app's provider, or the standard library outside one."""
-    app_ctx = _cv_app.get(None)
-    if app_ctx is not None:
-        return app_ctx.app.json.loads(s, **kwargs)
-    return _json.loads(s, **kwargs)
-
-
-def jsonify(*args: Any, **kwargs: Any) -> Response:
-    """Return a JSON response for the arguments, using ``current_app.json``.
-
-    ``jsonify(obj)`` serialises ``obj``; several positional arguments become a
-    list, keyword arguments a dict. Views may also simply return a dict or a
-    list, which Flask turns into the same response.
-
-    Example::
-
-        @app.get("/users/<int:id>")
-        def user(id):
-            return jsonify(id=id, name="ada")
-    """
-    return current_app.json.response(*args, **kwargs)
