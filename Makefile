@@ -8,7 +8,7 @@ STAMP   := $(VENV)/.installed
 HOST    ?= 127.0.0.1
 PORT    ?= 8000
 
-.PHONY: run test lint bench docs venv clean
+.PHONY: run test lint bench compat docs venv clean
 
 venv: $(STAMP)
 
@@ -36,6 +36,13 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PYTHON) -m benchmarks $(ARGS)
+
+# Flask's own tests and popular extensions' tests, run on Flask and on miniflask
+# in a venv of their own (build/compat/); writes docs/compat.md. Fails while a
+# test passing on Flask fails on miniflask, or Flask's suite scores under 97 %:
+# `make compat ARGS=--report-only` reports without failing.
+compat: $(STAMP)
+	$(PYTHON) -m compat --min-flask-pass-rate 97 $(ARGS)
 
 docs: $(STAMP)
 	$(VENV)/bin/mkdocs build --strict --site-dir build/site
