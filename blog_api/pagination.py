@@ -20,6 +20,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -82,8 +83,14 @@ def decode_cursor(token: str, secret: str, sort: SortSpec) -> Cursor:
     Raises:
         BadRequest: the cursor was tampered with, truncated, or made for another sort.
     """
+    if not _CURSOR_SHAPE.fullmatch(token):
+        # Checked before anything else: only our own alphabet reaches the
+        # HMAC comparison and the base64 decoder. ``hmac.compare_digest``
+        # raises TypeError for str arguments that are not ASCII (a 500 for
+        # ``?cursor=x.é``), and base64 would silently skip foreign characters.
+        raise _bad_cursor("the cursor is invalid")
     body, _, signature = token.partition(".")
-    if not hmac.compare_digest(signature, _sign(body, secret)):
+    if not hmac.compare_digest(signature.encode("ascii"), _sign(body, secret).encode("ascii")):
         raise _bad_cursor("the cursor is invalid")
     try:
         data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
@@ -95,6 +102,10 @@ def decode_cursor(token: str, secret: str, sort: SortSpec) -> Cursor:
     if sort.field.endswith("_at"):
         value = datetime.fromisoformat(value)
     return Cursor(data["s"], value, int(data["i"]))
+
+
+#: What ``encode_cursor`` makes: unpadded base64url, a dot, unpadded base64url.
+_CURSOR_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 
 def _sign(body: str, secret: str) -> str:

@@ -106,6 +106,40 @@ def test_tampered_or_mismatched_cursor_is_400(api: Any, client: Any, alice: dict
     assert client.get("/api/v1/posts?cursor=garbage").status_code == 400
 
 
+@pytest.mark.parametrize("path", ["/api/v1/posts", "/api/v1/users", "/api/v1/posts/1/comments"])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "x.%C3%A9",  # "x.é": hmac.compare_digest refused the non-ASCII str with a TypeError
+        "%C3%A9.x",
+        "%C3%A9",
+        "eyJzIjoxfQ.%F0%9F%98%80",
+        "x.y%0A",
+        "x.y.z",
+        "x.y%3D",
+        "%00.x",
+        ".",
+    ],
+)
+def test_a_cursor_outside_the_base64url_alphabet_is_a_400_on_every_list(
+    api: Any, client: Any, alice: dict[str, str], path: str, cursor: str
+) -> None:
+    api.create_post(alice)  # post 1, so its comment list exists
+    response = client.get(f"{path}?cursor={cursor}")
+    assert response.status_code == 400
+    body = response.get_json()
+    assert body["type"] == "bad_request" and body["details"][0]["field"] == "cursor"
+
+
+def test_decode_cursor_refuses_non_ascii_with_bad_request_not_type_error() -> None:
+    sort = SortSpec.parse("-created_at")
+    good = encode_cursor(Cursor(str(sort), datetime(2024, 5, 1, tzinfo=UTC), 1), SECRET)
+    body, _, signature = good.partition(".")
+    for token in ("x.é", f"{body}.{signature[:-1]}é", f"{body}é.{signature}", f" {good}"):
+        with pytest.raises(BadRequest):
+            decode_cursor(token, SECRET, sort)
+
+
 def test_comments_and_users_paginate_too(api: Any, client: Any, alice: dict[str, str]) -> None:
     post = api.create_post(alice)
     for n in range(3):
