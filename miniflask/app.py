@@ -44,7 +44,7 @@ from werkzeug.exceptions import (
     HTTPException,
     InternalServerError,
 )
-from werkzeug.routing import BuildError, Map, MapAdapter, Rule
+from werkzeug.routing import BuildError, Map, MapAdapter, RequestRedirect, Rule
 from werkzeug.routing.exceptions import RoutingException
 from werkzeug.utils import redirect as _wz_redirect
 from werkzeug.wrappers import Response as BaseResponse
@@ -605,12 +605,23 @@ class Flask(Registry):
     def raise_routing_exception(self, request: Request) -> None:
         """Raise what URL matching found: 404, 405, or a redirect (strict slashes).
 
-        Flask raises a special error in debug mode when a form POST would be
-        redirected (the browser would drop the body); miniflask raises the
-        redirect as it is.
+        In debug mode a redirect with a status other than 307 or 308, for a
+        request other than ``GET``, ``HEAD`` or ``OPTIONS``, becomes a
+        :class:`~miniflask.debughelpers.FormDataRoutingRedirect`: browsers
+        follow such a redirect with a ``GET`` and drop the form data, which
+        is easy to miss.
         """
-        # Flask: no FormDataRoutingRedirect debugging aid.
-        raise cast(HTTPException, request.routing_exception)
+        error = cast(HTTPException, request.routing_exception)
+        if (
+            not isinstance(error, RequestRedirect)
+            or error.code in (307, 308)
+            or request.method in ("GET", "HEAD", "OPTIONS")
+            or not self.debug
+        ):
+            raise error
+        from .debughelpers import FormDataRoutingRedirect
+
+        raise FormDataRoutingRedirect(request)
 
     def make_default_options_response(self) -> Response:
         """The automatic answer to ``OPTIONS``: empty, with the ``Allow`` header."""

@@ -162,37 +162,26 @@ class DispatchingJinjaLoader(BaseLoader):
     def _get_source_explained(
         self, environment: jinja2.Environment, template: str
     ) -> TemplateSource:
-        """Like the fast path of :meth:`get_source`, but try every loader and log each try.
+        """Like the fast path of :meth:`get_source`, but ask every loader and log each answer.
 
         Every loader is asked, not just up to the first match, so the log
-        also reveals templates that are *shadowed* by an earlier folder.
+        also reveals templates that are *shadowed* by an earlier folder; the
+        first match is still the one used. ``debughelpers.py`` writes the log.
         """
-        lines = [f"Locating template {template!r}:"]
-        found: TemplateSource | None = None
-        matches = 0
-        for number, (owner, loader) in enumerate(self._iter_loaders(), start=1):
-            lines.append(f"{number:5}: trying loader of {self._describe(owner)}")
-            lines.append(f"       searchpath: {getattr(loader, 'searchpath', '?')}")
-            try:
-                source = loader.get_source(environment, template)
-            except TemplateNotFound:
-                lines.append("       -> no match")
-                continue
-            matches += 1
-            lines.append(f"       -> found ({source[1] or '<string>'!r})")
-            if found is None:
-                found = source
-        lines.extend(_explain_verdict(matches))
-        self.app.logger.info("\n".join(lines))
-        if found is None:
-            raise TemplateNotFound(template)
-        return found
+        from .debughelpers import explain_template_loading_attempts
 
-    def _describe(self, owner: Any) -> str:
-        """``application 'shop'`` or ``blueprint 'admin' (shop.admin)``, for the explain log."""
-        if owner is self.app:
-            return f"application {owner.import_name!r}"
-        return f"blueprint {owner.name!r} ({owner.import_name})"
+        attempts: list[tuple[BaseLoader, Any, TemplateSource | None]] = []
+        for owner, loader in self._iter_loaders():
+            try:
+                source: TemplateSource | None = loader.get_source(environment, template)
+            except TemplateNotFound:
+                source = None
+            attempts.append((loader, owner, source))
+        explain_template_loading_attempts(self.app, template, attempts)
+        for _loader, _owner, found in attempts:
+            if found is not None:
+                return found
+        raise TemplateNotFound(template)
 
     def list_templates(self) -> list[str]:
         """The names of all templates in all folders, each once (sorted)."""
@@ -202,15 +191,6 @@ class DispatchingJinjaLoader(BaseLoader):
         # Flask: Flask returns the names in set order; sorting makes the
         # result stable from run to run, which is kinder to readers and tests.
         return sorted(names)
-
-
-def _explain_verdict(matches: int) -> list[str]:
-    """The closing lines of the explain log: nothing found, or found more than once."""
-    if matches == 0:
-        return ["Error: the template could not be found."]
-    if matches > 1:
-        return ["Warning: multiple loaders returned a match for the template."]
-    return []
 
 
 def render_template(

@@ -129,6 +129,27 @@ class Request(RequestBase):
         """
         return list(blueprint_chain(self.endpoint))
 
+    def _load_form_data(self) -> None:
+        """Parse the body into ``form`` and ``files`` (Werkzeug), with Flask's debug aid.
+
+        In debug mode, a body that was not ``multipart/form-data`` gets a
+        ``files`` dict whose missing keys raise
+        :class:`~miniflask.debughelpers.DebugFilesKeyError`, which names the
+        form's missing ``enctype`` when the view asks for a file that was
+        sent as a plain field.
+        """
+        super()._load_form_data()
+        app_ctx = _cv_app.get(None)
+        if (
+            app_ctx is not None
+            and app_ctx.app.debug
+            and self.mimetype != "multipart/form-data"
+            and not self.files
+        ):
+            from .debughelpers import attach_enctype_error_multidict
+
+            attach_enctype_error_multidict(self)
+
     def on_json_loading_failed(self, e: ValueError | None) -> NoReturn:
         """Raise the HTTP error for a body that could not be read as JSON.
 
