@@ -19,10 +19,12 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # The blog API under gunicorn (gunicorn.conf.py) on a SQLite file in instance/;
-# BLOG_FRAMEWORK=flask make run serves the very same app on real Flask.
+# BLOG_FRAMEWORK=flask make run serves the very same app on real Flask. The
+# framework's own command, `miniflask` or `flask`, creates the tables first.
+FRAMEWORK := $(or $(BLOG_FRAMEWORK),miniflask)
 run: $(STAMP)
-	$(PYTHON) -m blog_api init-db
-	BLOG_FRAMEWORK=$${BLOG_FRAMEWORK:-miniflask} \
+	BLOG_FRAMEWORK=$(FRAMEWORK) $(VENV)/bin/$(FRAMEWORK) --app blog_api.wsgi init-db
+	BLOG_FRAMEWORK=$(FRAMEWORK) \
 		$(VENV)/bin/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) blog_api.wsgi:app
 
 test: $(STAMP)

@@ -1,7 +1,7 @@
 """One seeded SQLite database for the blog API benchmarks, and the settings to use it.
 
 Both frameworks read the same data: ``seed`` fills one file with the blog's own
-seeding code (``python -m blog_api seed``'s ``seed_database``), and the HTTP
+seeding code (``seed_database``, which the ``seed`` command runs), and the HTTP
 benchmark copies that file once per framework so that the write benchmark of
 one server cannot grow the other's tables.
 
@@ -29,14 +29,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from blog_api.__main__ import seed_database
+from blog_api.commands import seed_database
 from blog_api.db import create_schema, make_engine, make_session_factory
 from blog_api.models import Post
 
 SECRET_KEY = "benchmark-secret-key-long-enough-for-hs512-0123456789abcdef0123456789"
 SEED_USERS = 5
 SEED_POSTS = 200
-#: A seeded account (``python -m blog_api`` gives every ``userN`` this password).
+#: A seeded account (``seed_database`` gives every ``userN`` this password).
 LOGIN = {"username": "user1", "password": "password"}
 ACCESS_TOKEN_TTL = 24 * 3600
 

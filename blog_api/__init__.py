@@ -25,6 +25,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from blog_api.auth import build_auth_blueprint
 from blog_api.caching import make_cache
+from blog_api.commands import register_commands
 from blog_api.comments import build_comments_blueprint
 from blog_api.config import load_config
 from blog_api.db import Database
@@ -58,6 +59,7 @@ def create_app(framework: str | None = None, config: Mapping[str, Any] | None = 
     app.url_map.converters["id"] = IdConverter  # before any rule uses <id:...>
     _install_extensions(app, fw)
     _install_web_layer(app, fw)
+    register_commands(app)  # init-db and seed, on app.cli
     if app.config["PROXY_HOPS"]:
         app.wsgi_app = _trust_proxies(app.wsgi_app, app.config["PROXY_HOPS"])
     return app

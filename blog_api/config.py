@@ -2,9 +2,9 @@
 
 Framework-neutral: the result is a plain dict of upper-case keys, the shape both
 Flask's and miniflask's ``app.config`` accept, so ``create_app`` can simply
-``app.config.update(load_config(...))``. The command-line tools read the same
-dict, so the web app and ``python -m blog_api seed`` always agree on where the
-database is.
+``app.config.update(load_config(...))``. The ``init-db`` and ``seed`` commands
+run on the app itself (``blog_api/commands.py``), so they and the web app always
+agree on where the database is.
 """
 
 from __future__ import annotations

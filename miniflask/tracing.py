@@ -7,7 +7,7 @@ Reading ``app.py`` tells what *can* happen to a request; a trace shows what
 ``before_request`` function ended the request early, which signals had
 receivers, which error handler ran, and how long each step took::
 
-    $ python -m miniflask --app blog_api.wsgi:app trace GET /api/v1/posts
+    $ miniflask --app blog_api.wsgi trace GET /api/v1/posts
 
 How it stays free when it is off: ``app.py`` contains no tracing code at
 all. When ``TRACE`` is set in the config (or ``MINIFLASK_TRACE=1`` in the

@@ -12,7 +12,7 @@ code: with ``fw = flask`` it is exactly what you would write for Flask.
 
 Run it::
 
-    python -m miniflask --app examples.blog_site run --debug
+    miniflask --app examples.blog_site run --debug
     FRAMEWORK=flask flask --app examples.blog_site run --debug
 
 Then open http://127.0.0.1:5000/, log in with any name, and write a post.

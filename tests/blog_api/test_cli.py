@@ -1,42 +1,73 @@
-"""``python -m blog_api init-db`` and ``seed`` (blog_api/__main__.py)."""
+"""The blog's ``init-db`` and ``seed`` commands (blog_api/commands.py, blog_api/__main__.py).
+
+In-process through each framework's ``app.test_cli_runner()``, and for real
+through ``miniflask --app blog_api.wsgi``, ``flask --app blog_api.wsgi`` and
+``python -m blog_api``.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import func, inspect, select
 
-from blog_api.__main__ import main
+from blog_api import create_app
 from blog_api.db import make_engine, make_session_factory
 from blog_api.models import Post, User
+from tests.blog_api.conftest import SECRET, make_config
+
+ROOT = Path(__file__).resolve().parents[2]
+TABLES = {"users", "posts", "tags", "post_tags", "comments", "refresh_tokens"}
 
 
-def test_init_db_creates_the_tables(tmp_path: Path, capsys: object) -> None:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    assert main(["--database-url", url, "init-db"]) == 0
-    tables = set(inspect(make_engine(url)).get_table_names())
-    assert {"users", "posts", "tags", "post_tags", "comments", "refresh_tokens"} <= tables
+@pytest.fixture
+def fresh_app(framework: str, tmp_path: Path) -> Iterator[Any]:
+    """The blog on one framework, on a database file with no tables yet."""
+    app = create_app(framework, make_config(tmp_path))
+    yield app
+    app.extensions["blog_db"].engine.dispose()
 
 
-def test_seed_adds_users_posts_and_an_admin(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    assert main(["--database-url", url, "seed", "--users", "3", "--posts", "12"]) == 0
-    assert main(["--database-url", url, "seed", "--users", "2", "--posts", "1"]) == 0
-    with make_session_factory(make_engine(url))() as session:
+def database_url(app: Any) -> str:
+    return str(app.config["DATABASE_URL"])
+
+
+def tables(url: str) -> set[str]:
+    return set(inspect(make_engine(url)).get_table_names())
+
+
+def test_init_db_creates_the_tables(fresh_app: Any) -> None:
+    assert tables(database_url(fresh_app)).isdisjoint(TABLES)
+    result = fresh_app.test_cli_runner().invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"initialised {database_url(fresh_app)}\n"
+    assert tables(database_url(fresh_app)) >= TABLES
+
+
+def test_seed_adds_users_posts_and_an_admin(fresh_app: Any) -> None:
+    runner = fresh_app.test_cli_runner()
+    first = runner.invoke(args=["seed", "--users", "3", "--posts", "12"])
+    assert first.exit_code == 0, first.output
+    assert first.output == "seeded 3 users, 12 posts, 24 comments\n"
+    assert runner.invoke(args=["seed", "--users", "2", "--posts", "1"]).exit_code == 0
+    with make_session_factory(make_engine(database_url(fresh_app)))() as session:
         assert session.scalar(select(func.count()).select_from(User)) == 6
         assert session.scalar(select(func.count()).select_from(Post)) == 13
         admin = session.scalars(select(User).where(User.username == "admin")).one()
         assert admin.is_admin
 
 
-def test_seeded_users_can_log_in(tmp_path: Path) -> None:
-    from blog_api import create_app
-
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    main(["--database-url", url, "seed", "--users", "1", "--posts", "2"])
-    client = create_app("flask", {"DATABASE_URL": url, "SECRET_KEY": "k" * 64}).test_client()
+def test_seeded_users_can_log_in(fresh_app: Any) -> None:
+    runner = fresh_app.test_cli_runner()
+    assert runner.invoke(args=["seed", "--users", "1", "--posts", "2"]).exit_code == 0
+    client = fresh_app.test_client()
     for username, password in (("user1", "password"), ("admin", "admin-password")):
         response = client.post(
             "/api/v1/auth/login", json={"username": username, "password": password}
@@ -44,20 +75,49 @@ def test_seeded_users_can_log_in(tmp_path: Path) -> None:
         assert response.status_code == 200, username
 
 
-def test_module_runs_as_a_command(tmp_path: Path) -> None:
+def test_seed_help_names_the_seeded_accounts(fresh_app: Any) -> None:
+    result = fresh_app.test_cli_runner().invoke(args=["seed", "--help"])
+    assert result.exit_code == 0
+    assert "* admin / admin-password (an administrator)\n" in result.output
+    assert "* user1 ... userN / password\n" in result.output
+
+
+def _command_env(tmp_path: Path, framework: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "BLOG_"))}
+    env.update(
+        PYTHONPATH=str(ROOT),
+        BLOG_FRAMEWORK=framework,
+        BLOG_DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}",
+        BLOG_SECRET_KEY=SECRET,
+    )
+    return env
+
+
+@pytest.mark.parametrize(
+    ("framework", "command"),
+    [
+        ("miniflask", ["miniflask", "--app", "blog_api.wsgi", "init-db"]),
+        ("flask", ["flask", "--app", "blog_api.wsgi", "init-db"]),
+        ("miniflask", ["-m", "blog_api", "init-db"]),
+        ("flask", ["-m", "blog_api", "init-db"]),
+    ],
+    ids=["miniflask-command", "flask-command", "python-m-on-miniflask", "python-m-on-flask"],
+)
+def test_init_db_runs_from_the_shell(tmp_path: Path, framework: str, command: list[str]) -> None:
+    if command[0] == "-m":
+        argv = [sys.executable, *command]
+    else:
+        script = shutil.which(command[0], path=str(Path(sys.executable).parent))
+        assert script is not None, f"the {command[0]!r} script is installed with the package"
+        argv = [script, *command[1:]]
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "blog_api",
-            "--database-url",
-            f"sqlite:///{tmp_path / 'x.db'}",
-            "init-db",
-        ],
+        argv,
+        cwd=tmp_path,
+        env=_command_env(tmp_path, framework),
         capture_output=True,
         text=True,
-        check=False,
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    assert "initialised" in result.stdout
+    assert result.stdout == f"initialised sqlite:///{tmp_path / 'cli.db'}\n"
+    assert tables(f"sqlite:///{tmp_path / 'cli.db'}") >= TABLES
