@@ -13,7 +13,8 @@ every request, 404s included. In run order:
    its user put on ``g.user``; a bad token is a 401 even on public endpoints
    (RFC 6750 §3.1: the client should learn its token is no good).
 4. the view, then ``after_request`` -> ``finish_response``: echo the request
-   id, and invalidate the server cache after a successful write.
+   id, add ``X-Content-Type-Options: nosniff`` to every response, and
+   invalidate the server cache after a successful write.
 5. ``request_finished`` signal -> ``log_request``: one JSON line per request.
 
 An unhandled exception (a 500) is logged once, by the framework itself, on
@@ -80,6 +81,11 @@ class RequestHooks:
         request = self.fw.request
         if request.method != "GET" or "Authorization" in request.headers:
             return None
+        if request.routing_exception is not None:
+            # The framework raises routing errors only when the view would run,
+            # after these hooks; a Host outside TRUSTED_HOSTS is one, and must
+            # be a 400 even for a URL whose answer is in the cache.
+            return None
         entry = self.fw.current_app.extensions["blog_cache"].get(cache_key(request))
         if entry is None:
             return None
@@ -115,9 +121,12 @@ class RequestHooks:
         self.fw.g.token_claims = claims
 
     def finish_response(self, response: Any) -> Any:
-        """Step 4: echo the request id; a successful write invalidates the cache."""
+        """Step 4: request id and nosniff on each response; a successful write empties the cache."""
         g, request = self.fw.g, self.fw.request
         response.headers["X-Request-ID"] = getattr(g, "request_id", "")
+        # Browsers must take the declared type as it is, never guess one from
+        # the body: an error message that echoes input is JSON, not a page.
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
         if (
             request.method in {"POST", "PUT", "PATCH", "DELETE"}
             and response.status_code < 400

@@ -1,5 +1,8 @@
 """The SQLAlchemy 2 ORM model: users, posts, tags, comments and tokens.
 
+``SiteSession`` holds the reader site's logins, so that logging out on one
+gunicorn worker holds on all of them.
+
 Framework-neutral. Every foreign key and every column a list sorts by has an
 index (the list endpoints keyset-paginate on ``(sort column, id)``).
 Timestamps are stored as naive UTC and come back timezone-aware (``UTCDateTime``)
@@ -171,3 +174,25 @@ class RevokedToken(Base):
 
     jti: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class SiteSession(Base):
+    """A reader-site login, so that logging out ends it on the server too.
+
+    The signed session cookie alone cannot be taken back: a copy kept from
+    before logging out would stay valid until its signature expires. The
+    cookie therefore names one of these rows (by a random token whose SHA-256
+    is stored here, as for refresh tokens), and every request checks that the
+    row still exists; logging out deletes it. Being a table of its own,
+    ``init-db`` adds it to an existing database without a migration.
+    """
+
+    __tablename__ = "site_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    user: Mapped[User] = relationship()

@@ -4,7 +4,8 @@ Starts the real thing on 127.0.0.1: gunicorn with the project's
 ``gunicorn.conf.py`` (two worker processes here, on a port the kernel picks)
 serving ``blog_api.wsgi:app``, and talks to it the way nginx would, adding
 ``X-Forwarded-For``, ``X-Forwarded-Proto`` and ``X-Forwarded-Host``. With
-``BLOG_PROXY_HOPS=1`` the app's ``ProxyFix`` believes exactly one proxy, so:
+``BLOG_PROXY_HOPS=1`` the app's ``ProxyFix`` believes exactly one proxy, and
+``BLOG_TRUSTED_HOSTS`` names the public host (any other is a 400), so:
 
 * the ``Location`` of a 201 is ``https://`` on the public host name,
 * gunicorn's access log shows the client's address, not nginx's.
@@ -41,6 +42,8 @@ def start_gunicorn(database_url: str, log_path: Path) -> tuple[subprocess.Popen,
         BLOG_SECRET_KEY=SECRET,
         BLOG_PASSWORD_HASH_METHOD="pbkdf2:sha256:1000",
         BLOG_PROXY_HOPS="1",
+        # The host nginx forwards (X-Forwarded-Host): any other is a 400.
+        BLOG_TRUSTED_HOSTS="blog.example.com",
         BLOG_LOG_LEVEL="WARNING",
     )
     command = [

@@ -6,7 +6,7 @@ Routes (blueprint ``site``, mounted at ``/``)::
     GET  /posts/<id>                a post with its comments (?page=), comment form
     POST /posts/<id>/comments       add a comment (logged in) -> 303 to the post
     GET  /login   POST /login       log-in form; the session remembers the user
-    POST /logout                    forget the user -> 303 to /
+    POST /logout                    end the login (server-side too) -> 303 to /
     GET  /static/site/<file>        the stylesheet
 
 The views call the same services as the API (``blog_api.services``) with the
@@ -16,8 +16,10 @@ API's log-in endpoints.
 
 What makes it a *browser* app, unlike the API, lives in the blueprint's hooks:
 
-1. ``before_request`` -> ``load_user``: the user comes from the signed session
-   cookie, not from a Bearer token.
+1. ``before_request`` -> ``load_user``: the user comes from the server-side
+   login that the signed session cookie names (``services/site_sessions.py``),
+   not from a Bearer token; logging out ends that login for every copy of
+   the cookie.
 2. ``before_request`` -> ``protect_form_posts``: every POST must come from our
    own origin and carry the session's CSRF token (``security.py``); otherwise
    it ends here with a 400 page, before the view writes anything.
@@ -34,11 +36,11 @@ offers in ``app.extensions`` (``errorhandlers.SITE_ERROR_PAGE``).
 
 from __future__ import annotations
 
+import re
 from typing import Any
-from urllib.parse import urlsplit
 
 import pydantic
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadHost, HTTPException, SecurityError
 from werkzeug.http import HTTP_STATUS_CODES
 
 from blog_api import errors
@@ -46,7 +48,7 @@ from blog_api.auth import check_password
 from blog_api.errorhandlers import SITE_ERROR_PAGE
 from blog_api.pagination import ListRequest, SortSpec
 from blog_api.schemas import CommentIn, LoginIn, PostListQuery
-from blog_api.services import comments, posts, users
+from blog_api.services import comments, posts, site_sessions
 from blog_api.site import security
 from blog_api.web import Web
 
@@ -55,6 +57,8 @@ POSTS_PER_PAGE = 10
 COMMENTS_PER_PAGE = 50
 #: Page numbers beyond this are refused by the query schemas too.
 MAX_PAGE = 100_000
+#: Session key of the server-side login's token (``services/site_sessions.py``).
+LOGIN_KEY = "login"
 
 
 def build_site_blueprint(fw: Any) -> Any:
@@ -127,12 +131,15 @@ def build_site_blueprint(fw: Any) -> Any:
         if user is None:
             fw.flash("Invalid username or password.", "error")
             return fw.render_template("site/login.html", next=next_url), 400
-        _start_session(fw, user)
+        _start_session(fw, web, user)
         fw.flash(f"Welcome, {user.username}!", "success")
         return fw.redirect(next_url or fw.url_for("site.index"), 303)
 
     @bp.post("/logout")
     def logout() -> Any:
+        # End the login on the server first: clearing the cookie only
+        # replaces the browser's copy, and an older copy must log in no one.
+        site_sessions.end_login(web.db, fw.session.get(LOGIN_KEY))
         fw.session.clear()
         fw.flash("You are logged out.", "info")
         return fw.redirect(fw.url_for("site.index"), 303)
@@ -162,13 +169,13 @@ def _register_hooks(bp: Any, fw: Any, web: Web) -> None:
         fw.g.user = None
         if fw.request.endpoint == "site.static":
             return  # the stylesheet is the same for everyone: no database query
-        user_id = fw.session.get("user_id")
-        if user_id is None:
+        token = fw.session.get(LOGIN_KEY)
+        if token is None:
             return
-        try:
-            fw.g.user = users.get_user(web.db, int(user_id))
-        except errors.NotFound:
-            # The account was deleted since: forget it.
+        fw.g.user = site_sessions.login_user(web.db, token)
+        if fw.g.user is None:
+            # Logged out (this cookie is an old copy), expired, or the account
+            # was deleted since: forget it.
             fw.session.clear()
 
     @bp.before_request
@@ -226,7 +233,14 @@ def _register_error_handlers(bp: Any, fw: Any) -> None:
     def routing_error_page(e: HTTPException) -> Any:
         # No blueprint matched, so the hooks above did not run: no user, and
         # the security headers are added here.
-        response = fw.make_response(handle_http_exception(e))
+        if isinstance(e, (SecurityError, BadHost)):
+            # A Host outside TRUSTED_HOSTS (or not a host name at all): the
+            # framework bound no URL adapter, so url_for in the usual layout
+            # would fail; this page links nowhere.
+            body = fw.render_template("site/bare_error.html", title=e.name, message=e.description)
+            response = fw.make_response((body, e.code or 400))
+        else:
+            response = fw.make_response(handle_http_exception(e))
         security.add_security_headers(response.headers, personal=False)
         return response
 
@@ -265,20 +279,36 @@ def _last_page(page: Any) -> int:
     return max(1, -(-(page.total or 0) // page.per_page))
 
 
+#: A same-site relative URL: one ``/``, then only characters RFC 3986 allows
+#: unencoded in a path, query and fragment (anything else must arrive
+#: percent-encoded). No backslash, space or control character can pass.
+_LOCAL_PATH = re.compile(r"/(?!/)[A-Za-z0-9\-._~!$&'()*+,;=:@/?#%]{0,2047}")
+
+
 def _safe_next(target: str | None) -> str | None:
-    """``target`` if it is a path on this site, else ``None`` (no open redirect).
+    """``target`` if it is a safe path on this site, else ``None`` (no open redirect).
 
-    ``//evil.example`` and ``/\\evil.example`` are refused: browsers read both
-    as another host.
+    Only a relative reference made of URL characters is accepted, and it must
+    start with a single ``/``: ``//evil.example`` and ``/\\evil.example`` are
+    refused because browsers read both as another host, and a CR or LF would
+    end up in the ``Location`` header (Werkzeug refuses to send a header with
+    a newline, which was a 500). Refused targets send the user to ``/``.
     """
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
-        return None
-    parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc else None
+    if target and _LOCAL_PATH.fullmatch(target):
+        return target
+    return None
 
 
-def _start_session(fw: Any, user: Any) -> None:
-    """Log ``user`` in: a fresh session (no fixation) with a fresh CSRF token."""
+def _start_session(fw: Any, web: Web, user: Any) -> None:
+    """Log ``user`` in: a fresh session (no fixation) with a fresh CSRF token.
+
+    The session holds the token of a new server-side login
+    (``services/site_sessions.py``), not the user id, so that logging out can
+    end it for every copy of the cookie. A login this browser already had is
+    ended first.
+    """
+    site_sessions.end_login(web.db, fw.session.get(LOGIN_KEY))
     fw.session.clear()
-    fw.session["user_id"] = user.id
+    lifetime = fw.current_app.permanent_session_lifetime
+    fw.session[LOGIN_KEY] = site_sessions.start_login(web.db, user, lifetime)
     security.rotate_csrf_token(fw.session)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import re
 from pathlib import Path
 from typing import Any
 
@@ -73,4 +74,26 @@ def test_a_malformed_setting_stops_the_start_with_its_name(
 ) -> None:
     monkeypatch.setenv(name, raw)
     with pytest.raises(ValueError, match=f"{name}={raw!r} is not valid"):
+        load_config({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "k"})
+
+
+def test_trusted_hosts_default_to_this_machine_and_come_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    overrides = {"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "k"}
+    assert load_config(overrides)["TRUSTED_HOSTS"] == ["localhost", "127.0.0.1"]
+    monkeypatch.setenv("BLOG_TRUSTED_HOSTS", "blog.example.org, .example.net ,LOCALHOST")
+    hosts = load_config(overrides)["TRUSTED_HOSTS"]
+    assert hosts == ["blog.example.org", ".example.net", "localhost"]
+
+
+@pytest.mark.parametrize(
+    "raw", ["localhost:8000", " , ", "blog.example.org,", "[::1]", "exa mple.org", "*", "é.example"]
+)
+def test_a_trusted_host_list_werkzeug_would_misread_stops_the_start(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, raw: str
+) -> None:
+    """A port is ignored by Werkzeug's check and an IPv6 literal never matches: refuse both."""
+    monkeypatch.setenv("BLOG_TRUSTED_HOSTS", raw)
+    with pytest.raises(ValueError, match=re.escape(f"BLOG_TRUSTED_HOSTS={raw!r} is not valid")):
         load_config({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "k"})

@@ -147,6 +147,17 @@ def test_api_errors_stay_json_beside_the_site(client: Any) -> None:
     assert response.get_json()["type"] == "method_not_allowed"
 
 
+@pytest.mark.parametrize("path", ["/", "/posts/1", "/login", "/no/such/page"])
+def test_an_untrusted_host_gets_an_html_400_that_links_nowhere(client: Any, path: str) -> None:
+    """The framework binds no URL adapter for such a host, so url_for cannot work."""
+    response = client.get(path, headers={"Host": "evil.example"})
+    assert response.status_code == 400
+    assert response.mimetype == "text/html"
+    html = response.get_data(as_text=True)
+    assert "not trusted" in html and "href=" not in html
+    assert response.headers["Content-Security-Policy"] == security.CONTENT_SECURITY_POLICY
+
+
 def test_unmatched_urls_outside_the_api_get_html_pages(client: Any) -> None:
     response = client.get("/no/such/page")
     assert response.status_code == 404
@@ -226,10 +237,29 @@ def test_login_returns_to_a_local_next_page(client: Any, post_id: int) -> None:
         ("javascript:alert(1)", None),
         ("", None),
         (None, None),
+        ("/\r\nX: y", None),  # would be a header of the redirect
+        ("/posts/1\n", None),
+        ("/a b", None),
+        ("/x\\y", None),
+        ("/caf\u00e9", None),  # a browser sends it percent-encoded
+        ("/caf%C3%A9?q=%0D%0A#top", "/caf%C3%A9?q=%0D%0A#top"),
+        ("/" + "a" * 3000, None),
     ],
 )
 def test_next_must_be_a_path_on_this_site(target: str | None, expected: str | None) -> None:
     assert _safe_next(target) == expected
+
+
+def test_a_next_with_a_newline_sends_the_user_home_after_logging_in(
+    client: Any, alice_id: int
+) -> None:
+    """It was a 500: Werkzeug refuses to send a Location header holding a newline."""
+    html = client.get("/login?next=%2F%0D%0AX:%20y").get_data(as_text=True)
+    data = {"username": "alice", "password": PASSWORD, "csrf_token": token_from(html)}
+    response = client.post("/login", data={**data, "next": "/\r\nX: y"})
+    assert response.status_code == 303
+    assert response.headers["Location"] in ("/", "http://localhost/")
+    assert "X" not in response.headers
 
 
 def test_login_with_a_wrong_password_is_refused(client: Any, alice_id: int) -> None:
@@ -257,6 +287,43 @@ def test_failed_logins_share_the_api_rate_limit(
     assert int(response.headers["Retry-After"]) > 0
     assert "Too many failed login attempts" in response.get_data(as_text=True)
     app.extensions["blog_db"].engine.dispose()
+
+
+def test_a_session_cookie_replayed_after_logout_logs_in_no_one(logged_in: Any) -> None:
+    copy = logged_in.get_cookie("session").value
+    assert "Logged in as" in logged_in.get("/").get_data(as_text=True)
+    token = token_from(logged_in.get("/").get_data(as_text=True))
+    assert logged_in.post("/logout", data={"csrf_token": token}).status_code == 303
+    logged_in.set_cookie("session", copy)  # the cookie as it was before logging out
+    response = logged_in.get("/")
+    assert "Logged in as" not in response.get_data(as_text=True)
+    # ... and the copy is not worth keeping either: the session is emptied.
+    assert logged_in.get_cookie("session") is None
+
+
+def test_a_logout_holds_in_every_worker(framework: str, config: dict[str, Any]) -> None:
+    """Two apps on one database stand for two gunicorn workers (or two hosts)."""
+    first, second = build_app(framework, config), build_app(framework, config)
+    add_user(first)
+    browser = first.test_client()
+    assert log_in(browser).status_code == 303
+    copy = browser.get_cookie("session").value
+    elsewhere = second.test_client()
+    elsewhere.set_cookie("session", copy)
+    assert "Logged in as" in elsewhere.get("/").get_data(as_text=True)
+    token = token_from(browser.get("/").get_data(as_text=True))
+    assert browser.post("/logout", data={"csrf_token": token}).status_code == 303
+    assert "Logged in as" not in elsewhere.get("/").get_data(as_text=True)
+    for app in (first, second):
+        app.extensions["blog_db"].engine.dispose()
+
+
+def test_logging_in_again_ends_the_earlier_login(client: Any, alice_id: int) -> None:
+    assert log_in(client).status_code == 303
+    earlier = client.get_cookie("session").value
+    assert log_in(client).status_code == 303
+    client.set_cookie("session", earlier)
+    assert "Logged in as" not in client.get("/").get_data(as_text=True)
 
 
 def test_logout_forgets_the_user(logged_in: Any) -> None:
@@ -436,6 +503,7 @@ def test_origin_check_compares_host_and_port(
 def test_form_posts_work_behind_the_nginx_proxy(framework: str, config: dict[str, Any]) -> None:
     """The headers deploy/nginx.conf sets, with BLOG_PROXY_HOPS=1: Origin matches."""
     config["PROXY_HOPS"] = 1
+    config["TRUSTED_HOSTS"] = ["blog.example.org"]
     app = build_app(framework, config)
     post = add_post(app, add_user(app, "alice"))
     proxy = {
