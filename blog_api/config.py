@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -33,6 +34,29 @@ def flag(raw: str) -> bool:
     raise ValueError(f"expected 1/0, true/false, yes/no or on/off, not {raw!r}")
 
 
+#: One entry of ``BLOG_TRUSTED_HOSTS``: a host name or IPv4 address, or
+#: ``.example.org`` for that domain and all its subdomains (Werkzeug's rule).
+_TRUSTED_HOST = re.compile(r"\.?[a-z0-9-]+(\.[a-z0-9-]+)*")
+
+
+def host_list(raw: str) -> list[str]:
+    """``"blog.example.org, localhost"`` -> ``["blog.example.org", "localhost"]``.
+
+    Werkzeug compares only the name part of the ``Host`` header with each
+    entry and ignores ports, so an entry with a port (or an IPv6 literal,
+    whose colons it would read as one) would not mean what it says: such
+    entries are refused, as are empty ones.
+    """
+    hosts = [part.strip().lower() for part in raw.split(",")]
+    for host in hosts:
+        if not _TRUSTED_HOST.fullmatch(host):
+            raise ValueError(
+                f"{host!r} is not a host name (list names or IPv4 addresses without "
+                "ports, comma-separated; '.example.org' also trusts its subdomains)"
+            )
+    return hosts
+
+
 #: Environment variable -> (config key, converter). Only these are read.
 ENVIRONMENT_KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "BLOG_DATABASE_URL": ("DATABASE_URL", str),
@@ -51,6 +75,9 @@ ENVIRONMENT_KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
     # The reader site's session cookie: set it behind HTTPS so the browser
     # never sends the cookie over plain HTTP.
     "BLOG_SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", flag),
+    # Host names the app answers to (Flask's TRUSTED_HOSTS): the Host header
+    # becomes part of absolute URLs such as a 201's Location.
+    "BLOG_TRUSTED_HOSTS": ("TRUSTED_HOSTS", host_list),
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -79,6 +106,11 @@ DEFAULTS: dict[str, Any] = {
     # trusted (Werkzeug's ProxyFix). 0 trusts none: a client talking to the app
     # directly must not be able to pick its own address or scheme.
     "PROXY_HOPS": 0,
+    # Flask's setting, checked by Werkzeug on every request: any other Host (or
+    # X-Forwarded-Host behind a trusted proxy) is a 400, so no response ever
+    # carries a host a client made up. The default fits a server reached on
+    # this machine; a deployment names its own host in BLOG_TRUSTED_HOSTS.
+    "TRUSTED_HOSTS": ["localhost", "127.0.0.1"],
     "LOG_LEVEL": "INFO",
 }
 
