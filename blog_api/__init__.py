@@ -89,13 +89,15 @@ def _install_extensions(app: Any, fw: Any) -> None:
     """Storage, the response cache, the login rate limiter, logging."""
     configure_logging(app.config["LOG_LEVEL"])
     Database(fw.g).init_app(app)
+    engine = app.extensions["blog_db"].engine
     redis_client = _redis_client(app.config)
-    app.extensions["blog_cache"] = make_cache(app.config, redis_client)
-    app.extensions["blog_ratelimit"] = make_rate_limiter(app.config, redis_client)
+    # Both are shared by every worker: in Redis when configured, else in the database.
+    app.extensions["blog_cache"] = make_cache(app.config, redis_client, engine)
+    app.extensions["blog_ratelimit"] = make_rate_limiter(app.config, redis_client, engine)
 
 
 def _redis_client(config: Mapping[str, Any]) -> Any:
-    """A Redis client when ``REDIS_URL`` is set (shared cache and rate limits)."""
+    """A Redis client when ``REDIS_URL`` is set (the faster home of the cache and rate limits)."""
     if not config.get("REDIS_URL"):
         return None
     return redis.Redis.from_url(config["REDIS_URL"], socket_timeout=2, socket_connect_timeout=2)

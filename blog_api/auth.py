@@ -9,9 +9,9 @@ Routes (under ``/api/v1``)::
     POST /auth/logout     Bearer (+ optional refresh_token)   -> 204
 
 Token responses say ``Cache-Control: no-store`` (RFC 6749 §5.1): tokens must
-never sit in a cache. Failed password checks are counted per client address
-and username by the rate limiter; the lock-out answers 429 before the
-password is even checked.
+never sit in a cache. Failed password checks are counted by the rate limiter
+(per client and username, per client, per username); the lock-out answers 429
+before the password is even checked.
 """
 
 from __future__ import annotations
@@ -76,17 +76,19 @@ def build_auth_blueprint(fw: Any) -> Any:
 def check_password(web: Web, username: str, password: str) -> Any:
     """Authenticate under the failed-login rate limit; ``None`` when refused.
 
+    The attempt counts as a failure from the start (``ratelimit.py`` says
+    why); a right password gives that back.
+
     Raises:
-        TooManyRequests: this client has failed too often for this username.
+        TooManyRequests: a failed-login limit (this client and username, this
+            client, or this username) is reached.
     """
     limiter: RateLimiter = web.fw.current_app.extensions["blog_ratelimit"]
     client = web.fw.request.remote_addr or "unknown"
-    limiter.check(client, username)
+    attempt = limiter.attempt(client, username)
     user = users.authenticate(web.db, username, password, web.config["PASSWORD_HASH_METHOD"])
-    if user is None:
-        limiter.record_failure(client, username)
-    else:
-        limiter.reset(client, username)
+    if user is not None:
+        limiter.succeeded(attempt)
     return user
 
 

@@ -68,6 +68,8 @@ ENVIRONMENT_KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "BLOG_CACHE_TTL": ("CACHE_TTL", int),
     "BLOG_PUBLIC_MAX_AGE": ("PUBLIC_MAX_AGE", int),
     "BLOG_LOGIN_MAX_FAILURES": ("LOGIN_MAX_FAILURES", int),
+    "BLOG_LOGIN_CLIENT_MAX_FAILURES": ("LOGIN_CLIENT_MAX_FAILURES", int),
+    "BLOG_LOGIN_ACCOUNT_MAX_FAILURES": ("LOGIN_ACCOUNT_MAX_FAILURES", int),
     "BLOG_LOGIN_FAILURE_WINDOW": ("LOGIN_FAILURE_WINDOW", int),
     "BLOG_PROXY_HOPS": ("PROXY_HOPS", int),
     "BLOG_LOG_LEVEL": ("LOG_LEVEL", str),
@@ -82,7 +84,7 @@ ENVIRONMENT_KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
 
 DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # None -> SQLite file under INSTANCE_PATH
-    "REDIS_URL": None,  # None -> in-process cache and rate limiter
+    "REDIS_URL": None,  # None -> cache generation and login counters in the database
     "REDIS_PREFIX": "blog:",
     "SECRET_KEY": None,  # None -> generated once into INSTANCE_PATH/secret_key
     "INSTANCE_PATH": "instance",
@@ -94,7 +96,11 @@ DEFAULTS: dict[str, Any] = {
     "CACHE_TTL": 60,
     "CACHE_MAX_ENTRIES": 2048,
     "PUBLIC_MAX_AGE": 0,
+    # Failed logins per window (blog_api/ratelimit.py): per client and
+    # username, per client across usernames, per username across clients.
     "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_CLIENT_MAX_FAILURES": 10,
+    "LOGIN_ACCOUNT_MAX_FAILURES": 20,
     "LOGIN_FAILURE_WINDOW": 300,
     "PER_PAGE_DEFAULT": 20,
     "PER_PAGE_MAX": 100,

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -57,6 +59,17 @@ def _set_sqlite_pragmas(dbapi_connection: sqlite3.Connection, connection_record:
     for pragma in SQLITE_PRAGMAS:
         cursor.execute(pragma)
     cursor.close()
+
+
+def upsert(engine: Engine) -> Any:
+    """The engine's dialect-specific ``insert``, which has ``on_conflict_do_update``.
+
+    ``INSERT ... ON CONFLICT ... DO UPDATE`` (with ``RETURNING``) is one atomic
+    statement on both databases blog_api supports (SQLite 3.35+, PostgreSQL),
+    and both spell it the same way; counters shared by every worker are built
+    on it (``caching.py``, ``ratelimit.py``).
+    """
+    return {"postgresql": postgresql_insert, "sqlite": sqlite_insert}[engine.dialect.name]
 
 
 def create_schema(engine: Engine) -> None:

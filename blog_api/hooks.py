@@ -86,7 +86,12 @@ class RequestHooks:
             # after these hooks; a Host outside TRUSTED_HOSTS is one, and must
             # be a 400 even for a URL whose answer is in the cache.
             return None
-        entry = self.fw.current_app.extensions["blog_cache"].get(cache_key(request))
+        lookup = self.fw.current_app.extensions["blog_cache"].lookup(cache_key(request))
+        # A miss is stored under the generation read now, before the view
+        # reads any data (see blog_api/caching.py: a write that commits in
+        # between must retire the body computed from the old data).
+        self.fw.g.cache_generation = lookup.generation
+        entry = lookup.entry
         if entry is None:
             return None
         self.fw.g.cache_hit = True

@@ -1,5 +1,8 @@
 """The SQLAlchemy 2 ORM model: users, posts, tags, comments and tokens.
 
+Two more tables hold state every gunicorn worker must share: the server
+cache's generation and the failed-login counters.
+
 ``SiteSession`` holds the reader site's logins, so that logging out on one
 gunicorn worker holds on all of them.
 
@@ -18,6 +21,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -196,3 +200,35 @@ class SiteSession(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
     user: Mapped[User] = relationship()
+
+
+class CacheGeneration(Base):
+    """The server cache's generation number, in one row every worker can see.
+
+    ``blog_api/caching.py`` puts the generation into every cache key and a
+    write increments it. Kept in the database (not in a worker's memory) so a
+    write handled by one gunicorn worker, or on another host, makes every
+    worker's cached copies unreachable at once; ``BLOG_REDIS_URL`` moves it to
+    Redis instead.
+    """
+
+    __tablename__ = "cache_generation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1: one row
+    generation: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class LoginFailure(Base):
+    """One failed-login counter of ``blog_api/ratelimit.py``, shared by every worker.
+
+    ``key`` is the SHA-256 of the counter's scope (a client and a username, a
+    client, or a username), so the table holds neither addresses nor
+    usernames. ``window_ends`` is a Unix time (every host's clock, NTP-synced);
+    an expired row is reused by the next failure or swept away.
+    """
+
+    __tablename__ = "login_failures"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, nullable=False)
+    window_ends: Mapped[float] = mapped_column(Float, nullable=False, index=True)

@@ -215,8 +215,16 @@ class Web:
         return "private, no-cache"
 
     def _remember(self, response: Any, etag: str, cache: str) -> None:
-        """Store a public anonymous 200 in the server-side cache."""
+        """Store a public anonymous 200 in the server-side cache.
+
+        It goes under the generation ``serve_from_cache`` read before the view
+        ran; without one (that hook did not run) the body is not stored, since
+        its data might predate a write.
+        """
         if cache != PUBLIC or self.current_user() is not None or response.status_code != 200:
+            return
+        generation = getattr(self.fw.g, "cache_generation", None)
+        if generation is None:
             return
         entry = CachedResponse(
             response.get_data(),
@@ -224,7 +232,7 @@ class Web:
             response.headers["Cache-Control"],
             response.headers.get("Link"),
         )
-        self.response_cache().set(cache_key(self.fw.request), entry)
+        self.response_cache().store(generation, cache_key(self.fw.request), entry)
 
     def response_cache(self) -> ResponseCache:
         """The app's server-side response cache."""

@@ -1,23 +1,35 @@
 """HTTP caching (ETag, 304, 412, Cache-Control) and the server-side response cache.
 
 Covers ``blog_api/caching.py``, ``blog_api/etags.py`` and their use in the web
-layer. The server-cache tests run with the in-process backend and with Redis.
+layer. The web tests run with the cache's generation in SQLite (the default),
+in PostgreSQL, and with the whole cache in Redis; PostgreSQL and Redis skip
+with the reason when unreachable. Two apps on one database (or one Redis)
+stand for two gunicorn workers.
 """
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 
 from blog_api import create_app
-from blog_api.caching import CachedResponse, MemoryCache
+from blog_api.caching import CachedResponse, DatabaseGeneration, MemoryCache, RedisCache
+from blog_api.db import create_schema, make_engine
+from blog_api.services import posts as post_service
+from tests.blog_api.conftest import PASSWORD, bearer
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["sqlite", "postgresql", "redis"])
 def config(request: pytest.FixtureRequest, config: dict[str, Any]) -> dict[str, Any]:
-    """The default config, with the cache in-process or in Redis."""
+    """The default config, with the generation in SQLite or PostgreSQL, or all in Redis."""
+    if request.param == "postgresql":
+        config["DATABASE_URL"] = request.getfixturevalue("postgres_url")
     if request.param == "redis":
         config.update(request.getfixturevalue("redis_settings"))
     return config
@@ -143,30 +155,77 @@ def test_writes_invalidate_the_server_cache(api: Any, client: Any, alice: dict[s
     assert client.get(url).status_code == 404
 
 
-def test_only_a_shared_redis_cache_sees_other_workers_writes(
-    framework: str, config: dict[str, Any]
-) -> None:
-    """Two workers (apps) on one database: why several workers need ``BLOG_REDIS_URL``.
+@pytest.fixture
+def two_workers(framework: str, config: dict[str, Any]) -> Iterator[tuple[Any, Any]]:
+    """Two apps on one database (and Redis, if configured): two gunicorn workers."""
+    apps = (create_app(framework, config), create_app(framework, config))
+    apps[0].extensions["blog_db"].create_all()
+    yield apps
+    for app in apps:
+        app.extensions["blog_db"].engine.dispose()
 
-    With Redis, a write in worker A invalidates worker B's cached list at once;
-    with the in-process cache, B keeps serving its copy until the TTL ends.
-    """
 
-    worker_a, worker_b = create_app(framework, config), create_app(framework, config)
-    worker_a.extensions["blog_db"].create_all()
-    a, b = worker_a.test_client(), worker_b.test_client()
-    a.post(
+def author(client: Any) -> dict[str, str]:
+    """Register and log in "alice" through ``client``; her Authorization header."""
+    client.post(
         "/api/v1/auth/register",
-        json={"username": "alice", "email": "a@x.org", "password": "long enough pw"},
+        json={"username": "alice", "email": "a@example.org", "password": PASSWORD},
     )
-    token = a.post("/api/v1/auth/login", json={"username": "alice", "password": "long enough pw"})
-    headers = {"Authorization": f"Bearer {token.get_json()['access_token']}"}
-    assert b.get("/api/v1/posts").get_json()["total"] == 0
-    a.post(
+    token = client.post("/api/v1/auth/login", json={"username": "alice", "password": PASSWORD})
+    return bearer(token.get_json()["access_token"])
+
+
+def test_a_write_in_one_worker_is_seen_by_every_worker(two_workers: tuple[Any, Any]) -> None:
+    """Worker B's cached list and post are retired by a write that worker A handled."""
+    a, b = (worker.test_client() for worker in two_workers)
+    headers = author(a)
+    post = a.post(
         "/api/v1/posts", json={"title": "t", "body": "b", "status": "published"}, headers=headers
+    ).get_json()
+    url = f"/api/v1/posts/{post['id']}"
+    for _ in range(2):  # the second read of each is a hit in B's cache
+        assert b.get("/api/v1/posts").get_json()["total"] == 1
+        assert b.get(url).status_code == 200
+    a.post(
+        "/api/v1/posts", json={"title": "u", "body": "c", "status": "published"}, headers=headers
     )
-    expected = 1 if config.get("REDIS_URL") else 0
-    assert b.get("/api/v1/posts").get_json()["total"] == expected
+    assert b.get("/api/v1/posts").get_json()["total"] == 2
+    a.patch(url, json={"status": "draft"}, headers=headers)
+    assert b.get(url).status_code == 404
+    assert b.get("/api/v1/posts").get_json()["total"] == 1
+
+
+def test_a_body_computed_before_a_write_is_never_served_after_it(
+    two_workers: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race: worker B reads the list, A's write commits, then B stores its body.
+
+    B's body predates the write, so it must not be filed under the generation
+    the write started (it is stored under the one B read before its view ran).
+    """
+    a, b = (worker.test_client() for worker in two_workers)
+    headers = author(a)
+    list_posts = post_service.list_posts
+    written: list[int] = []
+
+    def list_then_write_elsewhere(*args: Any, **kwargs: Any) -> Any:
+        page = list_posts(*args, **kwargs)
+        if not written:  # once: worker A handles a write meanwhile, in its own thread
+            body = {"title": "new", "body": "x", "status": "published"}
+            writer = threading.Thread(
+                target=lambda: written.append(
+                    a.post("/api/v1/posts", json=body, headers=headers).status_code
+                )
+            )
+            writer.start()
+            writer.join(timeout=30)
+        return page
+
+    monkeypatch.setattr(post_service, "list_posts", list_then_write_elsewhere)
+    assert b.get("/api/v1/posts").get_json()["total"] == 0  # computed before the write
+    assert written == [201]
+    assert b.get("/api/v1/posts").get_json()["total"] == 1
+    assert a.get("/api/v1/posts").get_json()["total"] == 1
 
 
 def test_authenticated_reads_bypass_the_server_cache(
@@ -177,18 +236,63 @@ def test_authenticated_reads_bypass_the_server_cache(
     assert client.get("/api/v1/posts", headers=alice).get_json()["total"] == 1
 
 
-def test_memory_cache_expires_and_evicts() -> None:
-    cache = MemoryCache(ttl=0.05, max_entries=2)
-    entry = CachedResponse(b"{}", "e", "public")
-    cache.set("a", entry)
-    assert cache.get("a") == entry
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An engine with the schema (and so the generation's table)."""
+    if request.param == "postgresql":
+        url = str(request.getfixturevalue("postgres_url"))
+    else:
+        url = f"sqlite:///{tmp_path / 'cache.db'}"
+    engine = make_engine(url)
+    create_schema(engine)
+    yield engine
+    engine.dispose()
+
+
+ENTRY = CachedResponse(b"{}", "e", "public")
+
+
+def test_memory_cache_expires_and_evicts(engine: Engine) -> None:
+    cache = MemoryCache(DatabaseGeneration(engine), ttl=0.05, max_entries=2)
+    generation = cache.lookup("a").generation
+    cache.store(generation, "a", ENTRY)
+    assert cache.lookup("a").entry == ENTRY
     time.sleep(0.06)
-    assert cache.get("a") is None
+    assert cache.lookup("a").entry is None
     for key in ("x", "y", "z"):
-        cache.set(key, entry)
-    assert cache.get("x") is None and cache.get("z") == entry
+        cache.store(generation, key, ENTRY)
+    assert cache.lookup("x").entry is None and cache.lookup("z").entry == ENTRY
     cache.invalidate()
-    assert cache.get("z") is None
+    assert cache.lookup("z").entry is None
+
+
+def test_memory_caches_share_the_generation_in_the_database(engine: Engine) -> None:
+    worker_a = MemoryCache(DatabaseGeneration(engine))
+    worker_b = MemoryCache(DatabaseGeneration(engine))
+    before = worker_b.lookup("k").generation
+    worker_b.store(before, "k", ENTRY)
+    assert worker_b.lookup("k").entry == ENTRY
+    worker_a.invalidate()
+    after = worker_b.lookup("k")
+    assert after.entry is None and after.generation == before + 1
+    worker_b.store(before, "k", ENTRY)  # a body computed before the write: ignored
+    assert worker_b.lookup("k").entry is None
+
+
+def test_redis_cache_stores_under_the_generation_it_was_given(
+    redis_settings: dict[str, str],
+) -> None:
+    import redis
+
+    client = redis.Redis.from_url(redis_settings["REDIS_URL"])
+    cache = RedisCache(client, redis_settings["REDIS_PREFIX"])
+    before = cache.lookup("k").generation
+    cache.invalidate()
+    cache.store(before, "k", ENTRY)
+    assert cache.lookup("k").entry is None
+    cache.store(cache.lookup("k").generation, "k", ENTRY)
+    assert cache.lookup("k").entry == ENTRY
+    client.close()
 
 
 def test_cached_response_serialises_for_redis() -> None:
