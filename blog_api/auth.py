@@ -22,7 +22,7 @@ import pydantic
 
 from blog_api import errors, tokens
 from blog_api.ratelimit import RateLimiter
-from blog_api.schemas import LoginIn, RefreshIn, RegisterIn
+from blog_api.schemas import LoginIn, RefreshIn, RegisterIn, normalise_username
 from blog_api.services import users
 from blog_api.users import render_user
 from blog_api.web import NO_STORE, Web
@@ -85,6 +85,8 @@ def check_password(web: Web, username: str, password: str) -> Any:
     """
     limiter: RateLimiter = web.fw.current_app.extensions["blog_ratelimit"]
     client = web.fw.request.remote_addr or "unknown"
+    # Logins are case-insensitive: "Alice" and "ALICE" share alice's counters.
+    username = normalise_username(username)
     attempt = limiter.attempt(client, username)
     user = users.authenticate(web.db, username, password, web.config["PASSWORD_HASH_METHOD"])
     if user is not None:

@@ -32,10 +32,8 @@ import time
 import uuid
 from typing import Any
 
-from blog_api import errors
 from blog_api.logs import RequestFields
-from blog_api.models import User
-from blog_api.tokens import TokenSettings, decode_access_token, is_revoked
+from blog_api.tokens import TokenSettings, authenticate_access_token
 from blog_api.web import cache_key
 
 request_log = logging.getLogger("blog_api.request")
@@ -107,21 +105,16 @@ class RequestHooks:
         """Step 3: turn ``Authorization: Bearer <jwt>`` into ``g.user``.
 
         Other schemes (a Basic header sent to the token endpoint by OAuth2
-        client libraries) are left alone.
+        client libraries) are left alone. The checks themselves (signature,
+        claims, revocation, the user's token version) live in
+        ``tokens.authenticate_access_token``.
         """
         scheme, _, token = self.fw.request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer":
             return
-        config = self.fw.current_app.config
-        claims = decode_access_token(token.strip(), TokenSettings.from_config(config))
+        settings = TokenSettings.from_config(self.fw.current_app.config)
         session = self.fw.current_app.extensions["blog_db"].session
-        if is_revoked(session, claims["jti"]):
-            raise errors.Unauthorized("The access token was revoked", token_error="invalid_token")
-        user = session.get(User, int(claims["sub"]))
-        if user is None:
-            raise errors.Unauthorized(
-                "The token's user no longer exists", token_error="invalid_token"
-            )
+        user, claims = authenticate_access_token(session, token.strip(), settings)
         self.fw.g.user = user
         self.fw.g.token_claims = claims
 

@@ -28,6 +28,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    func,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -75,7 +76,15 @@ post_tags = Table(
 
 
 class User(Base):
-    """A registered user; ``is_admin`` users may edit anyone's content."""
+    """A registered user; ``is_admin`` users may edit anyone's content.
+
+    ``username`` and ``email`` are stored normalised (``schemas.normalise_username``
+    and ``normalise_email``), and the unique indexes on their ``lower()`` below
+    make the database itself refuse two that differ only in case, whoever
+    writes the row. ``token_version`` is written into every access token
+    (claim ``ver``) and refresh token the user gets; raising it (a password
+    change) makes every token issued before unusable at once.
+    """
 
     __tablename__ = "users"
 
@@ -86,10 +95,19 @@ class User(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # server_default: a migration can add the column to a table that has rows.
+    token_version: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default="0"
+    )
 
     posts: Mapped[list[Post]] = relationship(
         back_populates="author", cascade="all, delete-orphan", passive_deletes=True
     )
+
+
+# Expression indexes (SQLite 3.9+ and PostgreSQL): unique on the normalised value.
+Index("ux_users_username_lower", func.lower(User.username), unique=True)
+Index("ux_users_email_lower", func.lower(User.email), unique=True)
 
 
 class Tag(Base):
@@ -169,6 +187,11 @@ class RefreshToken(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     replaced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: The user's ``token_version`` when this token was issued; a token from an
+    #: older version is refused even if a revocation raced with its rotation.
+    token_version: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default="0"
+    )
 
 
 class RevokedToken(Base):

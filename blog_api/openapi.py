@@ -121,12 +121,13 @@ ROUTES: tuple[Route, ...] = (
     Route(
         "patch",
         "/users/{user_id}",
-        "Change a user",
+        "Change a user (password and email need current_password)",
         200,
-        schemas.UserOut,
+        schemas.UserUpdateOut,
         schemas.UserPatch,
         auth="required",
-        errors=(*_WRITE_ERRORS, 409),
+        # 403 also for a wrong current_password; 429 when too many were wrong.
+        errors=(*_WRITE_ERRORS, 409, 429),
     ),
     Route(
         "delete",
@@ -245,6 +246,7 @@ _MODELS: tuple[type[BaseModel], ...] = (
     schemas.PostPatch,
     schemas.CommentIn,
     schemas.UserOut,
+    schemas.UserUpdateOut,
     schemas.PostOut,
     schemas.CommentOut,
     schemas.TagOut,

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -25,6 +26,8 @@ from pydantic import (
     field_validator,
 )
 
+from blog_api import passwords
+
 #: Ids have at most this many digits. A bound is needed: PostgreSQL's INTEGER
 #: primary keys stop at 2**31 - 1, and a larger number sent to the database is
 #: an error there (and an ``OverflowError`` in SQLite past 2**63 - 1), not "no
@@ -33,8 +36,45 @@ from pydantic import (
 ID_DIGITS = 9
 MAX_ID = 10**ID_DIGITS - 1
 
-Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{2,31}$")]
-Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
+
+def normalise_username(username: str) -> str:
+    """The one spelling of a username that is stored and compared: case-folded.
+
+    ``Carol`` and ``carol`` are one account. The pattern allows ASCII only, so
+    case-folding is plain lower-casing here (and matches SQL ``lower()``, which
+    the database's unique index uses).
+    """
+    return username.casefold()
+
+
+def normalise_email(email: str) -> str:
+    """The one spelling of an e-mail address that is stored and compared: lower-case.
+
+    RFC 5321 lets the part before the @ be case-sensitive, but the big mail
+    providers treat it case-insensitively and people type it both ways, so
+    ``Carol@Example.com`` and ``carol@example.com`` are one account here. An
+    address whose provider really distinguishes case cannot register twice;
+    that is the price of not having two accounts for one person.
+    """
+    return email.lower()
+
+
+# Normalised after the pattern check (an AfterValidator keeps the pattern in
+# the JSON Schema, which a BeforeValidator would hide).
+Username = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{2,31}$"),
+    AfterValidator(normalise_username),
+]
+Email = Annotated[EmailStr, AfterValidator(normalise_email)]
+#: A new password: only the length rules live in the schema (so OpenAPI shows
+#: them); ``passwords.check_new_password`` adds the rules that need the account.
+Password = Annotated[
+    str, StringConstraints(min_length=passwords.MIN_LENGTH, max_length=passwords.MAX_LENGTH)
+]
+#: A password being checked, not chosen: accounts made before the policy (or
+#: seeded) may have any password, so only the bounds of ``LoginIn`` apply.
+CurrentPassword = Annotated[str, StringConstraints(min_length=1, max_length=passwords.MAX_LENGTH)]
 
 
 def _normalise_tag(value: Any) -> Any:
@@ -118,7 +158,7 @@ class RegisterIn(RequestModel):
     """POST /auth/register."""
 
     username: Username
-    email: EmailStr
+    email: Email
     password: Password
 
 
@@ -126,7 +166,7 @@ class LoginIn(RequestModel):
     """POST /auth/login."""
 
     username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    password: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    password: CurrentPassword
 
 
 class RefreshIn(RequestModel):
@@ -136,11 +176,27 @@ class RefreshIn(RequestModel):
 
 
 class UserPatch(PatchModel):
-    """PATCH /users/<id>: change any of username, email, password."""
+    """PATCH /users/<id>: change any of username, email, password.
+
+    Changing the password or the e-mail also needs ``current_password``: the
+    password of whoever makes the change (the user, or the admin changing
+    someone else's account). A stolen access token alone cannot take over the
+    account.
+    """
 
     username: Username | None = None
-    email: EmailStr | None = None
-    password: Password | None = None
+    email: Email | None = None
+    password: Password | None = Field(
+        None,
+        description=f"The new password: {passwords.MIN_LENGTH} to {passwords.MAX_LENGTH} "
+        "characters; not one of the most common passwords, and not containing the "
+        "username or the e-mail's local part. "
+        "Changing it logs the user out everywhere.",
+    )
+    current_password: CurrentPassword | None = Field(
+        None,
+        description="The caller's own password; required to change password or email.",
+    )
 
 
 class PostIn(RequestModel):
@@ -262,6 +318,18 @@ class TokenOut(BaseModel):
     refresh_token: str
     token_type: Literal["Bearer"]
     expires_in: int
+
+
+class UserUpdateOut(UserOut):
+    """The answer to PATCH /users/<id>: the user, and new tokens after a password change.
+
+    Changing one's own password revokes every token the caller had, including
+    the one that made the request, so ``tokens`` hands over a fresh pair to
+    carry on with. It is present only then (not when an admin changes someone
+    else's password: the admin's own tokens stay valid).
+    """
+
+    tokens: TokenOut | None = None
 
 
 class ErrorDetail(BaseModel):

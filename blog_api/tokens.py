@@ -1,10 +1,17 @@
 """Access tokens (PyJWT) and refresh tokens (opaque, stored hashed).
 
 Framework-neutral. Access tokens are short-lived HS256 JWTs carrying ``sub``,
-``exp``, ``iat``, ``jti``, ``iss`` and ``typ: "access"``. They are checked with an
-explicit ``algorithms=["HS256"]`` list, which is what refuses ``alg: none`` and
-algorithm-confusion tokens; a ``jti`` on the revocation list (log out) is
-refused too.
+``exp``, ``iat``, ``jti``, ``iss``, ``typ: "access"`` and ``ver``. They are checked
+with an explicit ``algorithms=["HS256"]`` list, which is what refuses ``alg: none``
+and algorithm-confusion tokens; a ``jti`` on the revocation list (log out) is
+refused too. ``ver`` is the user's ``token_version`` when the token was made:
+``revoke_all_tokens`` (a password change) raises the user's version, and every
+older token stops working. A counter, not a "valid after" time, because JWT
+times have one-second resolution: a token issued in the same second as the
+change, just after it, must still work, and one issued just before must not.
+
+A refused token gets a fixed message per cause (expired, bad signature,
+malformed...), never PyJWT's own text, which can quote the token's bytes.
 
 Refresh tokens are random strings; only their SHA-256 lives in the database,
 so a leaked table cannot be replayed. Each refresh rotates the token, and a
@@ -15,6 +22,7 @@ is replaying it, and we cannot tell which.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -27,8 +35,29 @@ from sqlalchemy.orm import Session
 
 from blog_api.errors import Unauthorized
 from blog_api.models import RefreshToken, RevokedToken, User, utcnow
+from blog_api.schemas import ID_DIGITS
 
 ALGORITHM = "HS256"
+#: ``sub`` is a user id: a positive integer the database can hold (see
+#: ``schemas.ID_DIGITS``), written in ASCII digits without a leading zero.
+_SUBJECT = re.compile(rf"[1-9][0-9]{{0,{ID_DIGITS - 1}}}")
+#: ``jti`` is ours (a UUID's hex); it is stored on log out in a 64-character column.
+_TOKEN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+#: ``ver`` must fit the INTEGER column it is compared with.
+_MAX_VERSION = 2**31 - 1
+MALFORMED = "The access token is malformed"
+#: PyJWT's exception -> our message, most specific first (an
+#: ``InvalidSignatureError`` is also a ``DecodeError``). Any other
+#: ``InvalidTokenError`` is a claim of the wrong type: ``MALFORMED``.
+_DECODE_ERRORS: tuple[tuple[type[jwt.InvalidTokenError], str], ...] = (
+    (jwt.ExpiredSignatureError, "The access token expired"),
+    (jwt.InvalidSignatureError, "The access token's signature is not valid"),
+    (jwt.InvalidAlgorithmError, "The access token is not signed with HS256"),
+    (jwt.InvalidIssuerError, "The access token was issued by someone else"),
+    (jwt.MissingRequiredClaimError, "The access token lacks a required claim"),
+    (jwt.ImmatureSignatureError, "The access token is not valid yet"),
+    (jwt.DecodeError, MALFORMED),
+)
 
 
 @dataclass(frozen=True)
@@ -70,8 +99,10 @@ class TokenPair:
         }
 
 
-def create_access_token(user_id: int, settings: TokenSettings, now: datetime | None = None) -> str:
-    """Sign a new access token for ``user_id``."""
+def create_access_token(
+    user_id: int, settings: TokenSettings, now: datetime | None = None, *, version: int = 0
+) -> str:
+    """Sign a new access token for ``user_id`` at the user's ``token_version``."""
     issued = now or utcnow()
     claims = {
         "sub": str(user_id),
@@ -80,16 +111,19 @@ def create_access_token(user_id: int, settings: TokenSettings, now: datetime | N
         "jti": uuid.uuid4().hex,
         "iss": settings.issuer,
         "typ": "access",
+        "ver": version,
     }
     return jwt.encode(claims, settings.secret_key, algorithm=ALGORITHM)
 
 
 def decode_access_token(token: str, settings: TokenSettings) -> dict[str, Any]:
-    """Verify a token's signature, algorithm, lifetime and type.
+    """Verify a token's signature, algorithm, lifetime, type and claim shapes.
+
+    No database is touched: a token that fails here never reaches a query.
 
     Raises:
-        Unauthorized: with ``error="invalid_token"`` for any problem; the message
-            says which, without echoing the token.
+        Unauthorized: with ``error="invalid_token"`` for any problem; the
+            message is a fixed sentence per cause, never the token's content.
     """
     try:
         claims: dict[str, Any] = jwt.decode(
@@ -97,15 +131,73 @@ def decode_access_token(token: str, settings: TokenSettings) -> dict[str, Any]:
             settings.secret_key,
             algorithms=[ALGORITHM],
             issuer=settings.issuer,
-            options={"require": ["sub", "exp", "iat", "jti", "iss"]},
+            options={"require": ["sub", "exp", "iat", "jti", "iss", "ver"]},
         )
-    except jwt.ExpiredSignatureError:
-        raise Unauthorized("The access token expired", token_error="invalid_token") from None
     except jwt.InvalidTokenError as e:
-        raise Unauthorized(f"Invalid access token: {e}", token_error="invalid_token") from None
-    if claims.get("typ") != "access" or not str(claims["sub"]).isdigit():
+        raise Unauthorized(_decode_error_message(e), token_error="invalid_token") from None
+    except RecursionError:
+        # A header or payload of "[[[[..." nested past the recursion limit:
+        # the json module raises RecursionError, which is no ValueError, and
+        # not every PyJWT release pyproject.toml allows turns it into a DecodeError.
+        raise Unauthorized(MALFORMED, token_error="invalid_token") from None
+    if claims.get("typ") != "access":
         raise Unauthorized("Not an access token", token_error="invalid_token")
+    if not _claims_well_formed(claims):
+        raise Unauthorized(MALFORMED, token_error="invalid_token")
     return claims
+
+
+def _decode_error_message(error: jwt.InvalidTokenError) -> str:
+    """The fixed sentence for one of PyJWT's refusals."""
+    for error_type, message in _DECODE_ERRORS:
+        if isinstance(error, error_type):
+            return message
+    return MALFORMED
+
+
+def _claims_well_formed(claims: dict[str, Any]) -> bool:
+    """Whether ``sub``, ``jti`` and ``ver`` have the shapes the database can take.
+
+    Only a holder of the signing key can make a token, but a bad claim must
+    still be a 401, not a 500: a 40-digit ``sub`` overflows SQLite's INTEGER,
+    a long ``jti`` overflows its column on log out. ``bool`` is excluded from
+    ``ver`` because JSON ``true`` would compare equal to version 1.
+    """
+    sub, jti, version = claims["sub"], claims["jti"], claims["ver"]
+    return (
+        isinstance(sub, str)
+        and _SUBJECT.fullmatch(sub) is not None
+        and isinstance(jti, str)
+        and _TOKEN_ID.fullmatch(jti) is not None
+        and type(version) is int
+        and 0 <= version <= _MAX_VERSION
+    )
+
+
+def authenticate_access_token(
+    session: Session, token: str, settings: TokenSettings
+) -> tuple[User, dict[str, Any]]:
+    """The user a Bearer token speaks for, and its claims; every check in one place.
+
+    The checks, in order: the token itself (``decode_access_token``, no
+    database), its ``jti`` against the revocation list (log out), that the
+    user still exists, and that the token is of the user's current
+    ``token_version`` (not issued before a password change).
+
+    Raises:
+        Unauthorized: with ``error="invalid_token"``; the message says which check failed.
+    """
+    claims = decode_access_token(token, settings)
+    if is_revoked(session, claims["jti"]):
+        raise Unauthorized("The access token was revoked", token_error="invalid_token")
+    user = session.get(User, int(claims["sub"]))
+    if user is None:
+        raise Unauthorized("The token's user no longer exists", token_error="invalid_token")
+    if claims["ver"] != user.token_version:
+        raise Unauthorized(
+            "The access token was revoked by a password change", token_error="invalid_token"
+        )
+    return user, claims
 
 
 def is_revoked(session: Session, jti: str) -> bool:
@@ -141,9 +233,11 @@ def issue_token_pair(
             user_id=user.id,
             created_at=now,
             expires_at=now + timedelta(seconds=settings.refresh_ttl),
+            token_version=user.token_version,
         )
     )
-    return TokenPair(create_access_token(user.id, settings, now), raw, settings.access_ttl)
+    access = create_access_token(user.id, settings, now, version=user.token_version)
+    return TokenPair(access, raw, settings.access_ttl)
 
 
 class RefreshTokenReused(Unauthorized):
@@ -154,7 +248,8 @@ def rotate_refresh_token(session: Session, raw: str, settings: TokenSettings) ->
     """Exchange a refresh token for a new pair, retiring the old token.
 
     Raises:
-        Unauthorized: unknown, expired or revoked token.
+        Unauthorized: unknown, expired or revoked token, or one issued before
+            the user's last password change.
         RefreshTokenReused: the token was already rotated; the whole family was
             revoked and **committed**, so the revocation survives the error.
     """
@@ -163,10 +258,15 @@ def rotate_refresh_token(session: Session, raw: str, settings: TokenSettings) ->
         revoke_family(session, record.family_id)
         session.commit()
         raise RefreshTokenReused("Refresh token reuse detected; please log in again")
-    record.replaced_at = utcnow()
     user = session.get(User, record.user_id)
     if user is None:
         raise Unauthorized("The user no longer exists")
+    if record.token_version != user.token_version:
+        # ``revoke_all_tokens`` revoked every row it saw; a token this rotation
+        # wrote concurrently (PostgreSQL, READ COMMITTED) was not among them,
+        # but carries the old version.
+        raise Unauthorized("The refresh token was revoked")
+    record.replaced_at = utcnow()
     return issue_token_pair(session, user, settings, family_id=record.family_id)
 
 
@@ -188,6 +288,24 @@ def revoke_family(session: Session, family_id: str) -> None:
     session.execute(
         update(RefreshToken)
         .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+def revoke_all_tokens(session: Session, user: User) -> None:
+    """Log ``user`` out everywhere: every access token and refresh family so far.
+
+    Raising ``token_version`` retires every access token issued before (their
+    ``ver`` no longer matches) and, as a second lock, every refresh token;
+    marking the refresh tokens revoked says so in the table. The increment is
+    done by the database (``token_version + 1``), so two changes at once both
+    count. Tokens issued after this, in the same second or not, carry the new
+    version and work. The caller commits.
+    """
+    user.token_version = User.token_version + 1
+    session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
 

@@ -5,18 +5,24 @@ Routes (under ``/api/v1``)::
     GET    /users            list (page/per_page or cursor)
     GET    /users/me         the caller (private, never cached)
     GET    /users/<id>       a profile; ``email`` only for the user and admins
-    PATCH  /users/<id>       change username/email/password (self or admin; If-Match)
+    PATCH  /users/<id>       change username/email/password (self or admin; If-Match;
+                             current_password for password and email)
     DELETE /users/<id>       delete with everything they wrote (self or admin; If-Match)
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import select
 
+from blog_api import tokens
+from blog_api.etags import etag_for
 from blog_api.models import User
 from blog_api.pagination import fetch_page
+from blog_api.ratelimit import RateLimiter
 from blog_api.schemas import QueryModel, UserOut, UserPatch
 from blog_api.services import users
 from blog_api.web import NO_STORE, PUBLIC, Web
@@ -67,8 +73,13 @@ def build_users_blueprint(fw: Any) -> Any:
         users.ensure_self_or_admin(user, actor)
         web.check_if_match(render_user(user, actor))
         data = web.json_body(UserPatch)
-        users.update_user(web.db, user, actor, data, web.config["PASSWORD_HASH_METHOD"])
-        return web.respond(render_user(user, actor), cache=NO_STORE)
+        with password_attempt(web, actor.username, data.current_password):
+            users.update_user(web.db, user, actor, data, web.config["PASSWORD_HASH_METHOD"])
+        pair = None
+        if data.password is not None and actor.id == user.id:
+            pair = tokens.issue_token_pair(web.db, user, web.token_settings())
+            web.db.commit()
+        return updated_user_response(web, render_user(user, actor), pair)
 
     @bp.route("/users/<id:user_id>", methods=["DELETE"])
     def delete_user(user_id: int) -> Any:
@@ -80,3 +91,48 @@ def build_users_blueprint(fw: Any) -> Any:
         return web.no_content()
 
     return bp
+
+
+@contextlib.contextmanager
+def password_attempt(web: Web, username: str, password: str | None) -> Iterator[None]:
+    """Count a ``current_password`` check as a log-in attempt of ``username``.
+
+    Without this, anyone holding a stolen access token could try passwords
+    against PATCH as fast as they liked. The check shares the log-in
+    endpoints' counters (``ratelimit.py``), so guesses here and there add up,
+    and at a limit PATCH answers 429 before checking anything. As for a log
+    in, the attempt counts as a failure until it turns out otherwise: only a
+    wrong password (``WrongPassword``) keeps it counted.
+    """
+    if password is None:
+        yield
+        return
+    limiter: RateLimiter = web.fw.current_app.extensions["blog_ratelimit"]
+    attempt = limiter.attempt(web.fw.request.remote_addr or "unknown", username)
+    wrong = False
+    try:
+        yield
+    except users.WrongPassword:
+        wrong = True
+        raise
+    finally:
+        if not wrong:
+            limiter.succeeded(attempt)
+
+
+def updated_user_response(web: Web, profile: dict[str, Any], pair: tokens.TokenPair | None) -> Any:
+    """The PATCH answer: the user, plus ``tokens`` after changing one's own password.
+
+    The password change revoked every token the caller had, the one of this
+    request included, so the new pair is how the client carries on without
+    asking for the password again. The ``ETag`` is still the user's (as a GET
+    would give it), so it works in the next ``If-Match``; the tokens are not
+    part of the resource.
+    """
+    if pair is None:
+        return web.respond(profile, cache=NO_STORE)
+    # RFC 6749 §5.1: a response carrying tokens also says Pragma: no-cache.
+    body = {**profile, "tokens": pair.to_dict()}
+    response = web.respond(body, cache=NO_STORE, headers={"Pragma": "no-cache"})
+    response.set_etag(etag_for(profile))
+    return response

@@ -1,27 +1,48 @@
-"""Users: registration, authentication, profile changes, deletion."""
+"""Users: registration, authentication, profile changes, passwords, deletion.
+
+Usernames and e-mail addresses arrive normalised by the request schemas
+(``schemas.normalise_username``/``normalise_email``); lookups compare the
+column's ``lower()``, the expression the database's unique indexes are on.
+New passwords pass ``passwords.check_new_password``. Changing the password or
+the e-mail needs the caller's current password, and a new password logs the
+user out everywhere (``set_password``).
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from blog_api.errors import Conflict, Forbidden, NotFound
+from blog_api import passwords, tokens
+from blog_api.errors import Conflict, Forbidden, NotFound, ValidationError
 from blog_api.models import User
-from blog_api.schemas import RegisterIn, UserPatch
+from blog_api.schemas import RegisterIn, UserPatch, normalise_username
+
+#: Fields whose change needs ``current_password``: whoever controls the
+#: password or the e-mail address (where a reset link would go) owns the account.
+NEEDS_CURRENT_PASSWORD = ("password", "email")
 
 # A hash to compare against when the username does not exist, so a failed
 # login takes as long whether or not the user exists (no username probing).
 _DUMMY_HASHES: dict[str, str] = {}
 
 
+class WrongPassword(Forbidden):
+    """403: ``current_password`` is not the caller's password."""
+
+
 def register(session: Session, data: RegisterIn, hash_method: str) -> User:
     """Create a user.
 
     Raises:
-        Conflict: the username or email is taken.
+        ValidationError: the password breaks the password policy (422).
+        Conflict: the username or email is taken, in any case.
     """
+    passwords.check_new_password(data.password, data.username, str(data.email))
     _ensure_available(session, data.username, str(data.email))
     user = User(
         username=data.username,
@@ -46,12 +67,18 @@ def create_admin(
 
 
 def authenticate(session: Session, username: str, password: str, hash_method: str) -> User | None:
-    """The user with these credentials, or ``None``."""
-    user = session.scalars(select(User).where(User.username == username)).first()
+    """The user with these credentials, or ``None``; the username in any case."""
+    query = select(User).where(func.lower(User.username) == normalise_username(username))
+    user = session.scalars(query).first()
     if user is None:
         check_password_hash(_dummy_hash(hash_method), password)
         return None
-    return user if check_password_hash(user.password_hash, password) else None
+    return user if verify_password(user, password) else None
+
+
+def verify_password(user: User, password: str) -> bool:
+    """Whether ``password`` is ``user``'s password (a constant-time comparison)."""
+    return check_password_hash(user.password_hash, password)
 
 
 def _dummy_hash(hash_method: str) -> str:
@@ -75,23 +102,84 @@ def get_user(session: Session, user_id: int) -> User:
 def update_user(
     session: Session, user: User, actor: User, data: UserPatch, hash_method: str
 ) -> User:
-    """Change a user's username, email or password.
+    """Change a user's username, email or password; all of it or nothing.
+
+    Everything is checked before anything changes, in this order: who may
+    (403), ``current_password`` (422 missing, 403 wrong), the password policy
+    (422), free username and email (409). A new password goes through
+    ``set_password``, so it logs the user out everywhere.
+
+    ``current_password`` is always the password of ``actor``, the caller: the
+    user's own, or an admin's when an admin changes someone else's account.
+    The admin does not know the user's password, and must not be able to take
+    over every account with nothing but a stolen admin token either.
 
     Raises:
         Forbidden: ``actor`` is neither the user nor an admin.
+        ValidationError: ``current_password`` is missing, or the new password
+            breaks the policy.
+        WrongPassword: ``current_password`` is not ``actor``'s password.
         Conflict: the new username or email is taken.
     """
     ensure_self_or_admin(user, actor)
     changes = data.model_dump(exclude_unset=True)
+    confirm_current_password(actor, changes.pop("current_password", None), changes)
+    if "password" in changes:
+        username, email = changes.get("username", user.username), changes.get("email", user.email)
+        passwords.check_new_password(changes["password"], username, email)
     _ensure_available(session, changes.get("username"), changes.get("email"), exclude=user.id)
     if "username" in changes:
         user.username = changes["username"]
     if "email" in changes:
         user.email = str(changes["email"])
     if "password" in changes:
-        user.password_hash = generate_password_hash(changes["password"], method=hash_method)
+        set_password(session, user, changes["password"], hash_method)
     commit_or_conflict(session)
     return user
+
+
+def confirm_current_password(actor: User, current: str | None, changes: dict[str, Any]) -> None:
+    """Check ``current_password``: required for ``NEEDS_CURRENT_PASSWORD``, right if sent.
+
+    A missing field is a 422 like any other missing field. A wrong one is a
+    403, not a 401: the Bearer token did authenticate the request (a 401 would
+    tell the client its token is bad, and many clients then log out); the
+    server refuses this particular change (RFC 9110 §15.5.4).
+
+    Raises:
+        ValidationError: a password or email change without ``current_password``.
+        WrongPassword: ``current`` was sent and is not ``actor``'s password.
+    """
+    if current is not None:
+        if not verify_password(actor, current):
+            raise WrongPassword("current_password is not your password")
+        return
+    needed = [name for name in NEEDS_CURRENT_PASSWORD if name in changes]
+    if needed:
+        message = f"current_password is required to change the {' and '.join(needed)}"
+        raise ValidationError(
+            message, details=[{"field": "current_password", "message": message, "type": "missing"}]
+        )
+
+
+def set_password(session: Session, user: User, new_password: str, hash_method: str) -> None:
+    """Give ``user`` a new password and log them out everywhere.
+
+    The one way a password changes: the profile change above calls it, and so
+    should a future "forgot password" reset. It applies the password policy,
+    stores the new hash, and revokes every refresh-token family and every
+    access token issued so far (``tokens.revoke_all_tokens``). Tokens issued
+    afterwards work, whatever the clock says.
+
+    Commits nothing, so a password changed together with other fields is
+    written whole or not at all: the caller commits (``commit_or_conflict``).
+
+    Raises:
+        ValidationError: the password breaks the policy; nothing was changed.
+    """
+    passwords.check_new_password(new_password, user.username, user.email)
+    user.password_hash = generate_password_hash(new_password, method=hash_method)
+    tokens.revoke_all_tokens(session, user)
 
 
 def delete_user(session: Session, user: User, actor: User) -> None:
@@ -114,11 +202,11 @@ def ensure_self_or_admin(user: User, actor: User) -> None:
 def _ensure_available(
     session: Session, username: str | None, email: str | None, exclude: int | None = None
 ) -> None:
-    """Refuse taken usernames/emails with a clear 409 before touching the table."""
+    """Refuse taken usernames/emails (in any case) with a clear 409 before writing."""
     for column, value in ((User.username, username), (User.email, email)):
         if value is None:
             continue
-        query = select(User.id).where(column == value)
+        query = select(User.id).where(func.lower(column) == value.lower())
         if exclude is not None:
             query = query.where(User.id != exclude)
         if session.scalars(query).first() is not None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 
 def test_register_returns_201_location_and_never_the_password(client: Any, api: Any) -> None:
     response = client.post(
@@ -155,3 +157,98 @@ def test_deleted_users_tokens_are_refused(api: Any, client: Any, alice: dict[str
     me = client.get("/api/v1/users/me", headers=alice).get_json()
     assert client.delete(f"/api/v1/users/{me['id']}", headers=alice).status_code == 204
     assert client.get("/api/v1/users/me", headers=alice).status_code == 401
+
+
+def register(client: Any, username: str, email: str, password: str) -> Any:
+    return client.post(
+        "/api/v1/auth/register",
+        json={"username": username, "email": email, "password": password},
+    )
+
+
+def test_usernames_and_emails_are_stored_normalised(client: Any, api: Any) -> None:
+    response = register(client, "Carol", "Carol.Smith@Example.COM", api.password)
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["username"] == "carol" and body["email"] == "carol.smith@example.com"
+
+
+def test_a_username_in_another_case_is_taken(client: Any, api: Any) -> None:
+    assert register(client, "carol", "carol@example.com", api.password).status_code == 201
+    response = register(client, "CAROL", "other@example.com", api.password)
+    assert response.status_code == 409
+    assert response.get_json()["error"] == "That username is already taken"
+    assert client.get("/api/v1/users").get_json()["total"] == 1
+
+
+def test_an_email_in_another_case_is_taken(client: Any, api: Any) -> None:
+    assert register(client, "carol", "carol@example.com", api.password).status_code == 201
+    response = register(client, "carol2", "CAROL@example.com", api.password)
+    assert response.status_code == 409
+    assert response.get_json()["error"] == "That email is already taken"
+    assert client.get("/api/v1/users").get_json()["total"] == 1
+
+
+def test_login_by_username_is_case_insensitive(client: Any, api: Any) -> None:
+    api.register("carol")
+    for spelling in ("carol", "CAROL", "Carol"):
+        response = client.post(
+            "/api/v1/auth/login", json={"username": spelling, "password": api.password}
+        )
+        assert response.status_code == 200, spelling
+    # The password is not: only the username's case is forgiven.
+    wrong = client.post(
+        "/api/v1/auth/login", json={"username": "carol", "password": api.password.upper()}
+    )
+    assert wrong.status_code == 401
+
+
+def test_failed_logins_in_any_case_count_against_one_account(
+    app: Any, client: Any, api: Any
+) -> None:
+    """Case-insensitive login must not give each spelling its own five guesses."""
+    api.register("carol")
+    spellings = ["carol", "Carol", "CAROL", "cArol", "caRol", "carOl", "caroL"]
+    for spelling in spellings[: app.config["LOGIN_MAX_FAILURES"]]:
+        response = client.post(
+            "/api/v1/auth/login", json={"username": spelling, "password": "wrong password"}
+        )
+        assert response.status_code == 401
+    right = client.post("/api/v1/auth/login", json={"username": "carol", "password": api.password})
+    assert right.status_code == 429
+
+
+@pytest.mark.parametrize(
+    ("password", "rule"),
+    [
+        ("password", "password_too_common"),
+        ("12345678", "password_too_common"),
+        ("Iloveyou", "password_too_common"),
+        ("carol-is-me", "password_contains_username"),
+        ("I am CAROL!", "password_contains_username"),
+        ("c.smith forever", "password_contains_email"),
+    ],
+)
+def test_register_refuses_a_weak_password_saying_which_rule(
+    client: Any, password: str, rule: str
+) -> None:
+    response = register(client, "carol", "c.smith@example.com", password)
+    assert response.status_code == 422
+    body = response.get_json()
+    assert body["type"] == "validation_error"
+    assert [(d["field"], d["type"]) for d in body["details"]] == [("password", rule)]
+    assert body["error"] == body["details"][0]["message"]
+    assert client.get("/api/v1/users").get_json()["total"] == 0
+
+
+def test_register_refuses_a_short_password_and_allows_a_long_passphrase(client: Any) -> None:
+    short = register(client, "carol", "carol@example.com", "a1b2c3d")
+    assert short.status_code == 422
+    assert short.get_json()["details"][0]["type"] == "string_too_short"
+    passphrase = "the quick brown fox jumps over the lazy dog " * 2  # 88 characters
+    assert register(client, "carol", "carol@example.com", passphrase).status_code == 201
+
+
+def test_the_readme_passphrase_still_registers(client: Any) -> None:
+    response = register(client, "reader", "reader@example.com", "correct horse battery")
+    assert response.status_code == 201

@@ -82,3 +82,16 @@ def test_every_operation_documents_401_and_bodies_document_413(client: Any) -> N
             assert "401" in operation["responses"], (method, path)
             if "requestBody" in operation:
                 assert {"400", "413", "415", "422"} <= set(operation["responses"]), (method, path)
+
+
+def test_the_user_patch_documents_current_password_and_the_new_tokens(client: Any) -> None:
+    document = spec(client)
+    schemas = document["components"]["schemas"]
+    properties = schemas["UserPatch"]["properties"]
+    assert properties["current_password"]["type"] == "string"
+    assert properties["password"]["minLength"] == 8 and properties["password"]["maxLength"] >= 64
+    operation = document["paths"]["/users/{user_id}"]["patch"]
+    success = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert success == {"$ref": "#/components/schemas/UserUpdateOut"}
+    assert "tokens" in schemas["UserUpdateOut"]["properties"]
+    assert {"403", "422", "429"} <= set(operation["responses"])

@@ -12,17 +12,25 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, inspect, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from blog_api import create_app
 from blog_api.db import create_schema, make_engine, make_session_factory
-from blog_api.errors import Conflict
-from blog_api.models import Base, Comment, Post, User
+from blog_api.errors import Conflict, Unauthorized, ValidationError
+from blog_api.models import Base, Comment, Post, RefreshToken, User
 from blog_api.pagination import ListRequest, SortSpec
 from blog_api.schemas import PostIn, PostListQuery, RegisterIn
 from blog_api.services import comments, posts, users
+from blog_api.tokens import (
+    TokenSettings,
+    authenticate_access_token,
+    issue_token_pair,
+    rotate_refresh_token,
+)
 
 HASH = "pbkdf2:sha256:1000"
+PASSWORD = "long password"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -47,10 +55,13 @@ def session(engine: Engine) -> Iterator[Session]:
 
 
 def register(session: Session, name: str) -> User:
-    data = RegisterIn(username=name, email=f"{name}@example.com", password="long password")
+    data = RegisterIn(username=name, email=f"{name}@example.com", password=PASSWORD)
     return users.register(session, data, HASH)
 
 
+# SQLite's reflection skips the expression indexes on lower(username) and
+# lower(email) with a warning; they are checked by the case-insensitivity tests.
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
 def test_every_foreign_key_and_sort_column_is_indexed(engine: Engine) -> None:
     inspector = inspect(engine)
     for table in Base.metadata.sorted_tables:
@@ -213,3 +224,121 @@ def test_two_writers_introducing_the_same_new_tag_both_succeed(engine: Engine) -
     finally:
         first.close()
         second.close()
+
+
+def test_the_database_refuses_names_and_emails_differing_only_in_case(engine: Engine) -> None:
+    """The unique indexes on lower(...) hold even for a writer that skips normalising."""
+    factory = make_session_factory(engine)
+    with factory() as session:
+        register(session, "alice")
+    for username, email in (("Alice", "other@example.com"), ("other", "ALICE@example.com")):
+        with factory() as session:
+            session.add(User(username=username, email=email, password_hash="x"))
+            with pytest.raises(IntegrityError):
+                session.commit()
+    with factory() as session:
+        assert session.scalar(select(func.count()).select_from(User)) == 1
+
+
+def test_two_registrations_differing_in_case_at_once_make_one_account(engine: Engine) -> None:
+    """Both pass the availability check; the database lets exactly one commit."""
+    import threading
+
+    factory = make_session_factory(engine)
+    first, second = factory(), factory()
+    try:
+        # The first registration has inserted "carol" but not committed yet...
+        first.add(User(username="carol", email="carol@example.com", password_hash="x"))
+        first.flush()
+        outcome: list[Any] = []
+
+        def second_registration() -> None:
+            # ...when "CAROL" registers too: normalised to "carol", it waits for
+            # the first and then fails on the unique index: a 409, not a second account.
+            data = RegisterIn(username="CAROL", email="Carol@Example.com", password=PASSWORD)
+            try:
+                outcome.append(users.register(second, data, HASH))
+            except Exception as e:
+                outcome.append(e)
+
+        thread = threading.Thread(target=second_registration)
+        thread.start()
+        thread.join(0.5)
+        first.commit()
+        thread.join(10)
+        assert len(outcome) == 1 and isinstance(outcome[0], Conflict)
+    finally:
+        first.close()
+        second.close()
+    with factory() as session:
+        assert session.scalars(select(User.username)).all() == ["carol"]
+
+
+def test_set_password_revokes_every_token_on_this_database(session: Session) -> None:
+    alice = register(session, "alice")
+    settings = TokenSettings(secret_key="k" * 64)
+    laptop, phone = (
+        issue_token_pair(session, alice, settings),
+        issue_token_pair(session, alice, settings),
+    )
+    session.commit()
+    users.set_password(session, alice, "a brand new passphrase", HASH)
+    session.commit()
+    session.expire_all()
+    assert session.get(User, alice.id).token_version == 1  # type: ignore[union-attr]
+    rows = session.scalars(select(RefreshToken)).all()
+    assert len(rows) == 2 and all(row.revoked_at is not None for row in rows)
+    for pair in (laptop, phone):
+        with pytest.raises(Unauthorized):
+            rotate_refresh_token(session, pair.refresh_token, settings)
+        with pytest.raises(Unauthorized):
+            authenticate_access_token(session, pair.access_token, settings)
+    fresh = issue_token_pair(session, alice, settings)
+    session.commit()
+    assert authenticate_access_token(session, fresh.access_token, settings)[0].id == alice.id
+    assert rotate_refresh_token(session, fresh.refresh_token, settings).access_token
+
+
+def test_set_password_refuses_a_weak_password_and_changes_nothing(session: Session) -> None:
+    alice = register(session, "alice")
+    with pytest.raises(ValidationError):
+        users.set_password(session, alice, "password1", HASH)
+    session.rollback()
+    assert users.authenticate(session, "ALICE", PASSWORD, HASH) is not None
+    assert session.get(User, alice.id).token_version == 0  # type: ignore[union-attr]
+
+
+def test_the_takeover_is_refused_on_this_database(database_url: str, tmp_path: Path) -> None:
+    """The stolen-token sequence through the whole stack (Flask; test_users.py runs both)."""
+    app = create_app(
+        "flask",
+        {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "k" * 64,
+            "PASSWORD_HASH_METHOD": HASH,
+            "INSTANCE_PATH": str(tmp_path / "i"),
+        },
+    )
+    app.extensions["blog_db"].create_all()
+    client = app.test_client()
+    account = {"username": "Alice", "email": "Alice@Example.com", "password": PASSWORD}
+    alice_id = client.post("/api/v1/auth/register", json=account).get_json()["id"]
+    login = {"username": "ALICE", "password": PASSWORD}
+    stolen = client.post("/api/v1/auth/login", json=login).get_json()
+    thief = {"Authorization": f"Bearer {stolen['access_token']}"}
+    url = f"/api/v1/users/{alice_id}"
+    assert (
+        client.patch(url, json={"password": "thief's password"}, headers=thief).status_code == 422
+    )
+    owner_login = client.post("/api/v1/auth/login", json=login).get_json()
+    owner = {"Authorization": f"Bearer {owner_login['access_token']}"}
+    change = {"password": "a brand new passphrase", "current_password": PASSWORD}
+    changed = client.patch(url, json=change, headers=owner)
+    assert changed.status_code == 200
+    fresh = changed.get_json()["tokens"]
+    refresh = {"refresh_token": stolen["refresh_token"]}
+    assert client.post("/api/v1/auth/refresh", json=refresh).status_code == 401
+    assert client.get("/api/v1/users/me", headers=thief).status_code == 401
+    headers = {"Authorization": f"Bearer {fresh['access_token']}"}
+    assert client.get("/api/v1/users/me", headers=headers).status_code == 200
+    app.extensions["blog_db"].engine.dispose()
