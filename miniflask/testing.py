@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from copy import copy
+from importlib.metadata import version
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -27,6 +28,8 @@ from werkzeug.test import Client
 from werkzeug.wrappers import Request as BaseRequest
 
 from .sessions import SessionMixin
+
+_WERKZEUG_VERSION = version("werkzeug")
 
 if TYPE_CHECKING:
     from werkzeug.test import TestResponse
@@ -108,7 +111,8 @@ class FlaskClient(Client):
         self._context_stack = ExitStack()
         self.environ_base = {
             "REMOTE_ADDR": "127.0.0.1",
-            "HTTP_USER_AGENT": "Werkzeug/miniflask",
+            # What Flask's client sends: Werkzeug's name and version.
+            "HTTP_USER_AGENT": f"Werkzeug/{_WERKZEUG_VERSION}",
         }
 
     @contextmanager
