@@ -137,9 +137,9 @@ def _problems(score: SuiteScore) -> list[str]:
         counts = ", ".join(f"{count} {outcome}" for outcome, count in sorted(unscored.items()))
         lines.append(f"Not scored, as they do not pass on Flask here either: {counts}.")
     for node, message in sorted(score.baseline.collection_errors.items()):
-        lines.append(f"Not collected on Flask: {code(node)}: {cell(message)}.")
+        lines.append(f"Not collected on Flask: {code(node)}: {code(message)}.")
     if score.baseline.problem:
-        lines.append(f"The run on Flask failed: {cell(score.baseline.problem)}.")
+        lines.append(f"The run on Flask failed: {code(score.baseline.problem)}.")
     if score.miniflask_only:
         lines.append(f"Passing on miniflask only: {score.miniflask_only}.")
     return [*(f"{line}\n" for line in lines)]
@@ -152,7 +152,7 @@ def _gap_table(gaps: Sequence[Gap]) -> str:
     rows = ["| test | on miniflask | reason |", "|---|---|---|"]
     for gap in gaps:
         label = "deliberate" if gap.deliberate else "not yet fixed"
-        rows.append(f"| {code(gap.test)} | {gap.outcome} | *{label}*: {cell(gap.reason)} |")
+        rows.append(f"| {code(gap.test)} | {gap.outcome} | *{label}*: {code(gap.reason)} |")
     return "\n".join(rows)
 
 
@@ -163,16 +163,34 @@ def cell(text: str) -> str:
     HTML's own characters are escaped and Markdown's become numeric entities,
     which render as the characters themselves.
     """
-    text = " ".join(text.split())
-    if len(text) > _LONGEST_REASON:
-        text = text[: _LONGEST_REASON - 1] + "…"
-    text = html.escape(text, quote=False)
-    return _MARKDOWN_SPECIALS.sub(lambda match: f"&#{ord(match.group())};", text)
+    return _MARKDOWN_SPECIALS.sub(_entity, html.escape(_one_line(text), quote=False))
 
 
 def code(text: str) -> str:
-    """``text`` in a code span that survives any character (see :func:`cell`)."""
-    return f"<code>{cell(text)}</code>"
+    """``text`` as code in a table cell: a plain code span where that is safe.
+
+    A code span shows its text as is and reads well in the raw file. It cannot
+    hold a ``|`` that every renderer leaves alone (Python-Markdown shows a
+    ``\\|`` as typed, GitHub needs it), nor a backtick, nor ``](``, which the
+    docs hook would take for a link; such text goes in ``<code>``, escaped.
+    """
+    text = _one_line(text)
+    if any(unsafe in text for unsafe in ("|", "`", "](")):
+        return f"<code>{cell(text)}</code>"
+    return f"`{text}`"
+
+
+def _one_line(text: str) -> str:
+    """``text`` on one line, its whitespace collapsed, cut to a readable length."""
+    text = " ".join(text.split())
+    if len(text) > _LONGEST_REASON:
+        text = text[: _LONGEST_REASON - 1] + "…"
+    return text
+
+
+def _entity(match: re.Match[str]) -> str:
+    """The numeric character reference of one matched character."""
+    return f"&#{ord(match.group())};"
 
 
 def slug(heading: str) -> str:

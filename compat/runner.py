@@ -38,7 +38,9 @@ def run_suite(env: Environment, suite: Suite, source: Path, framework: str) -> P
     out_file = env.logs_dir / f"{suite.slug}-{framework}.json"
     log_file = env.logs_dir / f"{suite.slug}-{framework}.log"
     out_file.unlink(missing_ok=True)
-    command = [str(env.python), "-m", "pytest", *pytest_options(suite), *suite.pytest_args]
+    cache_dir = env.root / "pytest-cache" / f"{suite.slug}-{framework}"
+    options = pytest_options(suite, cache_dir)
+    command = [str(env.python), "-m", "pytest", *options, *suite.pytest_args]
     started = time.monotonic()
     with log_file.open("w", encoding="utf-8") as log:
         try:
@@ -60,11 +62,13 @@ def run_suite(env: Environment, suite: Suite, source: Path, framework: str) -> P
     return load_outcomes(out_file, seconds)
 
 
-def pytest_options(suite: Suite) -> list[str]:
+def pytest_options(suite: Suite, cache_dir: Path) -> list[str]:
     """The options every run shares, then the suite's plugins."""
     options = [
         "-p", "compat_recorder",
-        "-p", "no:cacheprovider",  # leaves no .pytest_cache in the sdist
+        # Kept out of the source tree (compat/smoke/ is in the repository);
+        # not switched off: pytest-xprocess keeps its state in the cache.
+        "-o", f"cache_dir={cache_dir}",
         "--continue-on-collection-errors",  # one broken file must not hide the rest
         "-q", "--tb=short", "-rN",
     ]  # fmt: skip

@@ -14,12 +14,16 @@ with a reason:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from compat.suites import Suite
 
 PASSED = "passed"
+
+#: An object's address in a repr ("<Flask object at 0x7f6b969e2c50>").
+_ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{6,}\b")
 
 
 @dataclass(frozen=True)
@@ -155,8 +159,17 @@ def gap_for(test: str, miniflask: PassResult, deliberate: Mapping[str, str]) -> 
     if explanation is not None:
         return Gap(test, outcome, explanation, deliberate=True)
     if result is not None:
-        return Gap(test, outcome, result.message or f"{outcome} with no message")
-    return Gap(test, outcome, missing_reason(test, miniflask))
+        return Gap(test, outcome, stable(result.message) or f"{outcome} with no message")
+    return Gap(test, outcome, stable(missing_reason(test, miniflask)))
+
+
+def stable(message: str) -> str:
+    """``message`` without object addresses, which change from run to run.
+
+    The page then changes only when a result does, and equal failures group
+    under one reason ("<Flask object at 0x…>").
+    """
+    return _ADDRESS.sub("0x…", message)
 
 
 def deliberate_reason(test: str, deliberate: Mapping[str, str]) -> str | None:

@@ -51,7 +51,7 @@ def test_summary_and_file_tables_give_scores_totals_and_percentages() -> None:
     assert "| [Flask 3.1.3](#flask-313) | own tests | 2 / 3 | 66.7 % | 1 | 0 |" in page
     assert "| [Flask-Demo 2.0](#flask-demo-20) | own tests | 1 / 1 | 100.0 % | 0 | 0 |" in page
     assert "| **all suites** | | **3 / 4** | **75.0 %** | | |" in page
-    assert "| <code>tests/test&#95;a.py</code> | 1 / 2 | 50.0 % |" in page
+    assert "| `tests/test_a.py` | 1 / 2 | 50.0 % |" in page
     assert "None: every test that passes on Flask passes on miniflask." in page
 
 
@@ -62,16 +62,26 @@ def test_every_gap_is_listed_with_its_outcome_and_reason_marked_by_kind() -> Non
         deliberate={"t.py::on_purpose": "miniflask has no X, by design"},
     )
     page = report.render([score], INFO)
-    assert "| failed | *not yet fixed*: KeyError: 'x' |" in page
-    assert "| error | *deliberate*: miniflask has no X, by design |" in page
+    assert "| `t.py::fixed_later` | failed | *not yet fixed*: `KeyError: 'x'` |" in page
+    assert "| `t.py::on_purpose` | error | *deliberate*: `miniflask has no X, by design` |" in page
 
 
 def test_a_reason_cannot_break_the_table_or_become_markup() -> None:
     message = "AssertionError: assert 'a|b' == '[link](x.py)' <script>*bold*\nsecond line"
-    cell = report.cell(message)
-    assert "|" not in cell and "[" not in cell and "<script>" not in cell and "\n" not in cell
-    assert cell.startswith("AssertionError: assert 'a&#124;b' == '&#91;link&#93;(x.py)' &lt;script")
-    assert len(report.cell("x" * 1000)) < 400
+    cell = report.code(message)
+    assert cell.startswith("<code>") and cell.endswith("</code>")
+    inner = cell.removeprefix("<code>").removesuffix("</code>")
+    assert "|" not in inner and "[" not in inner and "<" not in inner and "\n" not in inner
+    assert inner.startswith(
+        "AssertionError: assert 'a&#124;b' == '&#91;link&#93;(x.py)' &lt;script"
+    )
+    assert len(report.code("x" * 1000)) < 310
+
+
+def test_a_plain_reason_is_a_code_span_that_reads_as_is() -> None:
+    assert report.code("AttributeError: no __version__ <here>\n  more") == (
+        "`AttributeError: no __version__ <here> more`"
+    )
 
 
 def test_slugs_are_the_anchors_mkdocs_gives_the_headings() -> None:

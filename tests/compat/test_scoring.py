@@ -103,3 +103,12 @@ def test_a_run_that_recorded_nothing_gives_its_problem_as_every_reason() -> None
 def test_an_empty_suite_scores_full_marks_rather_than_dividing_by_zero() -> None:
     score = score_suite(SUITE, PassResult(), PassResult(), {})
     assert (score.passed, score.total, score.rate) == (0, 0, 100.0)
+
+
+def test_object_addresses_are_dropped_so_equal_failures_read_the_same() -> None:
+    baseline = run({"t.py::x": "passed"})
+    miniflask = PassResult(
+        {"t.py::x": RecordedTest("failed", "assert <Flask object at 0x7f6b969e2c50> is None")}
+    )
+    (gap,) = score_suite(SUITE, baseline, miniflask, {}).gaps
+    assert gap.reason == "assert <Flask object at 0x…> is None"
