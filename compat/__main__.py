@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from compat import report
 from compat.differences import DELIBERATE_DIFFERENCES
 from compat.environment import REPO_ROOT, Environment, HarnessError, log
-from compat.runner import run_suite
+from compat.runner import FRAMEWORKS, run_suite
 from compat.scoring import SuiteScore, score_suite
 from compat.suites import FLASK, SMOKE_DIR, SUITES, Suite, requirements
 
@@ -78,7 +78,7 @@ def run_all(env: Environment, suites: Sequence[Suite]) -> list[SuiteScore]:
 def run_one(env: Environment, suite: Suite) -> SuiteScore:
     """Run ``suite`` on Flask, then on miniflask, each in a fresh source tree."""
     runs = {}
-    for framework in ("flask", "miniflask"):
+    for framework in FRAMEWORKS:
         source = env.source_tree(suite) if suite.kind == "source" else SMOKE_DIR
         log(f"{suite.title}: running its tests on {framework}")
         runs[framework] = run_suite(env, suite, source, framework)

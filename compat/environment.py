@@ -1,6 +1,6 @@
 """The compat venv and the source distributions, both kept under ``build/compat/``.
 
-The suites do not run in the project's ``.venv``: Flask's 3.1.3 tests need
+The suites do not run in the project's ``.venv``: Flask 3.1.3's tests need
 pytest 8, the project's dev extra may bring pytest 9, and the extensions'
 test dependencies (pytest-asyncio, Flask-Babel…) have no business in the
 project's own environment. So the harness keeps a venv of its own:

@@ -73,9 +73,10 @@ needs a service this machine lacks fails on both and says nothing about
 miniflask. Every test that passes on Flask but not on miniflask is listed with
 its reason: an explanation from the table of deliberate differences in
 [compat/differences.py](../compat/differences.py), or else the first line of
-the failure as pytest reported it, marked *not yet fixed*. `make compat` fails
-while any test is not yet fixed, or while Flask's own suite scores under the
-threshold in the Makefile; `make compat ARGS=--report-only` only reports."""
+the failure as pytest reported it, marked *not yet fixed*. The full tracebacks
+are in `build/compat/logs/<suite>-<framework>.log` after a run. `make compat`
+fails while any test is not yet fixed, or while Flask's own suite scores under
+the threshold in the Makefile; `make compat ARGS=--report-only` only reports."""
 
 
 def _summary(scores: Sequence[SuiteScore]) -> str:
@@ -114,7 +115,7 @@ def _suite_section(score: SuiteScore) -> str:
     lines = [
         f"## {suite.title}",
         "",
-        f"`pytest {' '.join(suite.pytest_args)}` in {source} ({took}).",
+        f"`pytest {' '.join(suite.pytest_args)}` in {source} ({took}). {suite.note}".rstrip(),
         "",
         *_problems(score),
         "| file | passing on miniflask / on Flask | % |",

@@ -19,6 +19,7 @@ from compat.plugin.compat_recorder import last_error_line
 from compat.scoring import PassResult, RecordedTest
 from compat.suites import Suite
 
+#: The baseline first, then the run under test.
 FRAMEWORKS = ("flask", "miniflask")
 
 #: A suite that hangs (a view waiting forever on miniflask, say) is stopped here.

@@ -42,6 +42,7 @@ class Suite:
             change how another suite's tests behave.
         pytest_args: paths and options after ``python -m pytest``, relative
             to the sdist's root (or to compat/smoke/ for a smoke suite).
+        note: what a reader of docs/compat.md should know about the run.
     """
 
     name: str
@@ -51,6 +52,7 @@ class Suite:
     requirements: tuple[str, ...] = ()
     plugins: tuple[str, ...] = ()
     pytest_args: tuple[str, ...] = field(default=("tests",))
+    note: str = ""
 
     @property
     def slug(self) -> str:
@@ -74,6 +76,7 @@ FLASK = Suite(
     version="3.1.3",
     # Flask's own test dependencies (its "tests" dependency group).
     requirements=("asgiref", "greenlet", "python-dotenv"),
+    note="All 22 test files of the sdist's `tests/`.",
 )
 
 SUITES: tuple[Suite, ...] = (
@@ -92,6 +95,8 @@ SUITES: tuple[Suite, ...] = (
         # The "test" and "test-babel" dependency groups; email_validator for
         # WTForms' Email validator.
         requirements=("wtforms[email]", "flask-babel", "flask-reuploaded"),
+        note="Flask-Babel and Flask-Reuploaded are installed, as in its own test setup,"
+        " so its translation and upload-set tests run too.",
     ),
     Suite(name="Flask-Cors", distribution="flask-cors", version="6.0.5"),
     # The smoke check of other popular extensions: their own suites where
@@ -100,18 +105,19 @@ SUITES: tuple[Suite, ...] = (
         name="Flask-SQLAlchemy",
         distribution="flask-sqlalchemy",
         version="3.1.1",
-        # Its latest release predates SQLAlchemy 2.1, whose dataclass checks
-        # break a third of its tests on Flask itself.
         requirements=("sqlalchemy>=2.0.30,<2.1",),
+        note="Run with SQLAlchemy 2.0: this release predates SQLAlchemy 2.1, whose"
+        " dataclass checks fail a third of its tests on Flask itself. The database is SQLite.",
     ),
     Suite(
         name="Flask-Caching",
         distribution="flask-caching",
         version="2.5.1",
-        # pylibmc is left out: it needs libmemcached's headers to build, and
-        # the memcached tests skip without it.
         requirements=("pytest-asyncio", "pytest-xprocess", "redis", "asgiref"),
         plugins=("asyncio", "xprocess"),
+        note="Its Redis tests start a `redis-server` of their own (port 6360) where one is"
+        " installed. Its memcached tests skip: pylibmc, which needs libmemcached's headers"
+        " to build, is not installed.",
     ),
     Suite(
         name="Flask-Limiter",
@@ -130,10 +136,10 @@ SUITES: tuple[Suite, ...] = (
             "rich>=12,<15",  # its "cli" extra: without it the `flask limiter` tests fail
         ),
         plugins=("pytest_mock", "check"),
-        # Its pytest.ini adds --cov and --capture=no; the tests that need its
-        # Docker services (Redis, memcached, MongoDB on odd ports) fail on
-        # both frameworks alike and so are not scored.
         pytest_args=("-o", "addopts=", "tests"),
+        note="Its pytest.ini options (`--cov`, `--capture=no`) are dropped. The tests that"
+        " need its Docker services (Redis, memcached, MongoDB) fail on both frameworks alike,"
+        " for want of the `docker_services` fixture, and are not scored.",
     ),
     Suite(
         name="Flask-JWT-Extended",
@@ -141,10 +147,13 @@ SUITES: tuple[Suite, ...] = (
         version="4.7.4",
         requirements=("cryptography", "python-dateutil"),
     ),
-    # Its tests run the `flask db` command in subprocesses, which the
-    # sitecustomize in compat/plugin/ points at miniflask too.
-    Suite(name="Flask-Migrate", distribution="flask-migrate", version="4.1.0"),
-    # The sdist ships no tests: a committed smoke app stands in.
+    Suite(
+        name="Flask-Migrate",
+        distribution="flask-migrate",
+        version="4.1.0",
+        note="Its tests run the `flask db` command in subprocesses: on miniflask that command"
+        " is miniflask's, as the `sitecustomize` in compat/plugin/ switches every process.",
+    ),
     Suite(
         name="Flask-Session",
         distribution="flask-session",
@@ -152,6 +161,9 @@ SUITES: tuple[Suite, ...] = (
         kind="smoke",
         requirements=("redis", "flask-sqlalchemy"),
         pytest_args=("test_flask_session.py",),
+        note="Its sdist ships no tests: compat/smoke/test_flask_session.py checks server-side"
+        " sessions on cachelib's file cache, on SQLite through Flask-SQLAlchemy and on the"
+        " Redis at 127.0.0.1:6379 (skipped on both frameworks when none is running).",
     ),
 )
 

@@ -17,7 +17,9 @@ INFO = report.RunInfo(
     command="python -m compat --min-flask-pass-rate 97",
     seconds=42.0,
 )
-EXTENSION = Suite(name="Flask-Demo", distribution="flask-demo", version="2.0")
+EXTENSION = Suite(
+    name="Flask-Demo", distribution="flask-demo", version="2.0", note="Needs a demo server."
+)
 
 
 def scored(
@@ -53,6 +55,9 @@ def test_summary_and_file_tables_give_scores_totals_and_percentages() -> None:
     assert "| **all suites** | | **3 / 4** | **75.0 %** | | |" in page
     assert "| `tests/test_a.py` | 1 / 2 | 50.0 % |" in page
     assert "None: every test that passes on Flask passes on miniflask." in page
+    assert (
+        "in the `flask-demo-2.0` sdist (0.0 s on Flask, 0.0 s on miniflask). Needs a demo" in page
+    )
 
 
 def test_every_gap_is_listed_with_its_outcome_and_reason_marked_by_kind() -> None:
