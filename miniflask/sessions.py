@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 from werkzeug.datastructures import CallbackDict
-from werkzeug.http import parse_cookie
+from werkzeug.sansio.http import parse_cookie
 
 from .json.tag import TaggedJSONSerializer
 
@@ -320,6 +320,9 @@ def _request_cookie(request: Request, name: str) -> str | None:
     # environ (EnvironHeaders.getlist), ~5 µs; the WSGI server has already
     # put it in one key. With no cookie at all (most API requests) nothing
     # is parsed. Plain version: return request.cookies.get(name).
+    # The parser is the one request.cookies uses (werkzeug.sansio.http):
+    # werkzeug.http.parse_cookie would also re-decode the header as UTF-8 and
+    # raise UnicodeDecodeError (a 500) on any other byte a client sends.
     header = request.environ.get("HTTP_COOKIE")
     if not header:
         return None

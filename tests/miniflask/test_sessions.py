@@ -19,6 +19,7 @@ import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from markupsafe import Markup
 from werkzeug.http import parse_date
+from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 SECRET = "session-test-secret"
 
@@ -128,6 +129,21 @@ def test_tampered_cookie_gives_empty_session_without_error(fw: ModuleType, garba
     client.set_cookie("session", garbage)
     response = client.get("/get/user")
     assert (response.status_code, response.text) == (200, "None")
+
+
+@pytest.mark.parametrize("cookie", ["\x89", "session=\xc3", "a=\xff; session=x"])
+def test_a_cookie_header_that_is_not_utf8_gives_an_empty_session(
+    fw: ModuleType, cookie: str
+) -> None:
+    """WSGI hands header bytes over as latin-1; a stray byte is not a server error.
+
+    Called through WSGI by hand: the test client replaces the Cookie header
+    with the cookies of its own jar.
+    """
+    environ = EnvironBuilder(path="/get/user", headers={"Cookie": cookie}).get_environ()
+    body, status, _ = run_wsgi_app(make_app(fw), environ, buffered=True)
+    assert status == "200 OK"
+    assert b"".join(body) == b"None"
 
 
 def test_tampered_payload_with_valid_looking_signature_is_rejected(fw: ModuleType) -> None:
