@@ -4,23 +4,31 @@
 #   docker run --rm -p 127.0.0.1:8000:8000 -e BLOG_SECRET_KEY=change-me blog_api
 #
 # Settings are BLOG_* environment variables (docs/blog_api.md); compose.yaml adds
-# PostgreSQL and Redis. No Docker engine runs on our development machines, so
-# this file is checked by tests/integration/test_deploy_files.py (it runs the
-# image's command outside a container), not by building it: see docs/deploy.md.
-FROM python:3.11-slim
+# PostgreSQL and Redis.
+#
+# BASE_IMAGE may name another base with Python 3.11 as `python` and `pip` on PATH
+# and Debian's useradd. Our machines reach no image registry, so
+# tests/integration/test_image.py builds this file unchanged with buildah on a
+# Debian 12 base made with debootstrap, and runs it: see docs/deploy.md.
+ARG BASE_IMAGE=python:3.11-slim
+FROM ${BASE_IMAGE}
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-WORKDIR /app
-
 # Only what the server needs: no tests, docs or benchmarks (see .dockerignore).
-COPY pyproject.toml README.md gunicorn.conf.py ./
-COPY miniflask/ miniflask/
-COPY blog_api/ blog_api/
-RUN pip install ".[deploy]"
+# The sources are installed from /tmp/src and deleted in the same step, so /app
+# holds no source tree: the server imports the installed package, templates and
+# all, rather than a copy that happens to lie in its working directory.
+COPY pyproject.toml README.md /tmp/src/
+COPY miniflask/ /tmp/src/miniflask/
+COPY blog_api/ /tmp/src/blog_api/
+RUN pip install "/tmp/src[deploy]" && rm -rf /tmp/src
+
+WORKDIR /app
+COPY gunicorn.conf.py ./
 
 # A system user without a shell or a writable home: a compromised worker can
 # write only to instance/ (the SQLite file and the generated secret key).
