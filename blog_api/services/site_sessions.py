@@ -78,6 +78,11 @@ def end_login(session: Session, token: object) -> None:
         session.commit()
 
 
+def end_all_logins(session: Session, user: User) -> None:
+    """Forget every login of ``user`` (a password change). The caller commits."""
+    session.execute(delete(SiteSession).where(SiteSession.user_id == user.id))
+
+
 def _hash(token: str) -> str:
     """SHA-256 hex digest: the tokens are long and random, so no salt is needed."""
     return hashlib.sha256(token.encode()).hexdigest()

@@ -21,6 +21,7 @@ from blog_api import passwords, tokens
 from blog_api.errors import Conflict, Forbidden, NotFound, ValidationError
 from blog_api.models import User
 from blog_api.schemas import RegisterIn, UserPatch, normalise_username
+from blog_api.services import site_sessions
 
 #: Fields whose change needs ``current_password``: whoever controls the
 #: password or the e-mail address (where a reset link would go) owns the account.
@@ -168,7 +169,8 @@ def set_password(session: Session, user: User, new_password: str, hash_method: s
     The one way a password changes: the profile change above calls it, and so
     should a future "forgot password" reset. It applies the password policy,
     stores the new hash, and revokes every refresh-token family and every
-    access token issued so far (``tokens.revoke_all_tokens``). Tokens issued
+    access token issued so far (``tokens.revoke_all_tokens``) and every
+    reader-site login (``site_sessions.end_all_logins``). Tokens issued
     afterwards work, whatever the clock says.
 
     Commits nothing, so a password changed together with other fields is
@@ -180,6 +182,7 @@ def set_password(session: Session, user: User, new_password: str, hash_method: s
     passwords.check_new_password(new_password, user.username, user.email)
     user.password_hash = generate_password_hash(new_password, method=hash_method)
     tokens.revoke_all_tokens(session, user)
+    site_sessions.end_all_logins(session, user)
 
 
 def delete_user(session: Session, user: User, actor: User) -> None:

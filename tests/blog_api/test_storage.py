@@ -7,6 +7,7 @@ schema on 127.0.0.1:5432 (database ``test``) and skips if it is unreachable.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from blog_api.errors import Conflict, Unauthorized, ValidationError
 from blog_api.models import Base, Comment, Post, RefreshToken, User
 from blog_api.pagination import ListRequest, SortSpec
 from blog_api.schemas import PostIn, PostListQuery, RegisterIn
-from blog_api.services import comments, posts, users
+from blog_api.services import comments, posts, site_sessions, users
 from blog_api.tokens import (
     TokenSettings,
     authenticate_access_token,
@@ -297,6 +298,16 @@ def test_set_password_revokes_every_token_on_this_database(session: Session) -> 
     session.commit()
     assert authenticate_access_token(session, fresh.access_token, settings)[0].id == alice.id
     assert rotate_refresh_token(session, fresh.refresh_token, settings).access_token
+
+
+def test_set_password_ends_every_reader_site_login(session: Session) -> None:
+    alice, bob = register(session, "alice"), register(session, "bob")
+    cookies = [site_sessions.start_login(session, alice, timedelta(days=1)) for _ in range(2)]
+    bobs = site_sessions.start_login(session, bob, timedelta(days=1))
+    users.set_password(session, alice, "a brand new passphrase", HASH)
+    session.commit()
+    assert [site_sessions.login_user(session, cookie) for cookie in cookies] == [None, None]
+    assert site_sessions.login_user(session, bobs) is bob
 
 
 def test_set_password_refuses_a_weak_password_and_changes_nothing(session: Session) -> None:

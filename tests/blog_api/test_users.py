@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from tests.blog_api.test_site import log_in
+
 
 def me(client: Any, headers: dict[str, str]) -> dict[str, Any]:
     body: dict[str, Any] = client.get("/api/v1/users/me", headers=headers).get_json()
@@ -308,3 +310,18 @@ def test_a_right_current_password_does_not_count_as_a_failure(
             client, alice_id, alice, email=f"a{n}@example.com", current_password=api.password
         )
         assert response.status_code == 200
+
+
+def test_a_password_change_ends_the_users_reader_site_logins(app: Any, api: Any) -> None:
+    api.register("alice")
+    browser = app.test_client()  # the reader site, logged in with a session cookie
+    assert log_in(browser).status_code == 303
+    assert "Logged in as" in browser.get("/").get_data(as_text=True)
+    alice = api.login("alice")
+    headers = api.bearer(alice["access_token"])
+    user_id = me(api.client, headers)["id"]
+    changed = patch(
+        api.client, user_id, headers, password=NEW_PASSWORD, current_password=api.password
+    )
+    assert changed.status_code == 200
+    assert "Logged in as" not in browser.get("/").get_data(as_text=True)
