@@ -80,8 +80,11 @@ def run_one(env: Environment, suite: Suite) -> SuiteScore:
     runs = {}
     for framework in FRAMEWORKS:
         source = env.source_tree(suite) if suite.kind == "source" else SMOKE_DIR
-        log(f"{suite.title}: running its tests on {framework}")
-        runs[framework] = run_suite(env, suite, source, framework)
+        result = run_suite(env, suite, source, framework)
+        log(
+            f"{suite.title} on {framework}: {len(result.passed())} passed in {result.seconds:.1f} s"
+        )
+        runs[framework] = result
     baseline = runs["flask"]
     if not baseline.passed():
         problem = baseline.problem or "no test passed"
