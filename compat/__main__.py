@@ -40,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     print(report.summary(scores))
     if len(selected) == len(SUITES):
-        info = _run_info(argv, time.monotonic() - started)
+        info = _run_info(argv, time.monotonic() - started, Environment())
         log(f"wrote {report.write(scores, info).relative_to(REPO_ROOT)}")
     return exit_status(scores, args.min_flask_pass_rate, args.report_only)
 
@@ -106,14 +106,15 @@ def exit_status(scores: Sequence[SuiteScore], min_flask_rate: float, report_only
     return 1 if failing or flask_rate < min_flask_rate else 0
 
 
-def _run_info(argv: Sequence[str] | None, seconds: float) -> report.RunInfo:
-    """Date, commit, Python and command, for the page's header."""
+def _run_info(argv: Sequence[str] | None, seconds: float, env: Environment) -> report.RunInfo:
+    """Date, commit, versions and command, for the page's header."""
     words = list(sys.argv[1:] if argv is None else argv)
     return report.RunInfo(
         date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         commit=_git("rev-parse", "--short", "HEAD") or "unknown",
         miniflask_changed=bool(_git("status", "--porcelain", "--", "miniflask")),
         python=sys.version.split()[0],
+        versions=env.versions("pytest", "Werkzeug", "Jinja2", "miniflask"),
         command=" ".join(["python -m compat", *words]),
         seconds=seconds,
     )

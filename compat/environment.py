@@ -89,6 +89,16 @@ class Environment:
         )
         stamp.write_text(wanted)
 
+    def versions(self, *distributions: str) -> str:
+        """Versions in the compat venv, as "pytest 8.4.2, Werkzeug 3.1.9"."""
+        script = (
+            "import importlib.metadata as m, sys\n"
+            "print(', '.join(f'{d} {m.version(d)}' for d in sys.argv[1:]))"
+        )
+        command = [str(self.python), "-c", script, *distributions]
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        return result.stdout.strip() or "unknown versions"
+
     def pip(self, *args: str) -> None:
         """Run the compat venv's pip; a failure stops the run."""
         command = [str(self.python), "-m", "pip", "--disable-pip-version-check", *args]
