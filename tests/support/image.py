@@ -141,10 +141,10 @@ class Buildah:
         config: dict[str, Any] = inspected["Docker"]["config"]
         return config
 
-    def image_size(self, image: str) -> int:
-        """The image's size in bytes, as ``buildah images`` reports it."""
+    def image_size(self, image: str) -> str:
+        """The image's size as ``buildah images`` shows it (``"151 MB"``)."""
         listed = json.loads(self("images", "--json", image))
-        return int(listed[0]["size"])
+        return str(listed[0]["size"])
 
     def remove_all_but(self, keep: str) -> None:
         """Remove every working container, and every image except ``keep``.
