@@ -13,4 +13,24 @@ not a deliberate difference, and stays on the page as "not yet fixed".
 
 from __future__ import annotations
 
-DELIBERATE_DIFFERENCES: dict[str, dict[str, str]] = {}
+_SERVER_NAME_WARNING = (
+    "Werkzeug's 'Current server name' warning is attributed to miniflask.routing, not"
+    " flask.app, so the test's filter for flask.app does not catch it and pytest makes it an"
+    " error (miniflask/routing.py, bind_to_environ); with the filter pointed at"
+    " miniflask.routing the test passes"
+)
+
+DELIBERATE_DIFFERENCES: dict[str, dict[str, str]] = {
+    "flask": {
+        "tests/test_appctx.py::test_app_ctx_globals_methods": (
+            "repr(g) names the framework that made it, '<miniflask.g of ...>'"
+            " (miniflask/ctx.py, _AppCtxGlobals.__repr__); the repr is the test's last check"
+        ),
+        "tests/test_basic.py::test_server_name_subdomain": _SERVER_NAME_WARNING,
+        "tests/test_basic.py::test_subdomain_matching_other_name": _SERVER_NAME_WARNING,
+        "tests/test_cli.py::test_get_version": (
+            "The --version option prints miniflask's version, not Flask's, even where Flask is"
+            " installed (miniflask/cli/options.py, get_version)"
+        ),
+    },
+}

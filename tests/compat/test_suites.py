@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from compat.differences import DELIBERATE_DIFFERENCES
 from compat.suites import SMOKE_DIR, SUITES, by_slug, requirements
 
 EXPECTED = {
@@ -34,3 +35,11 @@ def test_a_smoke_suite_names_a_committed_test_file() -> None:
             assert paths and all((SMOKE_DIR / path).is_file() for path in paths)
         else:
             assert suite.kind == "source"
+
+
+def test_deliberate_differences_name_known_suites_and_explain_themselves() -> None:
+    slugs = {suite.slug for suite in SUITES}
+    for slug, table in DELIBERATE_DIFFERENCES.items():
+        assert slug in slugs
+        for test, explanation in table.items():
+            assert "::" in test and len(explanation) > 20, test

@@ -46,7 +46,8 @@ SUITE = "bookworm"  # Debian 12: python3 is 3.11, the Python of python:3.11-slim
 PACKAGES = ("python3", "python3-venv")
 VENV = "/opt/venv"
 PATH = f"{VENV}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-# What a slim image leaves out; removed from the debootstrap tree before commit.
+# What a slim image leaves out: emptied in the debootstrap tree before commit
+# (emptied, not removed, so apt-get still works in an image built on the base).
 TRIMMED = (
     "var/cache/apt/archives",
     "var/lib/apt/lists",
@@ -57,7 +58,7 @@ TRIMMED = (
 )
 BASE_REPOSITORY = "localhost/blog_api-base"
 # The recipe's hash names the base image: changing any of these makes a new one.
-RECIPE = json.dumps([SUITE, PACKAGES, VENV, PATH, TRIMMED, "minbase", 1])
+RECIPE = json.dumps([SUITE, PACKAGES, VENV, PATH, TRIMMED, "minbase", 2])
 BASE_IMAGE = f"{BASE_REPOSITORY}:{SUITE}-{hashlib.sha256(RECIPE.encode()).hexdigest()[:12]}"
 
 # pip's settings that say where packages come from; the rest (a cache folder,
@@ -190,7 +191,7 @@ def make_base_image(buildah: Buildah, timeout: float) -> str:
         rootfs, archive = Path(work) / "rootfs", Path(work) / "rootfs.tar"
         _debootstrap(rootfs, timeout)
         for trimmed in TRIMMED:
-            shutil.rmtree(rootfs / trimmed, ignore_errors=True)
+            _empty(rootfs / trimmed)
         subprocess.run(["tar", "-C", str(rootfs), "-cf", str(archive), "."], check=True)
         container = buildah("from", "scratch").strip()
         buildah("add", container, str(archive), "/")  # a tar archive is unpacked
@@ -200,6 +201,15 @@ def make_base_image(buildah: Buildah, timeout: float) -> str:
     )
     buildah("commit", "--rm", container, BASE_IMAGE, timeout=600)
     return BASE_IMAGE
+
+
+def _empty(folder: Path) -> None:
+    """Remove what ``folder`` holds, keeping the folder itself."""
+    for entry in folder.glob("*"):
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
 
 
 def _debootstrap(rootfs: Path, timeout: float) -> None:
