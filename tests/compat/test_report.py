@@ -70,7 +70,7 @@ def test_every_gap_is_listed_with_its_outcome_and_reason_marked_by_kind() -> Non
     )
     page = report.render([score], INFO)
     assert "| `t.py::fixed_later` | failed | *not yet fixed*: `KeyError: 'x'` |" in page
-    assert "| `t.py::on_purpose` | error | *deliberate*: `miniflask has no X, by design` |" in page
+    assert "| `t.py::on_purpose` | error | *deliberate*: miniflask has no X, by design |" in page
 
 
 def test_a_reason_cannot_break_the_table_or_become_markup() -> None:
