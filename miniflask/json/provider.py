@@ -20,8 +20,9 @@ import dataclasses
 import decimal
 import json as _json
 import uuid
+import weakref
 from datetime import date
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from werkzeug.http import http_date
 
@@ -42,7 +43,10 @@ class JSONProvider:
     """
 
     def __init__(self, app: Flask) -> None:
-        self._app = app
+        # A weak reference: the app holds its provider (``app.json``), and a
+        # strong one back would be a cycle that keeps a discarded app alive
+        # until the garbage collector runs.
+        self._app = cast("Flask", weakref.proxy(app))
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:
         """Serialise ``obj`` to a JSON string."""

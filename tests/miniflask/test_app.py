@@ -12,7 +12,9 @@ behaviour, and miniflask must match it.
 
 from __future__ import annotations
 
+import gc
 import logging
+import weakref
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
@@ -57,6 +59,18 @@ def test_app_is_a_wsgi_callable(app: Flask) -> None:
     assert b"".join(body) == b"hello"
     assert seen[0] == "200 OK"
     assert ("Content-Type", "text/html; charset=utf-8") in seen[1]
+
+
+def test_a_discarded_app_is_freed_without_the_garbage_collector(fw: ModuleType) -> None:
+    app = fw.Flask("discarded")
+    assert app.view_functions["static"] and app.json
+    app_ref = weakref.ref(app)
+    gc.disable()  # only reference counting may free it: no cycle through the app
+    try:
+        del app
+        assert app_ref() is None
+    finally:
+        gc.enable()
 
 
 def test_wsgi_app_wrapped_in_middleware_keeps_working(app: Flask, client: Any) -> None:
