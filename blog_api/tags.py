@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import Field
+from pydantic.json_schema import SkipJsonSchema
 
 from blog_api.schemas import QueryModel
 from blog_api.services import tags
@@ -17,9 +18,13 @@ from blog_api.web import PUBLIC, Web
 
 
 class TagListQuery(QueryModel):
-    """GET /tags takes page numbers only (``cursor`` is refused as unknown)."""
+    """GET /tags takes page numbers only (any ``cursor`` value is a 400).
 
-    cursor: None = Field(None, exclude=True)
+    ``SkipJsonSchema`` leaves the parameter out of the OpenAPI document, which
+    lists ``page`` and ``per_page`` for this operation.
+    """
+
+    cursor: SkipJsonSchema[None] = Field(None, exclude=True)
 
 
 def build_tags_blueprint(fw: Any) -> Any:

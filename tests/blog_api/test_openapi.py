@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from typing import Any
 
 from blog_api.openapi import PREFIX
 from blog_api.schemas import MAX_ID
+from tests.blog_api.conftest import PASSWORD, Api, build_app
+from tests.blog_api.spec_check import SpecCheck
 
 
 def spec(client: Any) -> dict[str, Any]:
@@ -81,7 +84,10 @@ def test_every_operation_documents_401_and_bodies_document_413(client: Any) -> N
         for method, operation in operations.items():
             assert "401" in operation["responses"], (method, path)
             if "requestBody" in operation:
-                assert {"400", "413", "415", "422"} <= set(operation["responses"]), (method, path)
+                # The token endpoint answers any bad form with RFC 6749's 400.
+                form = "application/x-www-form-urlencoded" in operation["requestBody"]["content"]
+                expected = {"400", "413"} if form else {"400", "413", "415", "422"}
+                assert expected <= set(operation["responses"]), (method, path)
 
 
 def test_the_user_patch_documents_current_password_and_the_new_tokens(client: Any) -> None:
@@ -95,3 +101,262 @@ def test_the_user_patch_documents_current_password_and_the_new_tokens(client: An
     assert success == {"$ref": "#/components/schemas/UserUpdateOut"}
     assert "tokens" in schemas["UserUpdateOut"]["properties"]
     assert {"403", "422", "429"} <= set(operation["responses"])
+
+
+def test_per_page_is_documented_with_the_maximum_the_server_enforces(
+    framework: str, config: dict[str, Any]
+) -> None:
+    """Read from the app's own PER_PAGE_MAX, and probed: the limit passes, one more is a 400."""
+    config["PER_PAGE_MAX"] = 7
+    app = build_app(framework, config)
+    client = app.test_client()
+    lists = []
+    for path, operations in spec(client)["paths"].items():
+        for parameter in operations.get("get", {}).get("parameters", []):
+            if parameter["name"] == "per_page":
+                assert parameter["schema"]["maximum"] == 7
+                assert parameter["schema"]["minimum"] == 1
+                lists.append(path)
+    assert sorted(lists) == ["/posts", "/posts/{post_id}/comments", "/tags", "/users"]
+    api = Api(app, client)
+    api.create_post(api.user("alice"))  # post 1, so its comment list exists
+    for path in lists:
+        url = f"/api/v1{path.replace('{post_id}', '1')}"
+        assert client.get(f"{url}?per_page=7").status_code == 200
+        assert client.get(f"{url}?per_page=8").status_code == 400
+        assert client.get(f"{url}?per_page=0").status_code == 400
+    app.extensions["blog_db"].engine.dispose()
+
+
+def test_tags_document_their_paging_parameters(client: Any) -> None:
+    parameters = spec(client)["paths"]["/tags"]["get"]["parameters"]
+    query = {p["name"]: p["schema"] for p in parameters if p["in"] == "query"}
+    assert set(query) == {"page", "per_page"}  # no cursor: /tags refuses one
+    assert query["page"]["maximum"] == 100_000
+    assert client.get("/api/v1/tags?page=100000&per_page=100").status_code == 200
+    assert client.get("/api/v1/tags?page=100001").status_code == 400
+    assert client.get("/api/v1/tags?cursor=").status_code == 400
+
+
+def test_reads_document_304_and_the_headers_of_every_answer(client: Any) -> None:
+    document = spec(client)
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            assert "X-Request-ID" in responses["401"]["headers"], (method, path)
+            assert "WWW-Authenticate" in responses["401"]["headers"], (method, path)
+            if method == "get":
+                assert set(responses["304"]["headers"]) >= {"ETag", "Cache-Control", "Vary"}
+                assert "ETag" in responses["200"]["headers"], path
+            if "201" in responses:
+                assert "Location" in responses["201"]["headers"], path
+            if "429" in responses:
+                assert "Retry-After" in responses["429"]["headers"], path
+    assert document["components"]["headers"]["Link"]["required"] is False
+    assert "Link" in document["paths"]["/posts"]["get"]["responses"]["200"]["headers"]
+
+
+class Recorder:
+    """Sends requests through the test client and checks every answer against the document."""
+
+    def __init__(self, app: Any, client: Any) -> None:
+        self.client = client
+        self.check = SpecCheck(app, spec(client))
+        self.seen: dict[tuple[str, str], set[int]] = defaultdict(set)
+        self.problems: list[str] = []
+
+    def __call__(self, method: str, url: str, **kwargs: Any) -> Any:
+        """Send one request; note its status for its operation and any mismatch."""
+        response = self.client.open(url, method=method, **kwargs)
+        path = url.split("?")[0]
+        found = self.check.operation(method, path)
+        assert found is not None, f"{method} {url} reaches no documented operation"
+        self.seen[(method, found[0])].add(response.status_code)
+        headers = response.headers.to_wsgi_list()
+        self.problems += self.check.problems(method, path, response.status_code, headers)
+        return response
+
+    def revalidate(self, url: str, headers: dict[str, str] | None = None) -> None:
+        """GET ``url``, then again with its ETag in If-None-Match (a 304)."""
+        first = self("GET", url, headers=headers)
+        again = {**(headers or {}), "If-None-Match": first.headers["ETag"]}
+        assert self("GET", url, headers=again).status_code == 304
+
+    def operations(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """Every documented ``(METHOD, path template, operation)``."""
+        return [
+            (method.upper(), path, operation)
+            for path, operations in self.check.spec["paths"].items()
+            for method, operation in operations.items()
+        ]
+
+
+def test_every_answer_the_server_gives_is_documented(
+    framework: str, config: dict[str, Any]
+) -> None:
+    """Each operation, driven through its documented statuses: status and headers match.
+
+    Also the other way round: every status the document lists for an
+    operation is provoked here, so the document promises nothing the server
+    never does.
+    """
+    config["LOGIN_MAX_FAILURES"] = 2
+    app = build_app(framework, config)
+    call, api = Recorder(app, app.test_client()), Api(app, app.test_client())
+    ids = _documented_scenarios(call, api)
+    assert call.problems == []
+    documented = {
+        (method, path, int(status))
+        for method, path, operation in call.operations()
+        for status in operation["responses"]
+    }
+    seen = {
+        (method, path, status) for (method, path), codes in call.seen.items() for status in codes
+    }
+    assert documented == seen, sorted(documented ^ seen)
+    assert ids  # the scenarios ran on real rows
+    app.extensions["blog_db"].engine.dispose()
+
+
+def _documented_scenarios(call: Recorder, api: Api) -> dict[str, int]:
+    """Drive every operation through its answers; return the ids it used."""
+    alice, bob = api.user("alice"), api.user("bob")
+    post = api.create_post(alice, tags=["t"])
+    api.create_post(alice, title="Two")
+    comment = api.comment(bob, post["id"])
+    ids = {"post_id": post["id"], "comment_id": comment["id"], "user_id": post["author"]["id"]}
+    _every_operation(call, ids, alice, api.user("frank"))
+    _reads(call, ids, alice)
+    _accounts(call, alice, bob)
+    _writes(call, ids, alice, bob)
+    return ids
+
+
+def _url(template: str, **ids: int) -> str:
+    return PREFIX + template.format(**ids)
+
+
+def _every_operation(
+    call: Recorder, ids: dict[str, int], alice: dict[str, str], frank: dict[str, str]
+) -> None:
+    """What any operation answers: an untrusted Host, a bad token, an unknown id, bad bodies.
+
+    Bad bodies to log out go with frank's token: a bad body must leave it
+    valid (nothing is revoked), but alice's is needed afterwards either way.
+    """
+    for method, template, operation in call.operations():
+        url = _url(template, **ids)
+        assert call(method, url, headers={"Host": "evil.example"}).status_code == 400
+        assert call(method, url, headers={"Authorization": "Bearer junk"}).status_code == 401
+        if "{" in template:
+            unknown = _url(template, **{name: MAX_ID for name in ids})
+            body = {"title": "t", "body": "b"} if method in {"PUT", "PATCH"} else None
+            assert call(method, unknown, headers=alice, json=body).status_code == 404
+        if "requestBody" in operation:
+            auth = frank if template == "/auth/logout" else alice
+            _bad_bodies(call, method, url, operation, auth)
+
+
+def _bad_bodies(
+    call: Recorder, method: str, url: str, operation: dict[str, Any], token: dict[str, str]
+) -> None:
+    """Malformed, mistyped, invalid and oversized bodies."""
+    auth = token if "security" in operation else {}
+    form = "application/x-www-form-urlencoded" in operation["requestBody"]["content"]
+    kind = "application/x-www-form-urlencoded" if form else "application/json"
+    too_large = b"{" + b" " * (1024 * 1024)
+    call(method, url, headers=auth, data=too_large, content_type=kind)
+    call(method, url, headers=auth, data="x", content_type="text/plain")
+    if not form:
+        call(method, url, headers=auth, data="{", content_type="application/json")
+        call(method, url, headers=auth, json={"no_such_field": 1})
+
+
+def _reads(call: Recorder, ids: dict[str, int], alice: dict[str, str]) -> None:
+    """Every read: 200, then 304 on revalidation; lists: a bad parameter, cursor pages."""
+    for method, template, _ in call.operations():
+        if method == "GET":
+            call.revalidate(_url(template, **ids), headers=alice if "/me" in template else None)
+    for template in ("/users", "/posts", "/posts/{post_id}/comments", "/tags"):
+        assert call("GET", _url(template, **ids) + "?per_page=0").status_code == 400
+    # A cursor page with a next page has a Link; the last one has none.
+    assert "Link" in call("GET", f"{PREFIX}/posts?per_page=1&cursor=").headers
+    assert "Link" not in call("GET", f"{PREFIX}/posts?per_page=50&cursor=").headers
+
+
+def _accounts(call: Recorder, alice: dict[str, str], bob: dict[str, str]) -> None:
+    """Registering, logging in and out, tokens, profile changes: successes and refusals."""
+    carol = {"username": "carol", "email": "carol@example.com", "password": PASSWORD}
+    assert call("POST", f"{PREFIX}/auth/register", json=carol).status_code == 201
+    assert call("POST", f"{PREFIX}/auth/register", json=carol).status_code == 409
+    login = {"username": "carol", "password": PASSWORD}
+    pair = call("POST", f"{PREFIX}/auth/login", json=login).get_json()
+    wrong = {"username": "carol", "password": "not her password"}
+    statuses = [call("POST", f"{PREFIX}/auth/login", json=wrong).status_code for _ in range(3)]
+    assert statuses[-1] == 429 and statuses[0] == 401
+    token = f"{PREFIX}/auth/token"
+    grant = {"grant_type": "password", "username": "bob", "password": PASSWORD}
+    assert call("POST", token, data=grant).status_code == 200
+    assert call("POST", token, data={"grant_type": "nope"}).status_code == 400
+    guess = {"grant_type": "password", "username": "dave", "password": "a guess"}
+    assert [call("POST", token, data=guess).status_code for _ in range(3)][-1] == 429
+    refresh = {"refresh_token": pair["refresh_token"]}
+    fresh = call("POST", f"{PREFIX}/auth/refresh", json=refresh).get_json()
+    assert call("POST", f"{PREFIX}/auth/refresh", json=refresh).status_code == 401  # reused
+    carol_auth = Api.bearer(fresh["access_token"])
+    assert call("POST", f"{PREFIX}/auth/logout", headers=carol_auth).status_code == 204
+    _profile_changes(call, alice, bob)
+
+
+def _profile_changes(call: Recorder, alice: dict[str, str], bob: dict[str, str]) -> None:
+    """PATCH and DELETE of users: stale If-Match, someone else, a taken name, passwords."""
+    me = call("GET", f"{PREFIX}/users/me", headers=alice).get_json()
+    url = f"{PREFIX}/users/{me['id']}"
+    stale = {**alice, "If-Match": '"stale"'}
+    assert call("PATCH", url, headers=stale, json={"username": "alice2"}).status_code == 412
+    assert call("PATCH", url, headers=bob, json={"username": "alice2"}).status_code == 403
+    assert call("PATCH", url, headers=alice, json={"username": "bob"}).status_code == 409
+    assert call("PATCH", url, headers=alice, json={"username": "alice2"}).status_code == 200
+    change = {"password": "a new passphrase", "current_password": "not hers"}
+    statuses = [call("PATCH", url, headers=alice, json=change).status_code for _ in range(3)]
+    assert statuses == [403, 403, 429]
+    bob_id = call("GET", f"{PREFIX}/users/me", headers=bob).get_json()["id"]
+    change = {"password": "a new passphrase", "current_password": PASSWORD}
+    changed = call("PATCH", f"{PREFIX}/users/{bob_id}", headers=bob, json=change)
+    assert changed.status_code == 200 and changed.headers["Pragma"] == "no-cache"
+    assert call("DELETE", url, headers=stale).status_code == 412
+    bob = Api.bearer(changed.get_json()["tokens"]["access_token"])
+    assert call("DELETE", url, headers=bob).status_code == 403
+    assert call("DELETE", f"{PREFIX}/users/{bob_id}", headers=bob).status_code == 204
+
+
+def _writes(
+    call: Recorder, ids: dict[str, int], alice: dict[str, str], bob: dict[str, str]
+) -> None:
+    """Posts and comments: created, changed and deleted, or refused for the wrong caller."""
+    new = {"title": "t", "body": "b", "status": "published"}
+    created = call("POST", f"{PREFIX}/posts", headers=alice, json=new)
+    post = _url("/posts/{post_id}", post_id=created.get_json()["id"])
+    stale = {**alice, "If-Match": '"stale"'}
+    other = api_user(call, "erin")
+    for method, body in (("PUT", new), ("PATCH", {"title": "u"})):
+        assert call(method, post, headers=stale, json=body).status_code == 412
+        assert call(method, post, headers=other, json=body).status_code == 403
+        assert call(method, post, headers=alice, json=body).status_code == 200
+    comments = f"{post}/comments"
+    comment = call("POST", comments, headers=alice, json={"body": "hi"}).get_json()
+    url = _url("/comments/{comment_id}", comment_id=comment["id"])
+    assert call("DELETE", url, headers=other).status_code == 403
+    assert call("DELETE", url, headers=stale).status_code == 412
+    assert call("DELETE", url, headers=alice).status_code == 204
+    assert call("DELETE", post, headers=other).status_code == 403
+    assert call("DELETE", post, headers=stale).status_code == 412
+    assert call("DELETE", post, headers=alice).status_code == 204
+
+
+def api_user(call: Recorder, name: str) -> dict[str, str]:
+    """Register ``name`` through the recorder and return their Authorization header."""
+    account = {"username": name, "email": f"{name}@example.com", "password": PASSWORD}
+    call("POST", f"{PREFIX}/auth/register", json=account)
+    login = call("POST", f"{PREFIX}/auth/login", json={"username": name, "password": PASSWORD})
+    return Api.bearer(login.get_json()["access_token"])
