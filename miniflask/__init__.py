@@ -8,6 +8,7 @@ for Flask runs on miniflask by changing its imports. Start reading at
 from __future__ import annotations
 
 import importlib
+import warnings
 from typing import Any
 
 from . import json as json
@@ -51,14 +52,32 @@ from .templating import stream_template_string as stream_template_string
 from .wrappers import Request as Request
 from .wrappers import Response as Response
 
+#: The Flask release whose behaviour miniflask reproduces, and whose test
+#: suite ``make compat`` runs against it.
+FLASK_VERSION = "3.1.3"
+
 
 def __getattr__(name: str) -> Any:
-    """``miniflask.cli``, imported on first use: ``import miniflask`` stays free of click.
+    """``miniflask.cli`` on first use, and Flask's deprecated ``__version__``.
 
     Python calls this module-level ``__getattr__`` (PEP 562) only for a
-    name the module does not have yet; importing the submodule then sets
-    it, so later uses are plain attribute reads.
+    name the module does not have yet. Importing the CLI here keeps
+    ``import miniflask`` free of click; importing the submodule then sets
+    the attribute, so later uses are plain attribute reads.
+
+    ``__version__`` answers as Flask 3.1's does (with a ``DeprecationWarning``),
+    but with the Flask version miniflask reproduces: extensions compare it to
+    choose their code path for a Flask release.
     """
     if name == "cli":
         return importlib.import_module(".cli", __name__)
+    if name == "__version__":
+        warnings.warn(
+            "The '__version__' attribute is deprecated and will be removed in"
+            " Flask 3.2. Use feature detection or"
+            " 'importlib.metadata.version(\"flask\")' instead.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return FLASK_VERSION
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

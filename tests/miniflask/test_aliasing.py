@@ -97,3 +97,27 @@ def test_it_refuses_once_the_real_flask_is_imported() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "must run before Flask is imported" in result.stdout
+
+
+def test_flask_version_is_the_release_miniflask_reproduces_and_is_deprecated() -> None:
+    result = run_python(
+        """
+        import warnings
+        import miniflask
+        miniflask.install_as_flask()
+        import flask
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            print(flask.__version__, caught[0].category.__name__)
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["3.1.3", "DeprecationWarning"]
+
+
+def test_the_compat_harness_runs_the_flask_suite_of_that_release() -> None:
+    import miniflask
+    from compat.suites import FLASK
+
+    assert FLASK.version == miniflask.FLASK_VERSION
