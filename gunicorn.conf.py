@@ -11,10 +11,21 @@ The choices, and why:
 * **Processes, not one big process.** Each worker is a separate Python
   interpreter with its own GIL and its own database connections, so one
   crashing or stuck worker costs one request, and the master replaces it.
-* **sync by default, gthread on request.** A sync worker serves one request at
-  a time: simple, and right behind nginx, which buffers slow clients. Set
-  ``GUNICORN_THREADS`` above 1 to get ``gthread`` workers, which overlap the
-  time requests spend waiting on PostgreSQL or Redis.
+* **gthread by default, so slow clients cannot stop the server.** A sync
+  worker serves one request at a time and reads the request itself: gunicorn's
+  docs say to run sync workers only behind a buffering proxy, and without one
+  six clients sending a body slowly held all five sync workers of ``make run``
+  until the 30 s worker timeout (others waited 34 s; the slow clients got an
+  HTML 500). ``gthread`` workers (``threads`` each, ``cores + 1`` workers) keep
+  serving with their other threads while a few are stuck on slow clients, and
+  ``READ_TIMEOUT`` bounds how long one can be stuck: a client whose body
+  stalls for that long gets a 408 (the JSON error on ``/api``). Threads also
+  overlap the time requests spend waiting on SQLite, PostgreSQL or Redis.
+  Behind nginx (which buffers whole requests) ``GUNICORN_THREADS=1`` gives the
+  plain sync workers again.
+* **Nothing that must be right is kept per worker.** The server cache's
+  generation and the failed-login counters live in the database (or in Redis
+  with ``BLOG_REDIS_URL``), so any worker count is as correct as one.
 * **No preloading.** Each worker imports the app itself, so ``kill -HUP``
   reloads new code, and no database connection is ever shared across ``fork``.
 * **Forwarded headers are trusted in one place only:** the app's ``ProxyFix``
@@ -24,20 +35,35 @@ The choices, and why:
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import socket
+import time
+from typing import Any
 
 #: Where to listen. Behind nginx keep it on loopback (or a Unix socket);
 #: the Docker image overrides it with 0.0.0.0:8000 inside the container.
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 
-#: gunicorn's rule of thumb: (2 x cores) + 1 keeps every core busy while some
-#: workers wait on I/O. ``WEB_CONCURRENCY`` is the conventional override.
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+#: One process per core keeps every core busy (each has its own GIL), plus one
+#: so that a core is never idle while a worker restarts: 3 on a 2-core machine.
+#: ``WEB_CONCURRENCY`` is the conventional override.
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() + 1))
+#: Threads per worker: 3 x 8 = 24 requests at once on 2 cores, so a few stuck
+#: on slow clients leave plenty for everyone else. 1 selects sync workers
+#: (only behind a buffering proxy such as nginx).
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 worker_class = "gthread" if threads > 1 else "sync"
 
-#: A worker silent for this long is killed and replaced (a stuck request).
+#: Seconds a read of the request body may wait for the client's next bytes.
+#: gunicorn has no setting for it: ``pre_request`` below puts it on the
+#: socket, so a stalled upload raises ``TimeoutError`` inside the app, which
+#: answers 408 (``blog_api/errorhandlers.py``) and frees the thread.
+READ_TIMEOUT = float(os.environ.get("GUNICORN_READ_TIMEOUT", "10"))
+
+#: A worker silent for this long is killed and replaced (a stuck request, for
+#: sync workers; a gthread worker's heartbeat comes from its main loop).
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 #: On SIGTERM or HUP, workers finish their in-flight requests for up to this long.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
@@ -80,3 +106,63 @@ proc_name = "blog_api"
 #: instances on a host (the test suite runs many) would take it from each other,
 #: and signals (TERM, HUP, TTIN/TTOU) already do everything we need.
 control_socket_disable = True
+
+
+def pre_request(worker: Any, req: Any) -> None:
+    """gunicorn hook, just before the app gets a request: bound each body read.
+
+    The request line and headers have been read by now; the socket the body
+    will be read from gets ``READ_TIMEOUT``, so a client that stops sending
+    cannot hold a worker thread (or a whole sync worker) for longer.
+    gunicorn's own default hook only logs the request at debug level.
+    """
+    worker.log.debug("%s %s", req.method, req.path)
+    reader = getattr(req, "unreader", None)  # HTTP/1 requests read from a socket
+    sock = getattr(reader, "sock", None)
+    if sock is not None:
+        sock.settimeout(READ_TIMEOUT)
+
+
+#: Seconds a closing connection waits for the client to close its side (RFC
+#: 9112 §9.6: so that unread request bytes do not turn the close into a reset).
+CLOSE_LINGER = 2.0
+
+
+def post_request(worker: Any, req: Any, environ: dict[str, Any], resp: Any) -> None:
+    """gunicorn hook, after the response is sent: linger on a closing connection here.
+
+    gthread hands a connection that will not be kept alive back to the
+    worker's main thread, which closes it gracefully: half-close, then up to
+    2 s waiting for the client to close too. The main thread is the one that
+    accepts connections and serves the kept-alive ones, so each stalled client
+    stopped its whole worker for 2 s (measured: six of them made kept-alive
+    users wait 4 s and had some of their connections reset). Doing the
+    half-close and the wait here, in the request's own thread, and shutting
+    the socket down completely afterwards, leaves the main thread's close
+    nothing to wait for.
+    """
+    body = getattr(req, "body", None)
+    done_with_connection = resp is not None and (
+        resp.should_close() or getattr(body, "failed", False)
+    )
+    sock = environ.get("gunicorn.socket")
+    if not done_with_connection or not getattr(resp, "headers_sent", False) or sock is None:
+        return
+    if not environ.get("SERVER_PROTOCOL", "").startswith("HTTP/1"):
+        return  # an HTTP/2 connection carries other streams too
+    _linger_and_shut_down(sock)
+
+
+def _linger_and_shut_down(sock: socket.socket) -> None:
+    """Half-close, read until the client closes (bounded), then shut down both ways."""
+    try:
+        sock.shutdown(socket.SHUT_WR)
+        deadline = time.monotonic() + CLOSE_LINGER
+        while (remaining := deadline - time.monotonic()) > 0:
+            sock.settimeout(remaining)
+            if not sock.recv(4096):
+                break
+    except OSError:
+        pass  # the wait timed out, or the client is already gone: either way, done
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RD)  # the main thread's own wait now ends at once

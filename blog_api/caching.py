@@ -105,6 +105,16 @@ class DatabaseGeneration:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # PERF: on PostgreSQL, one statement needs no transaction: in autocommit
+        # mode psycopg sends no BEGIN before the SELECT and no ROLLBACK when the
+        # connection goes back to the pool (interleaved A/B, 4,000 reads each:
+        # min 509 vs 551 us, median 4.5 vs 6.2 ms on a busy machine). Not on
+        # SQLite, where restoring the isolation level costs a PRAGMA per read
+        # (min 140 vs 81 us). The plain version is engine.connect() everywhere.
+        autocommit = engine.dialect.name == "postgresql"
+        self._reader = (
+            engine.execution_options(isolation_level="AUTOCOMMIT") if autocommit else engine
+        )
         self._select = select(CacheGeneration.generation).where(CacheGeneration.id == _ROW)
 
     def current(self) -> int:
@@ -112,7 +122,7 @@ class DatabaseGeneration:
         # A connection of its own, returned to the pool at once: the read
         # happens before the view's queries start, which is what makes the
         # generation a lower bound for the data the view then sees.
-        with self.engine.connect() as connection:
+        with self._reader.connect() as connection:
             generation = connection.execute(self._select).scalar()
         return int(generation or 0)
 

@@ -6,7 +6,8 @@ Three kinds of exception reach the framework, and all leave as
 * ``APIError`` from our services and views: status, message and headers as raised.
 * Werkzeug's ``HTTPException``: routing 404/405, the framework's 413, ``abort``.
   Its headers (``Allow`` on a 405) are kept. Outside ``/api/``, a URL that matched
-  no route gets the reader site's HTML page instead (``SITE_ERROR_PAGE``).
+  no route gets the reader site's HTML page instead (``SITE_ERROR_PAGE``). A
+  request body that stopped arriving (the server's read timed out) is a 408.
 * anything else: the framework turns it into a 500 (``InternalServerError``
   carrying the ``original_exception``) after sending ``got_request_exception``,
   which our hooks log with the traceback; the body says nothing internal.
@@ -25,7 +26,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import ClientDisconnected, HTTPException, RequestTimeout
 
 from blog_api import errors
 
@@ -66,6 +67,18 @@ def register_error_handlers(app: Any, fw: Any) -> None:
         headers = {k: v for k, v in e.get_headers() if k.lower() != "content-type"}
         return error_response(body, status, headers)
 
+    def handle_client_disconnected(e: ClientDisconnected) -> Any:
+        # Werkzeug raises ClientDisconnected (a 400) from inside its handler
+        # for the failed read, so a read that timed out is its __context__: the
+        # server's per-read limit (READ_TIMEOUT in gunicorn.conf.py) ran out
+        # while the client, still connected, sent nothing. That is a 408
+        # (RFC 9110 §15.5.9), not a malformed request.
+        if isinstance(e.__context__, TimeoutError):
+            return handle_http_exception(
+                RequestTimeout("The request body stopped arriving; send it again.")
+            )
+        return handle_http_exception(e)
+
     def handle_server_error(e: Any) -> Any:
         body = {"error": "Internal server error", "code": 500, "type": "internal_error"}
         return error_response(body, 500, {})
@@ -99,6 +112,7 @@ def register_error_handlers(app: Any, fw: Any) -> None:
 
     app.register_error_handler(errors.APIError, handle_api_error)
     app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(ClientDisconnected, handle_client_disconnected)
     app.register_error_handler(500, handle_server_error)
     app.register_error_handler(IntegrityError, handle_integrity_error)
     app.register_error_handler(StaleDataError, handle_stale_data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -248,3 +249,35 @@ def test_a_chunked_body_within_the_limit_is_read_whole(client: Any, alice: dict[
     )
     assert response.status_code == 201
     assert len(response.get_json()["body"]) == 90_000
+
+
+class StalledBody:
+    """A request body whose client stopped sending: the server's read times out.
+
+    gunicorn.conf.py gives each body read a timeout (``GUNICORN_READ_TIMEOUT``),
+    so a stalled read raises ``TimeoutError`` from ``wsgi.input``, as here.
+    """
+
+    def read(self, size: int = -1) -> bytes:
+        raise TimeoutError("timed out")
+
+    def readline(self, size: int = -1) -> bytes:
+        raise TimeoutError("timed out")
+
+
+def test_a_body_that_stops_arriving_is_408(client: Any, alice: dict[str, str]) -> None:
+    response = client.post(
+        "/api/v1/posts",
+        headers={**alice, "Content-Type": "application/json"},
+        environ_overrides={"wsgi.input": StalledBody(), "CONTENT_LENGTH": "100"},
+    )
+    assert assert_error(response, 408)["type"] == "request_timeout"
+
+
+def test_a_body_cut_short_by_a_disconnect_stays_400(client: Any, alice: dict[str, str]) -> None:
+    response = client.post(
+        "/api/v1/posts",
+        headers={**alice, "Content-Type": "application/json"},
+        environ_overrides={"wsgi.input": io.BytesIO(b'{"title": '), "CONTENT_LENGTH": "100"},
+    )
+    assert_error(response, 400)

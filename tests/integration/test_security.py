@@ -21,6 +21,7 @@ from sqlalchemy import inspect, text
 
 from blog_api.db import make_engine
 from tests.integration.conftest import (
+    NO_LOGIN_LIMITS,
     PASSWORD,
     SECRET,
     Client,
@@ -261,9 +262,7 @@ def production_hash_server(
     gunicorn_session: Any,
 ) -> GunicornServer:
     """A server with the production password hash (Werkzeug's scrypt), miniflask."""
-    return gunicorn_session(
-        {"BLOG_PASSWORD_HASH_METHOD": "", "BLOG_LOGIN_MAX_FAILURES": "100000"}, workers=2
-    )
+    return gunicorn_session({"BLOG_PASSWORD_HASH_METHOD": "", **NO_LOGIN_LIMITS}, workers=2)
 
 
 def test_passwords_are_stored_only_as_salted_scrypt_hashes(
