@@ -135,8 +135,8 @@ def post_request(worker: Any, req: Any, environ: dict[str, Any], resp: Any) -> N
     worker's main thread, which closes it gracefully: half-close, then up to
     2 s waiting for the client to close too. The main thread is the one that
     accepts connections and serves the kept-alive ones, so each stalled client
-    stopped its whole worker for 2 s (measured: six of them made kept-alive
-    users wait 4 s and had some of their connections reset). Doing the
+    stopped its whole worker for 2 s (measured: with six of them, kept-alive
+    users were held up for seconds and some connections were reset). Doing the
     half-close and the wait here, in the request's own thread, and shutting
     the socket down completely afterwards, leaves the main thread's close
     nothing to wait for.
