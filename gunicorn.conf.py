@@ -21,8 +21,10 @@ The choices, and why:
   ``READ_TIMEOUT`` bounds how long one can be stuck: a client whose body
   stalls for that long gets a 408 (the JSON error on ``/api``). Threads also
   overlap the time requests spend waiting on SQLite, PostgreSQL or Redis.
-  Behind nginx (which buffers whole requests) ``GUNICORN_THREADS=1`` gives the
-  plain sync workers again.
+  The ``pre_request`` and ``post_request`` hooks at the end set that timeout
+  and keep a closing connection from holding up a worker's main loop. Behind
+  nginx (which buffers whole requests) ``GUNICORN_THREADS=1`` gives the plain
+  sync workers again.
 * **Nothing that must be right is kept per worker.** The server cache's
   generation and the failed-login counters live in the database (or in Redis
   with ``BLOG_REDIS_URL``), so any worker count is as correct as one.
@@ -47,7 +49,7 @@ from typing import Any
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 
 #: One process per core keeps every core busy (each has its own GIL), plus one
-#: so that a core is never idle while a worker restarts: 3 on a 2-core machine.
+#: for the moments a worker is restarting or waiting: 3 on a 2-core machine.
 #: ``WEB_CONCURRENCY`` is the conventional override.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() + 1))
 #: Threads per worker: 3 x 8 = 24 requests at once on 2 cores, so a few stuck

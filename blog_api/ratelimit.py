@@ -104,8 +104,8 @@ class Attempt:
     """The counters a login attempt reserved a failure in; a success gives it back.
 
     ``windows`` maps each counter's key to the end of the window the
-    reservation was made in, so a late success cannot give back a count of
-    a later window.
+    reservation was made in (database backend), so a late success cannot give
+    back a count of a later window.
     """
 
     counters: list[FailureCounter]
@@ -134,7 +134,10 @@ class DatabaseRateLimiter:
 
     Args:
         engine: the app's engine; counting uses transactions of its own, so a
-            failed login (whose request is rolled back) still counts.
+            failed login (whose request is rolled back) still counts. Call it
+            while the request's session has written nothing: on SQLite that
+            session would hold the write lock the counter needs, and the two
+            would wait on each other until ``busy_timeout``.
         limits: the limits and the window.
         clock: Unix time; every host's clock must agree (NTP), since a window's
             end is stored as a time.
@@ -264,7 +267,12 @@ return 0
 
 
 class RedisRateLimiter:
-    """The same counters in Redis; a key's TTL is its window."""
+    """The same counters in Redis; a key's TTL is its window.
+
+    Unlike the database's rows, a key does not record which window it counts,
+    so a success whose password check outlived its window gives its count
+    back to the next window: one failure too few, at most once per success.
+    """
 
     def __init__(self, client: Any, limits: LoginLimits, prefix: str = "blog:") -> None:
         self.client = client
