@@ -418,8 +418,10 @@ def _inprocess_section(data: dict[str, Any]) -> str:
         "Blog API server-side cache: "
         + settings["blog_cache"]
         + ". With the cache on, the anonymous list and the revalidation are answered by the "
-        "blog's `serve_from_cache` before_request hook, without running the view or SQL; "
-        "the *cache off* rows run the view and its queries on every request.\n"
+        "blog's `serve_from_cache` before_request hook, without running the view (since "
+        "2 December 2026 a hit also reads the cache's generation, one SQL `SELECT`; runs "
+        "before that had none); the *cache off* rows run the view and its queries on every "
+        "request.\n"
     )
     return "\n".join(lines)
 
