@@ -119,7 +119,7 @@ class AppContext:
         """Make this context current and send ``appcontext_pushed``."""
         self._cv_tokens.append(_cv_app.set(self))
         if signals.appcontext_pushed.receivers:  # PERF: see Flask.full_dispatch_request
-            signals.appcontext_pushed.send(self.app)
+            signals.appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
 
     def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
         """Run ``teardown_appcontext`` functions (on the last pop) and un-push.
@@ -142,7 +142,7 @@ class AppContext:
         if current is not self:
             raise AssertionError(f"Popped wrong app context. ({current!r} instead of {self!r})")
         if signals.appcontext_popped.receivers:
-            signals.appcontext_popped.send(self.app)
+            signals.appcontext_popped.send(self.app, _async_wrapper=self.app.ensure_sync)
 
     def __enter__(self) -> AppContext:
         self.push()
@@ -361,6 +361,7 @@ def copy_current_request_context(f: F) -> F:
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         with ctx:
-            return f(*args, **kwargs)
+            # ensure_sync: `f` may be an `async def` function, as in Flask.
+            return ctx.app.ensure_sync(f)(*args, **kwargs)
 
     return update_wrapper(wrapper, f)  # type: ignore[return-value]

@@ -141,12 +141,15 @@ def make_response(*args: Any) -> Response:
 def stream_with_context(
     generator_or_function: Iterator[T] | Callable[..., Iterator[T]],
 ) -> Iterator[T]:
-    """Keep the request context alive while a streamed response is generated.
+    """Make the request's contexts current again while a streamed response is generated.
 
     A streamed body is iterated by the server *after* the view returned and
-    the request context was popped, so a generator that reads ``request``
-    would fail. This pushes the context again around the generator: the
-    context stays until the last chunk is sent.
+    the request context was popped, so a generator that reads ``request``,
+    ``session`` or ``g`` would fail. This records the view's app and request
+    contexts and pushes them again around the generator, until its last
+    chunk is sent. As in Flask, the request still ends when the view
+    returns, so teardown functions run then, and once more when the stream
+    ends and the contexts are popped again.
 
     Example::
 
@@ -169,16 +172,21 @@ def stream_with_context(
         return update_wrapper(decorator, function)  # type: ignore[return-value]
 
     def generator() -> Iterator[T | None]:
-        ctx = _cv_request.get(None)
-        if ctx is None:
+        request_context = _cv_request.get(None)
+        if request_context is None:
             raise RuntimeError(
                 "'stream_with_context' can only be used when a request"
                 " context is active, such as in a view function."
             )
-        with ctx:
-            # The first, empty step runs now, inside the view, to push the
-            # context; the server's iteration then runs the rest inside it.
-            yield None
+        app_context = _cv_app.get()
+        # The first, empty step runs now, inside the view, to record the
+        # contexts. They are pushed only when the server iterates the body,
+        # in its own thread: pushed here, inside an async view, they would
+        # be set in the event loop's copy of the context variables, and
+        # popping them from the server's thread would fail. The app context
+        # goes first, so the request context reuses it (the view's `g`).
+        yield None
+        with app_context, request_context:
             try:
                 yield from gen
             finally:
@@ -200,10 +208,9 @@ def flash(message: str, category: str = "message") -> None:
     flashes = session.get("_flashes", [])
     flashes.append((category, message))
     session["_flashes"] = flashes
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     signals.message_flashed.send(
-        current_app._get_current_object(),  # type: ignore[attr-defined]
-        message=message,
-        category=category,
+        app, _async_wrapper=app.ensure_sync, message=message, category=category
     )
 
 

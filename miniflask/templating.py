@@ -254,10 +254,14 @@ def _render(app: Flask, template: Template, context: dict[str, Any]) -> str:
     # PERF: sent only when connected, as the per-request signals are (see
     # Flask.full_dispatch_request). Plain version: send() both, always.
     if before_render_template.receivers:
-        before_render_template.send(app, template=template, context=context)
+        before_render_template.send(
+            app, _async_wrapper=app.ensure_sync, template=template, context=context
+        )
     text = template.render(context)
     if template_rendered.receivers:
-        template_rendered.send(app, template=template, context=context)
+        template_rendered.send(
+            app, _async_wrapper=app.ensure_sync, template=template, context=context
+        )
     return text
 
 
@@ -299,11 +303,15 @@ def _stream(app: Flask, template: Template, context: dict[str, Any]) -> Iterator
     # The context is completed before the generator starts, while the
     # view's contexts are certainly still active.
     app.update_template_context(context)
-    before_render_template.send(app, template=template, context=context)
+    before_render_template.send(
+        app, _async_wrapper=app.ensure_sync, template=template, context=context
+    )
 
     def generate() -> Iterator[str]:
         yield from template.generate(context)
-        template_rendered.send(app, template=template, context=context)
+        template_rendered.send(
+            app, _async_wrapper=app.ensure_sync, template=template, context=context
+        )
 
     pieces = generate()
     if _cv_request.get(None) is not None:

@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from inspect import iscoroutinefunction
 from typing import TYPE_CHECKING, Any
 
 from . import signals
@@ -178,6 +179,8 @@ def _record(
     """
     if getattr(func, "_miniflask_traced", False):
         return func
+    if iscoroutinefunction(func):
+        return _record_async(name, func, detail, note_result)
 
     @functools.wraps(func)
     def traced(*args: Any, **kwargs: Any) -> Any:
@@ -186,6 +189,37 @@ def _record(
             return func(*args, **kwargs)
         with trace.step(name, _label(func) if detail is None else detail):
             rv = func(*args, **kwargs)
+            remark = note_result(rv) if note_result is not None else None
+            if remark:
+                trace.note(remark)
+            return rv
+
+    traced._miniflask_traced = True  # type: ignore[attr-defined]
+    return traced
+
+
+def _record_async(
+    name: str,
+    func: Callable[..., Any],
+    detail: str | None,
+    note_result: Callable[[Any], str | None] | None,
+) -> Callable[..., Any]:
+    """:func:`_record` for an ``async def`` function: the wrapper is ``async def`` too.
+
+    The app must still see a coroutine function, so that ``ensure_sync``
+    runs it on an event loop. The step covers the whole run of the
+    coroutine: asgiref copies the context variables into the loop's thread,
+    so the wrapper finds the request's trace there.
+    """
+
+    @functools.wraps(func)
+    async def traced(*args: Any, **kwargs: Any) -> Any:
+        trace = _current_trace.get(None)
+        if trace is None:
+            return await func(*args, **kwargs)
+        with trace.step(name, _label(func) if detail is None else detail):
+            trace.note("async: run by ensure_sync on an event loop")
+            rv = await func(*args, **kwargs)
             remark = note_result(rv) if note_result is not None else None
             if remark:
                 trace.note(remark)
@@ -212,6 +246,7 @@ def install(app: Flask) -> Tracer:
         _wrap_contexts(app)
         _wrap_lifecycle(app)
         _wrap_registered_functions(app)
+        app._functions_changed()  # the tables now hold the wrappers
         _wrap_signals(app)
         return tracer
 

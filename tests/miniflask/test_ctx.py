@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
+from types import ModuleType
 
 import pytest
 
@@ -278,23 +279,35 @@ def test_after_this_request_outside_a_request_is_an_error() -> None:
         after_this_request(lambda response: response)
 
 
-def test_stream_with_context_keeps_the_request_while_streaming(app: miniflask.Flask) -> None:
-    torn_down: list[str] = []
-    app.teardown_request(lambda exc: torn_down.append("teardown"))
+def test_stream_with_context_pushes_the_request_again_while_streaming(fw: ModuleType) -> None:
+    app = fw.Flask("streaming")
+    events: list[str] = []
+    app.teardown_request(lambda exc: events.append("teardown_request"))
+    app.teardown_appcontext(lambda exc: events.append("teardown_appcontext"))
 
     @app.get("/stream")
     def stream() -> Iterator[str]:
-        @stream_with_context
+        fw.g.user = "ada"
+
+        @fw.stream_with_context
         def generate() -> Iterator[str]:
-            yield "hello "
-            assert torn_down == []  # the request is still alive mid-stream
-            yield request.args["name"]
+            events.append("streaming")
+            yield f"{fw.request.args['greeting']} "
+            yield fw.g.user  # the view's g: its app context is pushed again
 
         return generate()
 
-    response = app.test_client().get("/stream?name=ada")
+    response = app.test_client().get("/stream?greeting=hello")
     assert response.data == b"hello ada"
-    assert torn_down == ["teardown"]
+    # As in Flask (3.1.2 on), the request ends when the view returns; the
+    # contexts are pushed again for the body and torn down again after it.
+    assert events == [
+        "teardown_request",
+        "teardown_appcontext",
+        "streaming",
+        "teardown_request",
+        "teardown_appcontext",
+    ]
 
 
 def test_stream_with_context_outside_a_request_is_an_error() -> None:
