@@ -46,6 +46,8 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/api/v1/tags', timeout=2)"]
 
-# Create missing tables, then replace the shell with gunicorn (exec), so that
-# gunicorn is PID 1 and gets `docker stop`'s SIGTERM: a graceful shutdown.
-CMD ["sh", "-c", "python -m blog_api init-db && exec gunicorn -c gunicorn.conf.py blog_api.wsgi:app"]
+# Bring the schema up to date (blog_api/migrate.py; a no-op when it is, and
+# safe when several containers start at once: migrations take a lock), then
+# replace the shell with gunicorn (exec), so that gunicorn is PID 1 and gets
+# `docker stop`'s SIGTERM: a graceful shutdown.
+CMD ["sh", "-c", "python -m blog_api db upgrade && exec gunicorn -c gunicorn.conf.py blog_api.wsgi:app"]

@@ -20,13 +20,14 @@ $(STAMP): pyproject.toml
 
 # The blog API under gunicorn (gunicorn.conf.py) on a SQLite file in instance/;
 # BLOG_FRAMEWORK=flask make run serves the very same app on real Flask. The
-# framework's own command, `miniflask` or `flask`, creates the tables first.
+# framework's own command, `miniflask` or `flask`, first brings the schema up
+# to date (blog_api/migrate.py: creates the tables on a new database).
 # The app answers only to the host names in BLOG_TRUSTED_HOSTS: by default this
 # machine's and the bind address (HOST=192.168.1.5 make run); set it to the
 # names clients use when binding 0.0.0.0.
 FRAMEWORK := $(or $(BLOG_FRAMEWORK),miniflask)
 run: $(STAMP)
-	BLOG_FRAMEWORK=$(FRAMEWORK) $(VENV)/bin/$(FRAMEWORK) --app blog_api.wsgi init-db
+	BLOG_FRAMEWORK=$(FRAMEWORK) $(VENV)/bin/$(FRAMEWORK) --app blog_api.wsgi db upgrade
 	BLOG_FRAMEWORK=$(FRAMEWORK) BLOG_TRUSTED_HOSTS="$${BLOG_TRUSTED_HOSTS:-localhost,127.0.0.1,$(HOST)}" \
 		$(VENV)/bin/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) blog_api.wsgi:app
 

@@ -41,6 +41,7 @@ import contextlib
 import multiprocessing
 import os
 import socket
+import sys
 import time
 from typing import Any
 
@@ -108,6 +109,27 @@ proc_name = "blog_api"
 #: instances on a host (the test suite runs many) would take it from each other,
 #: and signals (TERM, HUP, TTIN/TTOU) already do everything we need.
 control_socket_disable = True
+
+
+def on_starting(server: Any) -> None:
+    """Check the database's schema once, in the master, before any worker starts.
+
+    Each worker checks it as well (``create_app``), but a refusal there is a
+    traceback per worker; here it is one line, and gunicorn exits at once. A
+    new SQLite file gets its tables here (``blog_api/migrate.py``).
+    """
+    from blog_api.config import load_config
+    from blog_api.db import make_engine
+    from blog_api.migrate import SchemaNotReady, ensure_schema
+
+    engine = make_engine(load_config()["DATABASE_URL"])
+    try:
+        ensure_schema(engine, framework=os.environ.get("BLOG_FRAMEWORK") or "miniflask")
+    except SchemaNotReady as problem:
+        server.log.error("%s", problem)
+        sys.exit(1)
+    finally:
+        engine.dispose()
 
 
 def pre_request(worker: Any, req: Any) -> None:

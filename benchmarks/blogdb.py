@@ -29,8 +29,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from blog_api import migrate
 from blog_api.commands import seed_database
-from blog_api.db import create_schema, make_engine, make_session_factory
+from blog_api.db import make_engine, make_session_factory
 from blog_api.models import Post
 
 SECRET_KEY = "benchmark-secret-key-long-enough-for-hs512-0123456789abcdef0123456789"
@@ -67,7 +68,7 @@ def seed(directory: Path) -> SeededDatabase:
     path = directory / "blog.db"
     engine = make_engine(f"sqlite:///{path}")
     try:
-        create_schema(engine)
+        migrate.upgrade(engine.url)  # as `make run` does
         seed_database(engine, SEED_USERS, SEED_POSTS, 2, random.Random(1))
         with make_session_factory(engine)() as session:
             post_id = session.scalar(

@@ -16,6 +16,7 @@ Example::
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -33,6 +34,7 @@ from blog_api.errorhandlers import register_error_handlers
 from blog_api.hooks import register_hooks
 from blog_api.logs import configure_logging
 from blog_api.meta import build_meta_blueprint
+from blog_api.migrate import SchemaNotReady, ensure_schema
 from blog_api.posts import build_posts_blueprint
 from blog_api.ratelimit import make_rate_limiter
 from blog_api.site import build_site_blueprint
@@ -59,10 +61,29 @@ def create_app(framework: str | None = None, config: Mapping[str, Any] | None = 
     app.url_map.converters["id"] = IdConverter  # before any rule uses <id:...>
     _install_extensions(app, fw)
     _install_web_layer(app, fw)
-    register_commands(app)  # init-db and seed, on app.cli
+    register_commands(app)  # db, init-db and seed, on app.cli
     if app.config["PROXY_HOPS"]:
         app.wsgi_app = _trust_proxies(app.wsgi_app, app.config["PROXY_HOPS"])
+    _check_schema(app, fw)
     return app
+
+
+def _check_schema(app: Any, fw: Any) -> None:
+    """Refuse to build an app whose database cannot serve it (``migrate.ensure_schema``).
+
+    A new SQLite database gets its tables here; any other database that is
+    empty or behind the code raises ``SchemaNotReady``, whose one line says
+    what to run, so gunicorn stops at start-up instead of answering 500 to
+    every request. The framework's command line (``miniflask``/``flask``, which
+    both set ``FLASK_RUN_FROM_CLI``) only warns: it is where ``db upgrade``
+    runs, and it must be able to load the app to run it.
+    """
+    try:
+        ensure_schema(app.extensions["blog_db"].engine, framework=fw.__name__)
+    except SchemaNotReady as problem:
+        if os.environ.get("FLASK_RUN_FROM_CLI") != "true":
+            raise
+        logging.getLogger("blog_api").warning("%s", problem)
 
 
 def _trust_proxies(wsgi_app: Any, hops: int) -> ProxyFix:

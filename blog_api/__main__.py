@@ -1,8 +1,8 @@
-"""``python -m blog_api init-db`` (or ``seed``): the blog's commands without ``--app``.
+"""``python -m blog_api db upgrade`` (or ``seed``...): the blog's commands without ``--app``.
 
 The commands themselves are ``app.cli`` commands (see ``blog_api/commands.py``),
 run by the framework's own command line, ``miniflask --app blog_api.wsgi
-init-db`` or ``flask --app blog_api.wsgi init-db``. This module is the same
+db upgrade`` or ``flask --app blog_api.wsgi db upgrade``. This module is the same
 thing as a custom script, the way Flask's documentation describes one: a
 ``FlaskGroup`` that builds the app with ``create_app()``, so ``BLOG_FRAMEWORK``
 and the ``BLOG_*`` settings apply as they do for the server. Its other
@@ -21,7 +21,7 @@ def main() -> None:
     group = framework_cli.FlaskGroup(
         name="blog_api",
         create_app=create_app,
-        help="The blog API's commands: init-db and seed, and the framework's own.",
+        help="The blog API's commands: db, init-db and seed, and the framework's own.",
     )
     group.main(prog_name="python -m blog_api")
 

@@ -77,7 +77,8 @@ def check_password(web: Web, username: str, password: str) -> Any:
     """Authenticate under the failed-login rate limit; ``None`` when refused.
 
     The attempt counts as a failure from the start (``ratelimit.py`` says
-    why); a right password gives that back.
+    why); a right password gives that back, and sets the user's
+    ``last_login_at`` (written by the caller's commit).
 
     Raises:
         TooManyRequests: a failed-login limit (this client and username, this
@@ -91,6 +92,7 @@ def check_password(web: Web, username: str, password: str) -> Any:
     user = users.authenticate(web.db, username, password, web.config["PASSWORD_HASH_METHOD"])
     if user is not None:
         limiter.succeeded(attempt)
+        users.record_login(web.db, user)
     return user
 
 

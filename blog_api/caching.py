@@ -100,7 +100,7 @@ class DatabaseGeneration:
 
     Args:
         engine: the app's engine (SQLite or PostgreSQL); the table is created
-            with the others (``init-db``).
+            with the others (``db upgrade``).
     """
 
     def __init__(self, engine: Engine) -> None:

@@ -1,11 +1,16 @@
-"""The blog's commands: ``init-db`` and ``seed``, on ``app.cli``.
+"""The blog's commands: ``db`` (schema migrations), ``init-db`` and ``seed``, on ``app.cli``.
 
 ``create_app`` calls :func:`register_commands`, so the framework's own command
 runs them, app loading and all::
 
-    miniflask --app blog_api.wsgi init-db
+    miniflask --app blog_api.wsgi db upgrade
+    miniflask --app blog_api.wsgi db revision -m "posts slug"
     BLOG_FRAMEWORK=flask flask --app blog_api.wsgi seed --users 20 --posts 500
     python -m blog_api seed             # the same commands, without --app
+
+``db`` is Flask-Migrate's command set (``upgrade``, ``downgrade``, ``current``,
+``history``, ``stamp``, ``revision``, ``check``) over Alembic's API, through
+``blog_api/migrate.py``.
 
 They are plain click commands, which import neither framework: ``app.cli`` is
 a click group on both, and each command reaches the database through the
@@ -21,10 +26,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import click
-from sqlalchemy import Engine, func, select
+from alembic.util import CommandError
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
+from blog_api import migrate
 from blog_api.db import make_session_factory
 from blog_api.models import Comment, Post, Tag, User, utcnow
 
@@ -48,18 +56,18 @@ WORDS = (
 
 
 def register_commands(app: Any) -> None:
-    """Add ``init-db`` and ``seed`` to ``app.cli``, working on ``app``'s database.
+    """Add ``db``, ``init-db`` and ``seed`` to ``app.cli``, working on ``app``'s database.
 
     Call it after the ``Database`` extension is installed: the commands use
     its engine.
     """
     database = app.extensions["blog_db"]
+    app.cli.add_command(_db_group(database))
 
     @app.cli.command("init-db")
     def init_db() -> None:
-        """Create the tables and indexes that do not exist yet."""
-        database.create_all()
-        click.echo(f"initialised {database.engine.url.render_as_string(hide_password=True)}")
+        """Create the tables, or bring them up to date: the same as ``db upgrade``."""
+        _upgrade(database.engine, "head")
 
     @app.cli.command("seed")
     @click.option("--users", default=10, show_default=True, help="Demo users to add.")
@@ -75,9 +83,108 @@ def register_commands(app: Any) -> None:
         * admin / admin-password (an administrator)
         * user1 ... userN / password
         """
-        database.create_all()
-        counts = seed_database(database.engine, users, posts, comments, random.Random(seed))
+        _run(migrate.upgrade, database.engine, "head")
+        try:
+            counts = seed_database(database.engine, users, posts, comments, random.Random(seed))
+        except SQLAlchemyError as e:
+            # Only the driver's own message: SQLAlchemy's would list the
+            # statement's parameters, password hashes included.
+            raise click.ClickException(f"seeding failed, nothing was added: {_reason(e)}") from e
         click.echo("seeded " + ", ".join(f"{count} {name}" for name, count in counts.items()))
+
+
+def _db_group(database: Any) -> click.Group:
+    """The ``db`` commands, bound to the app's database."""
+
+    @click.group("db")
+    def db() -> None:
+        """Schema migrations (Alembic): upgrade, downgrade, current, revision..."""
+
+    @db.command("upgrade")
+    @click.argument("revision", default="head")
+    def upgrade(revision: str) -> None:
+        """Apply revisions up to REVISION (default: head, the newest)."""
+        _upgrade(database.engine, revision)
+
+    @db.command("downgrade")
+    @click.argument("revision", default="-1")
+    def downgrade(revision: str) -> None:
+        """Undo revisions down to REVISION (default: -1, the last one; base: all)."""
+        _run(migrate.downgrade, database.engine, revision)
+        click.echo(f"at revision {_current(database.engine)}")
+
+    @db.command("current")
+    def current() -> None:
+        """Print the database's revision, and whether it is the newest."""
+        state = migrate.schema_state(database.engine)
+        mark = " (head)" if state.at_head else f" (head is {', '.join(state.heads)})"
+        click.echo(_current(database.engine) + mark)
+
+    @db.command("history")
+    def history() -> None:
+        """List the revisions, newest first."""
+        for revision, revises, doc in migrate.history():
+            click.echo(f"{revises or '<base>'} -> {revision}: {doc}")
+
+    @db.command("stamp")
+    @click.argument("revision")
+    def stamp(revision: str) -> None:
+        """Record REVISION as applied, without running anything."""
+        _run(migrate.stamp, database.engine, revision)
+        click.echo(f"at revision {_current(database.engine)}")
+
+    @db.command("revision")
+    @click.option("-m", "--message", required=True, help="What the revision does.")
+    @click.option(
+        "--autogenerate/--empty",
+        default=True,
+        show_default=True,
+        help="Draft operations by comparing models.py with the database (at head).",
+    )
+    def revision(message: str, autogenerate: bool) -> None:
+        """Write the next revision file into blog_api/migrations/versions."""
+        path = _run(migrate.new_revision, database.engine, message, autogenerate)
+        click.echo(f"wrote {path}: read it and edit it before you commit it")
+
+    @db.command("check")
+    def check() -> None:
+        """Fail unless the database is at head and matches models.py."""
+        state = migrate.schema_state(database.engine)
+        if not state.at_head:
+            raise click.ClickException(f"database at {_current(database.engine)}, not at head")
+        changes = migrate.differences(database.engine.url)
+        if changes:
+            raise click.ClickException(
+                "models.py and the migrations disagree, run `db revision`: " + repr(changes)
+            )
+        click.echo("the database is at head and matches models.py")
+
+    return db
+
+
+def _upgrade(engine: Engine, revision: str) -> None:
+    _run(migrate.upgrade, engine, revision)
+    where = engine.url.render_as_string(hide_password=True)
+    click.echo(f"{where} at revision {_current(engine)}")
+
+
+def _run(operation: Any, engine: Engine, *args: Any) -> Any:
+    """Run a migration operation; its failures become one line, not a traceback."""
+    try:
+        return operation(engine.url, *args)
+    except (migrate.SchemaNotReady, CommandError) as e:
+        raise click.ClickException(str(e)) from e
+    except SQLAlchemyError as e:
+        raise click.ClickException(f"migration failed, nothing was changed: {_reason(e)}") from e
+
+
+def _reason(error: SQLAlchemyError) -> str:
+    """The database's own words, without SQLAlchemy's statement and parameters."""
+    return str(getattr(error, "orig", None) or type(error).__name__)
+
+
+def _current(engine: Engine) -> str:
+    return ", ".join(migrate.current(engine.url)) or "<base> (no revision)"
 
 
 def seed_database(
@@ -85,15 +192,16 @@ def seed_database(
 ) -> dict[str, int]:
     """Add ``users`` users (plus ``admin``), ``posts`` posts and their comments.
 
-    Usernames continue after existing ``userN`` accounts, so seeding twice adds
-    more data instead of failing on duplicates. One password hash is computed
+    Usernames continue after the highest existing ``userN``, so seeding twice
+    (or after some seeded users were deleted) adds more data instead of
+    failing on duplicates. One password hash is computed
     and shared by all seeded users: hashing N times would dominate the run time.
     Every ``userN`` gets :data:`SEED_PASSWORD`; ``admin`` gets :data:`ADMIN_PASSWORD`.
     """
     session = make_session_factory(engine)()
     with session:
         password_hash = generate_password_hash(SEED_PASSWORD)
-        start = session.scalar(select(func.count()).select_from(User)) or 0
+        start = _last_seeded_number(session)
         if session.scalars(select(User).where(User.username == "admin")).first() is None:
             session.add(_user("admin", generate_password_hash(ADMIN_PASSWORD), admin=True))
         authors = [_user(f"user{start + n + 1}", password_hash) for n in range(users)]
@@ -114,6 +222,12 @@ def seed_database(
             )
         session.commit()
     return {"users": users, "posts": posts, "comments": posts * comments_per_post}
+
+
+def _last_seeded_number(session: Session) -> int:
+    """The highest N of the ``userN`` accounts (0 if none)."""
+    names = session.scalars(select(User.username).where(User.username.like("user%")))
+    return max((int(name[4:]) for name in names if name[4:].isdigit()), default=0)
 
 
 def _user(name: str, password_hash: str, admin: bool = False) -> User:

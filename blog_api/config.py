@@ -2,7 +2,7 @@
 
 Framework-neutral: the result is a plain dict of upper-case keys, the shape both
 Flask's and miniflask's ``app.config`` accept, so ``create_app`` can simply
-``app.config.update(load_config(...))``. The ``init-db`` and ``seed`` commands
+``app.config.update(load_config(...))``. The ``db``, ``init-db`` and ``seed`` commands
 run on the app itself (``blog_api/commands.py``), so they and the web app always
 agree on where the database is.
 """

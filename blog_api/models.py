@@ -6,6 +6,10 @@ cache's generation and the failed-login counters.
 ``SiteSession`` holds the reader site's logins, so that logging out on one
 gunicorn worker holds on all of them.
 
+Every change to these classes needs a migration next to it
+(``blog_api/migrations/versions``; ``db revision`` drafts it, and a test fails
+while the two disagree).
+
 Framework-neutral. Every foreign key and every column a list sorts by has an
 index (the list endpoints keyset-paginate on ``(sort column, id)``).
 Timestamps are stored as naive UTC and come back timezone-aware (``UTCDateTime``)
@@ -99,6 +103,9 @@ class User(Base):
     token_version: Mapped[int] = mapped_column(
         Integer, nullable=False, default=0, server_default="0"
     )
+    #: Set by each successful login (``services.users.record_login``); shown
+    #: only to the user and admins. Added by migration 0002.
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     posts: Mapped[list[Post]] = relationship(
         back_populates="author", cascade="all, delete-orphan", passive_deletes=True
@@ -210,8 +217,7 @@ class SiteSession(Base):
     before logging out would stay valid until its signature expires. The
     cookie therefore names one of these rows (by a random token whose SHA-256
     is stored here, as for refresh tokens), and every request checks that the
-    row still exists; logging out deletes it. Being a table of its own,
-    ``init-db`` adds it to an existing database without a migration.
+    row still exists; logging out deletes it.
     """
 
     __tablename__ = "site_sessions"

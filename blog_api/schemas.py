@@ -259,7 +259,7 @@ class AuthorOut(BaseModel):
 
 
 class UserOut(BaseModel):
-    """A user. ``email`` is present only for the user themself and admins."""
+    """A user. ``email`` and ``last_login_at`` are present only for the user themself and admins."""
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -269,6 +269,7 @@ class UserOut(BaseModel):
     is_admin: bool
     created_at: datetime
     updated_at: datetime
+    last_login_at: datetime | None = None
 
 
 class PostOut(BaseModel):

@@ -2,8 +2,11 @@
 
 The framework comes from ``BLOG_FRAMEWORK`` (``flask`` or ``miniflask``), the
 settings from the other ``BLOG_*`` variables (see ``blog_api/config.py``).
-Create the tables first with ``miniflask --app blog_api.wsgi init-db`` (``flask
---app ...`` with ``BLOG_FRAMEWORK=flask``), or ``python -m blog_api init-db``.
+``create_app`` checks the database's schema before anything is served
+(``blog_api/migrate.py``): a new SQLite file gets its tables; a database that
+is empty or behind the code stops the server with one line naming the command
+to run, ``miniflask --app blog_api.wsgi db upgrade`` (``flask --app ...`` with
+``BLOG_FRAMEWORK=flask``, or ``python -m blog_api db upgrade``).
 """
 
 from __future__ import annotations

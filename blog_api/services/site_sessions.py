@@ -11,9 +11,8 @@ login is only as alive as that row. Why a row per login rather than one
 "session version" number per user that log out increments:
 
 * logging out on one browser ends that login only, not the user's others;
-* it needs a new table rather than a new column on ``users``, and
-  ``init-db`` (``create_all``) adds tables to an existing database but never
-  columns, so deployed databases need no migration;
+* it is a table of its own rather than a column on ``users``, so adding
+  it changed no existing row (it is part of migration ``0001_initial``);
 * the state is in the database, so every gunicorn worker (and every host)
   sees a log out at once.
 

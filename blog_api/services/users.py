@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from blog_api import passwords, tokens
 from blog_api.errors import Conflict, Forbidden, NotFound, ValidationError
-from blog_api.models import User
+from blog_api.models import User, utcnow
 from blog_api.schemas import RegisterIn, UserPatch, normalise_username
 from blog_api.services import site_sessions
 
@@ -75,6 +76,23 @@ def authenticate(session: Session, username: str, password: str, hash_method: st
         check_password_hash(_dummy_hash(hash_method), password)
         return None
     return user if verify_password(user, password) else None
+
+
+def record_login(session: Session, user: User) -> None:
+    """Set ``last_login_at`` (committed with the login's token or site session).
+
+    A Core UPDATE, not an attribute change: ``updated_at`` means "the profile
+    changed", and the ORM would bump it (its ``onupdate``) on every login; the
+    statement sets it to itself to keep it.
+    """
+    now = utcnow()
+    session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(last_login_at=now, updated_at=User.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+    set_committed_value(user, "last_login_at", now)  # the object agrees, nothing to flush
 
 
 def verify_password(user: User, password: str) -> bool:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from blog_api import create_app
+from blog_api import create_app, migrate
 from blog_api.models import User
 from tests.support.postgres import postgres_schema
 
@@ -42,10 +42,8 @@ def make_config(tmp_path: Path, **overrides: Any) -> dict[str, Any]:
 
 
 def build_app(framework: str, config: dict[str, Any]) -> Any:
-    """Create an app and its tables."""
-    app = create_app(framework, config)
-    app.extensions["blog_db"].create_all()
-    return app
+    """Create an app; on a new SQLite file ``create_app`` makes the tables itself."""
+    return create_app(framework, config)
 
 
 @pytest.fixture(params=FRAMEWORKS)
@@ -171,6 +169,13 @@ def postgres_url() -> Iterator[str]:
     """
     with postgres_schema("blog_test") as url:
         yield url
+
+
+@pytest.fixture
+def postgres_url_migrated(postgres_url: str) -> str:
+    """``postgres_url`` at the newest revision, as ``db upgrade`` leaves it."""
+    migrate.upgrade(postgres_url)
+    return postgres_url
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ from tests.blog_api.conftest import PASSWORD, bearer
 def config(request: pytest.FixtureRequest, config: dict[str, Any]) -> dict[str, Any]:
     """The default config, with the generation in SQLite or PostgreSQL, or all in Redis."""
     if request.param == "postgresql":
-        config["DATABASE_URL"] = request.getfixturevalue("postgres_url")
+        config["DATABASE_URL"] = request.getfixturevalue("postgres_url_migrated")
     if request.param == "redis":
         config.update(request.getfixturevalue("redis_settings"))
     return config
@@ -240,7 +240,7 @@ def test_authenticated_reads_bypass_the_server_cache(
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """An engine with the schema (and so the generation's table)."""
     if request.param == "postgresql":
-        url = str(request.getfixturevalue("postgres_url"))
+        url = str(request.getfixturevalue("postgres_url_migrated"))
     else:
         url = f"sqlite:///{tmp_path / 'cache.db'}"
     engine = make_engine(url)

@@ -28,7 +28,7 @@ def config(request: pytest.FixtureRequest, config: dict[str, Any]) -> dict[str, 
     """Three failures allowed per client and username, counted where the param says."""
     config["LOGIN_MAX_FAILURES"] = 3
     if request.param == "postgresql":
-        config["DATABASE_URL"] = request.getfixturevalue("postgres_url")
+        config["DATABASE_URL"] = request.getfixturevalue("postgres_url_migrated")
     if request.param == "redis":
         config.update(request.getfixturevalue("redis_settings"))
     return config
@@ -194,7 +194,7 @@ def test_concurrent_attempts_cannot_pass_the_limit(workers: Callable[..., list[A
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """An engine with the schema, on SQLite or PostgreSQL."""
     if request.param == "postgresql":
-        url = str(request.getfixturevalue("postgres_url"))
+        url = str(request.getfixturevalue("postgres_url_migrated"))
     else:
         url = f"sqlite:///{tmp_path / 'limits.db'}"
     engine = make_engine(url)

@@ -37,7 +37,7 @@ PASSWORD = "long password"
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "postgresql":
-        return str(request.getfixturevalue("postgres_url"))
+        return str(request.getfixturevalue("postgres_url_migrated"))
     return f"sqlite:///{tmp_path / 'instance' / 'blog.db'}"
 
 

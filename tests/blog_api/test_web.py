@@ -69,7 +69,7 @@ def test_json_nested_past_the_recursion_limit_is_400(client: Any, alice: dict[st
 def config(request: pytest.FixtureRequest, config: dict[str, Any]) -> dict[str, Any]:
     """The default settings, on SQLite and (when reachable) on PostgreSQL."""
     if request.param == "postgresql":
-        config["DATABASE_URL"] = request.getfixturevalue("postgres_url")
+        config["DATABASE_URL"] = request.getfixturevalue("postgres_url_migrated")
     return config
 
 

@@ -39,7 +39,7 @@ from typing import Any
 import pytest
 import requests
 
-from blog_api.db import create_schema, make_engine
+from blog_api import migrate
 from tests.support.apt import apt_install
 from tests.support.postgres import postgres_schema
 
@@ -218,9 +218,7 @@ def start_gunicorn(
     if threads is not None:
         full_env["GUNICORN_THREADS"] = str(threads)
     database_url = full_env["BLOG_DATABASE_URL"]
-    engine = make_engine(database_url)
-    create_schema(engine)
-    engine.dispose()
+    migrate.upgrade(database_url)  # what `make run` does first
     log_path = directory / f"gunicorn-{uuid.uuid4().hex[:8]}.log"
     command = [GUNICORN, "-c", str(ROOT / "gunicorn.conf.py"), "--bind", "127.0.0.1:0", *args, app]
     with log_path.open("wb") as log:

@@ -11,24 +11,42 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
-from tests.integration.conftest import FRAMEWORKS, ROOT, Client, GunicornServer
+from blog_api import migrate
+from tests.integration.conftest import (
+    FRAMEWORKS,
+    GUNICORN,
+    ROOT,
+    Client,
+    GunicornServer,
+    server_env,
+)
+from tests.support.postgres import postgres_schema
 
 Start = Callable[..., GunicornServer]
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
-def test_wsgi_module_builds_the_app_on_the_framework_in_blog_framework(framework: str) -> None:
+def test_wsgi_module_builds_the_app_on_the_framework_in_blog_framework(
+    framework: str, tmp_path: Path
+) -> None:
     code = "import blog_api.wsgi as w; print(type(w.app).__module__.split('.')[0])"
     result = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
-        env={"BLOG_FRAMEWORK": framework, "BLOG_SECRET_KEY": "k", "PATH": "/usr/bin:/bin"},
+        env={
+            "BLOG_FRAMEWORK": framework,
+            "BLOG_SECRET_KEY": "k",
+            "BLOG_DATABASE_URL": f"sqlite:///{tmp_path / 'blog.db'}",
+            "PATH": "/usr/bin:/bin",
+        },
         capture_output=True,
         text=True,
         timeout=60,
@@ -99,3 +117,65 @@ def test_gthread_workers_serve_concurrent_keep_alive_clients(gunicorn: Start) ->
     with ThreadPoolExecutor(8) as pool:
         results = [status for statuses in pool.map(ten_gets, range(8)) for status in statuses]
     assert results == [200] * 80
+
+
+def _gunicorn_alone(directory: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    """gunicorn on a database nobody prepared: no ``db upgrade`` first."""
+    return subprocess.Popen(
+        [
+            GUNICORN,
+            "-c",
+            str(ROOT / "gunicorn.conf.py"),
+            "--bind",
+            "127.0.0.1:0",
+            "blog_api.wsgi:app",
+        ],
+        cwd=ROOT,
+        env={**server_env(directory, env), "WEB_CONCURRENCY": "2"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_gunicorn_on_an_empty_postgresql_database_exits_with_one_line(
+    framework: str, tmp_path: Path
+) -> None:
+    with postgres_schema("blog_it") as url:
+        started = time.monotonic()
+        process = _gunicorn_alone(tmp_path, {"BLOG_DATABASE_URL": url, "BLOG_FRAMEWORK": framework})
+        output, _ = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert time.monotonic() - started < 30  # no worker ever booted and failed
+    errors = [line for line in output.splitlines() if "[ERROR]" in line]
+    assert len(errors) == 1, output
+    assert errors[0].endswith(f"has no tables: run `{migrate.upgrade_command(framework)}` first")
+    assert "Traceback" not in output and "Booting worker" not in output
+
+
+def test_gunicorn_on_a_new_sqlite_file_creates_the_tables_and_serves(tmp_path: Path) -> None:
+    process = _gunicorn_alone(tmp_path, {})
+    try:
+        port = None
+        assert process.stdout is not None
+        for line in process.stdout:
+            match = re.search(r"Listening at: http://127.0.0.1:(\d+)", line)
+            if match:
+                port = int(match.group(1))
+                break
+        assert port is not None
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                response = requests.get(f"http://127.0.0.1:{port}/api/v1/posts", timeout=5)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        assert response.status_code == 200
+        url = f"sqlite:///{tmp_path / 'blog.db'}"
+        assert migrate.current(url) == (migrate.script_directory().get_current_head(),)
+    finally:
+        process.terminate()
+        process.wait(30)

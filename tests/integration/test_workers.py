@@ -99,8 +99,14 @@ def fresh_get(server: GunicornServer, path: str, request_id: str) -> requests.Re
 
 
 def reads(server: GunicornServer, path: str, count: int, label: str) -> list[requests.Response]:
-    """``count`` anonymous GETs of ``path``, each on its own connection."""
-    return [fresh_get(server, path, f"{label}-{n}") for n in range(count)]
+    """``count`` anonymous GETs of ``path``, each on its own connection, 8 at a time.
+
+    Eight at once keep several workers busy, so the reads cross processes
+    whatever the kernel does: one after another, on an idle machine, one
+    worker can accept every connection.
+    """
+    with ThreadPoolExecutor(8) as pool:
+        return list(pool.map(lambda n: fresh_get(server, path, f"{label}-{n}"), range(count)))
 
 
 def served_by(server: GunicornServer, label: str) -> set[str]:
