@@ -116,11 +116,11 @@ def on_starting(server: Any) -> None:
 
     Each worker checks it as well (``create_app``), but a refusal there is a
     traceback per worker; here it is one line, and gunicorn exits at once. A
-    new SQLite file gets its tables here (``blog_api/migrate.py``).
+    new SQLite file gets its tables here (``blog_api/schema.py``).
     """
     from blog_api.config import load_config
     from blog_api.db import make_engine
-    from blog_api.migrate import SchemaNotReady, ensure_schema
+    from blog_api.schema import SchemaNotReady, ensure_schema
 
     engine = make_engine(load_config()["DATABASE_URL"])
     try:

@@ -34,9 +34,9 @@ from blog_api.errorhandlers import register_error_handlers
 from blog_api.hooks import register_hooks
 from blog_api.logs import configure_logging
 from blog_api.meta import build_meta_blueprint
-from blog_api.migrate import SchemaNotReady, ensure_schema
 from blog_api.posts import build_posts_blueprint
 from blog_api.ratelimit import make_rate_limiter
+from blog_api.schema import SchemaNotReady, ensure_schema
 from blog_api.site import build_site_blueprint
 from blog_api.tags import build_tags_blueprint
 from blog_api.users import build_users_blueprint
@@ -69,7 +69,7 @@ def create_app(framework: str | None = None, config: Mapping[str, Any] | None = 
 
 
 def _check_schema(app: Any, fw: Any) -> None:
-    """Refuse to build an app whose database cannot serve it (``migrate.ensure_schema``).
+    """Refuse to build an app whose database cannot serve it (``blog_api/schema.py``).
 
     A new SQLite database gets its tables here; any other database that is
     empty or behind the code raises ``SchemaNotReady``, whose one line says

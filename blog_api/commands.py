@@ -12,6 +12,11 @@ runs them, app loading and all::
 ``history``, ``stamp``, ``revision``, ``check``) over Alembic's API, through
 ``blog_api/migrate.py``.
 
+PERF: each command imports ``blog_api.migrate`` when it runs, where the plain
+version imports it at the top. Every gunicorn worker imports this module
+(``create_app`` registers the commands) and never runs one, and Alembic, with
+the Mako and Pygments it brings, costs about 10 MiB and 100 ms per worker.
+
 They are plain click commands, which import neither framework: ``app.cli`` is
 a click group on both, and each command reaches the database through the
 app's ``Database`` extension (``app.extensions["blog_db"]``), so it uses the
@@ -26,13 +31,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import click
-from alembic.util import CommandError
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
-from blog_api import migrate
 from blog_api.db import make_session_factory
 from blog_api.models import Comment, Post, Tag, User, utcnow
 
@@ -83,6 +86,8 @@ def register_commands(app: Any) -> None:
         * admin / admin-password (an administrator)
         * user1 ... userN / password
         """
+        from blog_api import migrate  # PERF: see the module docstring
+
         _run(migrate.upgrade, database.engine, "head")
         try:
             counts = seed_database(database.engine, users, posts, comments, random.Random(seed))
@@ -110,12 +115,16 @@ def _db_group(database: Any) -> click.Group:
     @click.argument("revision", default="-1")
     def downgrade(revision: str) -> None:
         """Undo revisions down to REVISION (default: -1, the last one; base: all)."""
+        from blog_api import migrate  # PERF: see the module docstring
+
         _run(migrate.downgrade, database.engine, revision)
         click.echo(f"at revision {_current(database.engine)}")
 
     @db.command("current")
     def current() -> None:
         """Print the database's revision, and whether it is the newest."""
+        from blog_api import migrate  # PERF: see the module docstring
+
         state = migrate.schema_state(database.engine)
         mark = " (head)" if state.at_head else f" (head is {', '.join(state.heads)})"
         click.echo(_current(database.engine) + mark)
@@ -123,6 +132,8 @@ def _db_group(database: Any) -> click.Group:
     @db.command("history")
     def history() -> None:
         """List the revisions, newest first."""
+        from blog_api import migrate  # PERF: see the module docstring
+
         for revision, revises, doc in migrate.history():
             click.echo(f"{revises or '<base>'} -> {revision}: {doc}")
 
@@ -130,6 +141,8 @@ def _db_group(database: Any) -> click.Group:
     @click.argument("revision")
     def stamp(revision: str) -> None:
         """Record REVISION as applied, without running anything."""
+        from blog_api import migrate  # PERF: see the module docstring
+
         _run(migrate.stamp, database.engine, revision)
         click.echo(f"at revision {_current(database.engine)}")
 
@@ -143,12 +156,16 @@ def _db_group(database: Any) -> click.Group:
     )
     def revision(message: str, autogenerate: bool) -> None:
         """Write the next revision file into blog_api/migrations/versions."""
+        from blog_api import migrate  # PERF: see the module docstring
+
         path = _run(migrate.new_revision, database.engine, message, autogenerate)
         click.echo(f"wrote {path}: read it and edit it before you commit it")
 
     @db.command("check")
     def check() -> None:
         """Fail unless the database is at head and matches models.py."""
+        from blog_api import migrate  # PERF: see the module docstring
+
         state = migrate.schema_state(database.engine)
         if not state.at_head:
             raise click.ClickException(f"database at {_current(database.engine)}, not at head")
@@ -163,6 +180,8 @@ def _db_group(database: Any) -> click.Group:
 
 
 def _upgrade(engine: Engine, revision: str) -> None:
+    from blog_api import migrate  # PERF: see the module docstring
+
     _run(migrate.upgrade, engine, revision)
     where = engine.url.render_as_string(hide_password=True)
     click.echo(f"{where} at revision {_current(engine)}")
@@ -170,6 +189,10 @@ def _upgrade(engine: Engine, revision: str) -> None:
 
 def _run(operation: Any, engine: Engine, *args: Any) -> Any:
     """Run a migration operation; its failures become one line, not a traceback."""
+    from alembic.util import CommandError
+
+    from blog_api import migrate  # PERF: see the module docstring
+
     try:
         return operation(engine.url, *args)
     except (migrate.SchemaNotReady, CommandError) as e:
@@ -184,6 +207,8 @@ def _reason(error: SQLAlchemyError) -> str:
 
 
 def _current(engine: Engine) -> str:
+    from blog_api import migrate  # PERF: see the module docstring
+
     return ", ".join(migrate.current(engine.url)) or "<base> (no revision)"
 
 

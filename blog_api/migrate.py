@@ -22,11 +22,9 @@ promises Alembic alone does not:
   the child tables. Runs therefore keep them off and check every reference
   (``PRAGMA foreign_key_check``) before committing.
 
-:func:`ensure_schema` is what ``blog_api/wsgi.py`` runs before it serves: a
-database with no tables is created on SQLite (the embedded default) and
-refused elsewhere, with one line saying what to run; a database behind the
-code is refused; one *ahead* of it is served (old code on a new schema is
-what expand/contract migrations are for).
+The start-up check that every app runs is ``blog_api/schema.py``; it imports
+this module (and so Alembic) only when the database is not at the newest
+revision.
 """
 
 from __future__ import annotations
@@ -49,6 +47,7 @@ from sqlalchemy.engine import URL, make_url
 
 from blog_api.db import make_engine
 from blog_api.models import Base
+from blog_api.schema import SchemaNotReady
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +58,6 @@ INITIAL_REVISION = "0001"
 POSTGRESQL_LOCK_KEY = 0x0B10_6D_B0
 #: How long a migration waits for SQLite's write lock (the app waits 5 s).
 SQLITE_LOCK_WAIT_MS = 60_000
-
-
-class SchemaNotReady(RuntimeError):
-    """The database cannot serve this code; the message says what to run."""
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -289,7 +284,7 @@ def _missing(wanted: dict[str, set[str]], present: dict[str, set[str]]) -> list[
     return missing
 
 
-# -- the start-up check --------------------------------------------------------
+# -- where a database stands (blog_api/schema.py's slow path) --------------------
 
 
 @dataclass(frozen=True)
@@ -325,43 +320,3 @@ def schema_state(engine: Engine) -> SchemaState:
         known=frozenset(script.revision for script in scripts.walk_revisions()),
         has_tables=has_tables,
     )
-
-
-def upgrade_command(framework: str) -> str:
-    """How a user of ``framework`` runs ``db upgrade`` (both load ``blog_api.wsgi``)."""
-    if framework == "flask":
-        return "BLOG_FRAMEWORK=flask flask --app blog_api.wsgi db upgrade"
-    return "miniflask --app blog_api.wsgi db upgrade"
-
-
-def ensure_schema(engine: Engine, framework: str = "miniflask") -> None:
-    """Make sure the database can serve this code, before the first request.
-
-    Raises:
-        SchemaNotReady: with one line that says what to run (spelled for
-            ``framework``'s command line).
-    """
-    state = schema_state(engine)
-    where = engine.url.render_as_string(hide_password=True)
-    if state.at_head:
-        return
-    if state.ahead:
-        log.warning(
-            "database %s is at revision %s, newer than this code's %s: serving it "
-            "(migrations expand before they contract, so old code keeps working)",
-            where,
-            ", ".join(state.current),
-            ", ".join(state.heads),
-        )
-        return
-    if not state.has_tables and engine.dialect.name == "sqlite":
-        upgrade(engine.url)
-        log.info("created the tables of a new database %s", where)
-        return
-    if not state.has_tables:
-        problem = "has no tables"
-    elif not state.current:
-        problem = "was made before migrations"
-    else:
-        problem = f"is at revision {', '.join(state.current)}, this code needs {state.heads[0]}"
-    raise SchemaNotReady(f"database {where} {problem}: run `{upgrade_command(framework)}` first")

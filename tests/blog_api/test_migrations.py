@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import multiprocessing
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +22,7 @@ from typing import Any
 import pytest
 from sqlalchemy import inspect, text
 
-from blog_api import create_app, migrate
+from blog_api import create_app, migrate, schema
 from blog_api.db import make_engine
 from blog_api.models import Base
 from tests.blog_api.conftest import bearer, make_config
@@ -200,7 +202,7 @@ def test_a_database_made_before_migrations_is_adopted_then_upgraded(url: str) ->
 def test_a_pre_migration_database_missing_a_column_is_refused_by_name(url: str) -> None:
     migrate.upgrade(url, "0001")
     run(url, ["DROP TABLE alembic_version", "DROP TABLE login_failures"])
-    with pytest.raises(migrate.SchemaNotReady, match="lacks table login_failures of revision 0001"):
+    with pytest.raises(schema.SchemaNotReady, match="lacks table login_failures of revision 0001"):
         migrate.upgrade(url)
     assert migrate.current(url) == ()
 
@@ -294,6 +296,25 @@ def _slug_column() -> Any:
 # -- start-up ------------------------------------------------------------------
 
 
+def test_the_revision_the_code_needs_is_the_newest_migration() -> None:
+    # Bump schema.SCHEMA_REVISION with every new revision.
+    assert schema.SCHEMA_REVISION == HEAD
+
+
+def test_an_app_on_an_up_to_date_database_does_not_import_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'blog.db'}"
+    migrate.upgrade(url)
+    code = (
+        "import sys; from blog_api import create_app; "
+        f"create_app('miniflask', {{'DATABASE_URL': {url!r}, 'SECRET_KEY': 'k' * 64}}); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'mako')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout == "[]\n"
+
+
 def test_a_new_sqlite_database_gets_its_tables_when_the_app_starts(
     framework: str, tmp_path: Path
 ) -> None:
@@ -307,8 +328,8 @@ def test_a_new_sqlite_database_gets_its_tables_when_the_app_starts(
 def test_an_empty_postgresql_database_is_refused_with_what_to_run(
     framework: str, tmp_path: Path, postgres_url: str
 ) -> None:
-    command = migrate.upgrade_command(framework)
-    with pytest.raises(migrate.SchemaNotReady) as refused:
+    command = schema.upgrade_command(framework)
+    with pytest.raises(schema.SchemaNotReady) as refused:
         create_app(framework, make_config(tmp_path, DATABASE_URL=postgres_url))
     assert str(refused.value).endswith(f" has no tables: run `{command}` first")
     assert "\n" not in str(refused.value)
@@ -318,7 +339,7 @@ def test_a_database_behind_the_code_is_refused(framework: str, tmp_path: Path) -
     url = f"sqlite:///{tmp_path / 'blog.db'}"
     migrate.upgrade(url, "0001")
     behind = f"is at revision 0001, this code needs {HEAD}"
-    with pytest.raises(migrate.SchemaNotReady, match=behind):
+    with pytest.raises(schema.SchemaNotReady, match=behind):
         create_app(framework, make_config(tmp_path))
 
 

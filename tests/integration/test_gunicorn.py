@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import requests
 
-from blog_api import migrate
+from blog_api import migrate, schema
 from tests.integration.conftest import (
     FRAMEWORKS,
     GUNICORN,
@@ -150,7 +150,7 @@ def test_gunicorn_on_an_empty_postgresql_database_exits_with_one_line(
     assert time.monotonic() - started < 30  # no worker ever booted and failed
     errors = [line for line in output.splitlines() if "[ERROR]" in line]
     assert len(errors) == 1, output
-    assert errors[0].endswith(f"has no tables: run `{migrate.upgrade_command(framework)}` first")
+    assert errors[0].endswith(f"has no tables: run `{schema.upgrade_command(framework)}` first")
     assert "Traceback" not in output and "Booting worker" not in output
 
 
