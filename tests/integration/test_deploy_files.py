@@ -8,7 +8,8 @@ checked here needs neither, and runs in seconds:
   wheel (as ``pip install .`` in the image does), not from the source tree:
   this is what caught templates missing from the wheel;
 * the shape of the ``Dockerfile`` (slim base, non-root user, exec-form command)
-  and of ``compose.yaml`` (health checks, start order, grace period);
+  and of ``compose.yaml`` (health checks, start order, grace period, a one-shot
+  migration before two alike app services);
 * every ``BLOG_*`` setting the deployment files name is one the app reads.
 
 Building the wheel needs setuptools from PyPI (pip's build isolation); the
@@ -26,6 +27,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -170,20 +172,54 @@ def test_dockerignore_keeps_local_state_out_of_the_image() -> None:
     assert {".git", ".venv", "instance", "tests"} <= ignored
 
 
-def test_compose_starts_the_app_after_healthy_postgres_and_redis() -> None:
-    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
-    services = compose["services"]
-    assert set(services) == {"app", "db", "redis"}
-    assert services["app"]["depends_on"] == {
-        "db": {"condition": "service_healthy"},
-        "redis": {"condition": "service_healthy"},
-    }
+APP_SERVICES = ("app", "app2")  # two hosts' worth, as test_two_hosts.py runs them
+
+
+def _compose_services() -> dict[str, Any]:
+    services: dict[str, Any] = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
+    return services
+
+
+def test_compose_starts_both_apps_after_the_migration_and_healthy_postgres_and_redis() -> None:
+    services = _compose_services()
+    assert set(services) == {"migrate", *APP_SERVICES, "db", "redis"}
+    for name in APP_SERVICES:
+        assert services[name]["depends_on"] == {
+            "db": {"condition": "service_healthy"},
+            "redis": {"condition": "service_healthy"},
+            "migrate": {"condition": "service_completed_successfully"},
+        }, name
     assert all("healthcheck" in services[name] for name in ("db", "redis"))
+
+
+def test_compose_apps_are_alike_but_for_their_loopback_port() -> None:
+    services = _compose_services()
+    first, *others = (services[name] for name in APP_SERVICES)
+    for other in others:
+        # One database, one Redis, one secret key: a token or a cache entry
+        # made on one host is good on the other.
+        assert other["environment"] == first["environment"]
+    ports = [port for name in APP_SERVICES for port in services[name]["ports"]]
     # Published on loopback only; nginx on the host is the public face.
-    assert all(port.startswith("127.0.0.1:") for port in services["app"]["ports"])
-    # docker stop waits longer than gunicorn's graceful_timeout (30 s).
-    assert int(services["app"]["stop_grace_period"].rstrip("s")) > 30
-    assert services["app"]["environment"]["BLOG_DATABASE_URL"].startswith("postgresql://")
+    assert all(port.startswith("127.0.0.1:") for port in ports)
+    assert len({port.rsplit(":", 2)[1] for port in ports}) == len(ports)
+    for name in APP_SERVICES:
+        # docker stop waits longer than gunicorn's graceful_timeout (30 s).
+        assert int(services[name]["stop_grace_period"].rstrip("s")) > 30
+    assert first["environment"]["BLOG_DATABASE_URL"].startswith("postgresql://")
+    assert first["environment"]["BLOG_REDIS_URL"].startswith("redis://")
+
+
+def test_compose_runs_the_image_s_upgrade_command_once_before_the_apps() -> None:
+    migrate = _compose_services()["migrate"]
+    upgrade = " ".join(migrate["command"])
+    assert upgrade == "python -m blog_api db upgrade"
+    # The image runs the same command before gunicorn; after `migrate` it has
+    # nothing to do, and a lone `docker run` still gets its tables.
+    assert f"{upgrade} && exec gunicorn" in " ".join(_dockerfile_command())
+    assert migrate["depends_on"] == {"db": {"condition": "service_healthy"}}
+    assert migrate["restart"] == "no"  # one shot: a restart would re-run it forever
+    assert migrate["environment"] == _compose_services()["app"]["environment"]
 
 
 @pytest.mark.parametrize(
