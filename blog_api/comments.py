@@ -32,7 +32,7 @@ def build_comments_blueprint(fw: Any) -> Any:
             web.list_request(params, "created_at"),
             web.config["SECRET_KEY"],
         )
-        return web.page(page, comments.render, cache=PUBLIC)
+        return web.page(page, cache=PUBLIC)
 
     @bp.route("/posts/<id:post_id>/comments", methods=["POST"])
     def create_comment(post_id: int) -> Any:

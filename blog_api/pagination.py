@@ -24,12 +24,18 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Row, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from blog_api.errors import BadRequest
+
+#: A SELECT of any columns or entities (SQLAlchemy 2.1 types a SELECT by the
+#: types of what it selects).
+AnySelect: TypeAlias = "Select[*tuple[Any, ...]]"
+#: A result row of such a SELECT.
+AnyRow: TypeAlias = "Row[*tuple[Any, ...]]"
 
 
 @dataclass(frozen=True)
@@ -120,9 +126,7 @@ def _bad_cursor(message: str) -> BadRequest:
     )
 
 
-def order_and_seek(
-    query: Select[Any], model: Any, sort: SortSpec, after: Cursor | None
-) -> Select[Any]:
+def order_and_seek(query: AnySelect, model: Any, sort: SortSpec, after: Cursor | None) -> AnySelect:
     """Order ``query`` by (sort column, id) and, with a cursor, keep rows after it.
 
     The id tie-breaker makes the order total, so no row is skipped or repeated
@@ -195,9 +199,13 @@ class Page:
     total: int | None = None
     next_cursor: str | None = None
 
-    def to_dict(self, render: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
-        """The JSON body of a list response, with each item rendered by ``render``."""
-        body: dict[str, Any] = {"items": [render(item) for item in self.items]}
+    def to_dict(self, render: Callable[[Any], dict[str, Any]] | None = None) -> dict[str, Any]:
+        """The JSON body of a list response, with each item rendered by ``render``.
+
+        Without ``render`` the items are taken as already rendered.
+        """
+        items = self.items if render is None else [render(item) for item in self.items]
+        body: dict[str, Any] = {"items": items}
         if self.next_cursor is not None or self.page is None:
             body["next_cursor"] = self.next_cursor
         else:
@@ -207,11 +215,12 @@ class Page:
 
 def fetch_page(
     session: Session,
-    query: Select[Any],
+    query: AnySelect,
     model: Any,
     request: ListRequest,
     secret: str,
     options: tuple[Any, ...] = (),
+    rows: bool = False,
 ) -> Page:
     """Run a list query in the requested mode with a fixed number of statements.
 
@@ -219,18 +228,28 @@ def fetch_page(
     one extra row tells whether there is a next page). ``options`` (eager
     loads such as ``selectinload(Post.tags)``) add one statement each,
     whatever the page size, which is what keeps lists free of N+1 queries.
+
+    ``query`` selects entities of ``model`` (the page holds them), or, with
+    ``rows``, columns that include ``model``'s id and sort columns (the page
+    holds the rows).
     """
+
+    def fetch(statement: AnySelect) -> list[Any]:
+        if rows:
+            return list(session.execute(statement))
+        return list(session.scalars(statement.options(*options)))
+
     if request.cursor is None:
         total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-        ordered = order_and_seek(query, model, request.sort, None).options(*options)
+        ordered = order_and_seek(query, model, request.sort, None)
         offset = (request.page - 1) * request.per_page
-        items = list(session.scalars(ordered.limit(request.per_page).offset(offset)))
+        items = fetch(ordered.limit(request.per_page).offset(offset))
         return Page(items, request.per_page, page=request.page, total=total or 0)
     after = decode_cursor(request.cursor, secret, request.sort) if request.cursor else None
-    ordered = order_and_seek(query, model, request.sort, after).options(*options)
-    rows = list(session.scalars(ordered.limit(request.per_page + 1)))
-    items = rows[: request.per_page]
+    ordered = order_and_seek(query, model, request.sort, after)
+    fetched = fetch(ordered.limit(request.per_page + 1))
+    items = fetched[: request.per_page]
     next_cursor = None
-    if len(rows) > request.per_page:
+    if len(fetched) > request.per_page:
         next_cursor = encode_cursor(cursor_after(items[-1], request.sort), secret)
     return Page(items, request.per_page, next_cursor=next_cursor)

@@ -40,7 +40,7 @@ def build_posts_blueprint(fw: Any) -> Any:
             web.list_request(params, params.sort),
             web.config["SECRET_KEY"],
         )
-        return web.page(page, posts.render, cache=PUBLIC)
+        return web.page(page, cache=PUBLIC)
 
     @bp.route("/posts", methods=["POST"])
     def create_post() -> Any:
@@ -50,10 +50,8 @@ def build_posts_blueprint(fw: Any) -> Any:
 
     @bp.route("/posts/<id:post_id>", methods=["GET"])
     def get_post(post_id: int) -> Any:
-        post = posts.get_post(web.db, post_id, web.current_user())
-        return web.respond(
-            posts.render(post), cache=PUBLIC if post.status == "published" else PRIVATE
-        )
+        post = posts.read_post(web.db, post_id, web.current_user())
+        return web.respond(post, cache=PUBLIC if post["status"] == "published" else PRIVATE)
 
     @bp.route("/posts/<id:post_id>", methods=["PUT"])
     def replace_post(post_id: int) -> Any:

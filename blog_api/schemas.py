@@ -37,6 +37,15 @@ ID_DIGITS = 9
 MAX_ID = 10**ID_DIGITS - 1
 
 
+def json_datetime(value: datetime) -> str:
+    """A UTC timestamp as the API writes it: ISO 8601 with ``Z``, as pydantic's JSON mode does.
+
+    ``2026-12-02T15:07:05.123456Z``; whole seconds drop the fraction. Used
+    where rows are rendered without a model (``services/posts.py``).
+    """
+    return value.isoformat().replace("+00:00", "Z")
+
+
 def normalise_username(username: str) -> str:
     """The one spelling of a username that is stored and compared: case-folded.
 

@@ -37,6 +37,6 @@ def build_tags_blueprint(fw: Any) -> Any:
         params = web.query(TagListQuery)
         request = web.list_request(params, "name")
         page = tags.list_tags(web.db, request.page, request.per_page)
-        return web.page(page, lambda item: item, cache=PUBLIC)
+        return web.page(page, cache=PUBLIC)
 
     return bp

@@ -53,7 +53,7 @@ def build_users_blueprint(fw: Any) -> Any:
             web.config["SECRET_KEY"],
         )
         viewer = web.current_user()
-        return web.page(page, lambda user: render_user(user, viewer), cache=PUBLIC)
+        return web.page(page, cache=PUBLIC, render=lambda user: render_user(user, viewer))
 
     @bp.route("/users/me", methods=["GET"])
     def get_me() -> Any:

@@ -254,8 +254,10 @@ class Web:
         absolute = urljoin(self.fw.request.host_url, location)
         return self.respond(data, 201, cache=cache, headers={"Location": absolute})
 
-    def page(self, page: Page, render: Callable[[Any], dict[str, Any]], cache: str) -> Any:
-        """A list response with its RFC 8288 ``Link`` header."""
+    def page(
+        self, page: Page, cache: str, render: Callable[[Any], dict[str, Any]] | None = None
+    ) -> Any:
+        """A list response with its RFC 8288 ``Link`` header (``render``: see ``Page.to_dict``)."""
         headers = {}
         link = self._link(page)
         if link:

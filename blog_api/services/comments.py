@@ -1,4 +1,8 @@
-"""Comments on posts: listing, creating, deleting."""
+"""Comments on posts: listing, creating, deleting.
+
+As for posts (``services/posts.py``), the list reads rows and renders them
+directly; single comments, which a write may follow, are entities.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +14,38 @@ from sqlalchemy.orm import Session, joinedload
 from blog_api.errors import NotFound
 from blog_api.models import Comment, Post, User, utcnow
 from blog_api.pagination import ListRequest, Page, fetch_page
-from blog_api.schemas import CommentIn, CommentOut
-from blog_api.services.posts import ensure_author_or_admin, get_post
+from blog_api.schemas import CommentIn, json_datetime
+from blog_api.services.posts import ensure_author_or_admin, ensure_visible
+
+#: What a rendered comment needs, in one SELECT: its columns and its author's name.
+COMMENT_ROWS = select(
+    Comment.id,
+    Comment.post_id,
+    Comment.body,
+    Comment.author_id,
+    User.username.label("author_username"),
+    Comment.created_at,
+    Comment.updated_at,
+).join_from(Comment, User, Comment.author_id == User.id)
 
 
-def render(comment: Comment) -> dict[str, Any]:
-    """A comment as the API returns it (JSON-ready)."""
-    return CommentOut.model_validate(comment).model_dump(mode="json")
+def render(comment: Any) -> dict[str, Any]:
+    """A comment as the API returns it (``schemas.CommentOut``, JSON-ready).
+
+    ``comment`` is a ``Comment`` entity or a row of :data:`COMMENT_ROWS`; built
+    by hand for the reason ``services.posts.post_json`` gives.
+    """
+    username = getattr(comment, "author_username", None)
+    if username is None:
+        username = comment.author.username
+    return {
+        "id": comment.id,
+        "post_id": comment.post_id,
+        "body": comment.body,
+        "author": {"id": comment.author_id, "username": username},
+        "created_at": json_datetime(comment.created_at),
+        "updated_at": json_datetime(comment.updated_at),
+    }
 
 
 def list_comments(
@@ -27,9 +56,11 @@ def list_comments(
     Raises:
         NotFound: the post does not exist or is someone else's draft.
     """
-    get_post(session, post_id, viewer)
-    query = select(Comment).where(Comment.post_id == post_id)
-    return fetch_page(session, query, Comment, request, secret, (joinedload(Comment.author),))
+    ensure_visible(session, post_id, viewer)
+    query = COMMENT_ROWS.where(Comment.post_id == post_id)
+    page = fetch_page(session, query, Comment, request, secret, rows=True)
+    page.items = [render(row) for row in page.items]
+    return page
 
 
 def create_comment(session: Session, post: Post, author: User, data: CommentIn) -> Comment:
@@ -51,7 +82,7 @@ def get_comment(session: Session, comment_id: int, viewer: User | None) -> Comme
     comment = session.scalars(query).first()
     if comment is None:
         raise NotFound(f"Comment {comment_id} not found")
-    get_post(session, comment.post_id, viewer)
+    ensure_visible(session, comment.post_id, viewer)
     return comment
 
 

@@ -257,9 +257,13 @@ def _title(status: int) -> str:
 
 
 def _render_post(fw: Any, web: Web, post_id: int, draft: str = "", status: int = 200) -> Any:
-    """The post page: the post, a page of its comments, the comment form."""
+    """The post page: the post, a page of its comments, the comment form.
+
+    The post and the comments are the API's JSON-ready dicts (``services``),
+    so the page shows exactly what ``GET /api/v1/posts/<id>`` says.
+    """
     viewer = fw.g.user
-    post = posts.get_post(web.db, post_id, viewer)
+    post = posts.read_post(web.db, post_id, viewer)
     request = ListRequest(_page_number(fw), COMMENTS_PER_PAGE, SortSpec.parse("created_at"))
     page = comments.list_comments(web.db, post_id, viewer, request, web.config["SECRET_KEY"])
     html = fw.render_template(

@@ -22,7 +22,7 @@ from blog_api import create_app
 from blog_api.caching import CachedResponse, DatabaseGeneration, MemoryCache, RedisCache
 from blog_api.db import create_schema, make_engine
 from blog_api.services import posts as post_service
-from tests.blog_api.conftest import PASSWORD, bearer
+from tests.blog_api.conftest import PASSWORD, Api, bearer, build_app, make_config
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "redis"])
@@ -140,6 +140,22 @@ def test_hot_anonymous_reads_come_from_the_server_cache(
         "hit"
     ]
     assert client.get(url, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+
+
+def test_cache_ttl_zero_turns_the_server_cache_off(
+    framework: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = build_app(framework, make_config(tmp_path, CACHE_TTL=0))
+    api, client = Api(app, app.test_client()), app.test_client()
+    post = api.create_post(api.user("alice"), title="Not cached")
+    caplog.clear()
+    for _ in range(2):
+        assert client.get(f"/api/v1/posts/{post['id']}").status_code == 200
+    records = [r for r in caplog.records if r.name == "blog_api.request"]
+    assert [r.fields.get("cache") for r in records] == [None, None]  # no hit
+    with app.extensions["blog_db"].engine.connect() as connection:  # nothing ever bumped it
+        assert connection.exec_driver_sql("SELECT count(*) FROM cache_generation").scalar() == 0
+    app.extensions["blog_db"].engine.dispose()
 
 
 def test_writes_invalidate_the_server_cache(api: Any, client: Any, alice: dict[str, str]) -> None:

@@ -141,7 +141,7 @@ def test_keyset_pagination_on_the_database(session: Session) -> None:
     seen: list[str] = []
     while True:
         page = posts.list_posts(session, None, PostListQuery(), request, "secret" * 8)
-        seen += [post.title for post in page.items]
+        seen += [post["title"] for post in page.items]
         if page.next_cursor is None:
             break
         request = ListRequest(1, 2, request.sort, page.next_cursor)
@@ -353,3 +353,32 @@ def test_the_takeover_is_refused_on_this_database(database_url: str, tmp_path: P
     headers = {"Authorization": f"Bearer {fresh['access_token']}"}
     assert client.get("/api/v1/users/me", headers=headers).status_code == 200
     app.extensions["blog_db"].engine.dispose()
+
+
+def test_rows_render_exactly_as_the_pydantic_models_would(session: Session) -> None:
+    # services.posts.post_json and services.comments.render build the API's
+    # objects by hand; PostOut and CommentOut (the OpenAPI schemas) are the spec.
+    from blog_api.schemas import CommentIn, CommentOut, PostOut
+
+    alice, bob = register(session, "alice"), register(session, "bob")
+    post = posts.create_post(
+        session, alice, PostIn(title="T", body="B", tags=["zeta", "alpha"], status="published")
+    )
+    comment = comments.create_comment(session, post, bob, CommentIn(body="hi"))
+    session.expire_all()
+    entity = session.get(Post, post.id)
+    expected = PostOut.model_validate(entity).model_dump(mode="json")
+    assert posts.read_post(session, post.id, None) == expected
+    assert posts.render(posts.get_post(session, post.id, None)) == expected
+    listed = posts.list_posts(
+        session, None, PostListQuery(), ListRequest(1, 20, SortSpec.parse("-created_at")), "s" * 64
+    )
+    assert listed.items == [expected]
+    expected_comment = CommentOut.model_validate(session.get(Comment, comment.id)).model_dump(
+        mode="json"
+    )
+    assert comments.render(comments.get_comment(session, comment.id, None)) == expected_comment
+    page = comments.list_comments(
+        session, post.id, None, ListRequest(1, 20, SortSpec.parse("created_at")), "s" * 64
+    )
+    assert page.items == [expected_comment]
