@@ -25,11 +25,13 @@ into a ``text/html`` response like any other string.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections import ChainMap
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 import jinja2
-from jinja2 import BaseLoader, Template, TemplateNotFound
+from jinja2 import BaseLoader, TemplateNotFound
+from jinja2.runtime import Context, new_context
 
 from .globals import _cv_app, _cv_request, current_app
 from .helpers import stream_with_context
@@ -116,6 +118,56 @@ class Environment(jinja2.Environment):
 _DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
+class Template(jinja2.Template):
+    """Jinja's compiled template; every template the app's environment loads is one.
+
+    It renders exactly as :class:`jinja2.Template` does. Only the start of
+    each render, where Jinja copies the template's globals into the new
+    context, takes a shorter way (:meth:`new_context`).
+    """
+
+    def new_context(
+        self,
+        vars: dict[str, Any] | None = None,
+        shared: bool = False,
+        locals: Mapping[str, Any] | None = None,
+    ) -> Context:
+        """The context a render starts from: the globals, then ``vars`` over them."""
+        # PERF: a template's `globals` is a ChainMap (its own globals over the
+        # environment's, so globals added later still show). Jinja copies it
+        # into a dict and a set of its keys at every render, and both walk
+        # the ChainMap in Python code, ~0.5 µs per key: Flask's environment
+        # has twelve. Merged into a dict first, the same keys and values in
+        # the same order are copied in C: Template.new_context took 1.5 µs
+        # instead of 7.1, and the template scenario 42.1 µs instead of 49.6
+        # (CPU time, median of 11 interleaved rounds). Plain version:
+        # jinja2.Template.new_context, which passes self.globals as it is.
+        return new_context(
+            self.environment,
+            self.name,
+            self.blocks,
+            vars,
+            shared,
+            _merged_globals(self.globals),
+            locals,
+        )
+
+
+def _merged_globals(template_globals: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """A ChainMap's contents as one dict, as ``dict(chain_map)`` gives them; anything else as is."""
+    if type(template_globals) is not ChainMap:
+        return template_globals
+    merged: dict[str, Any] = {}
+    # The first map wins, and keys come in the order of the last map, then
+    # the new ones of each earlier map: ChainMap's own iteration order.
+    for mapping in reversed(template_globals.maps):
+        merged.update(mapping)
+    return merged
+
+
+Environment.template_class = Template
+
+
 class DispatchingJinjaLoader(BaseLoader):
     """Finds a template in the app's folder, then in each blueprint's folder.
 
@@ -194,7 +246,7 @@ class DispatchingJinjaLoader(BaseLoader):
 
 
 def render_template(
-    template_name_or_list: str | Template | list[str | Template], **context: Any
+    template_name_or_list: str | jinja2.Template | list[str | jinja2.Template], **context: Any
 ) -> str:
     """Render a template from the app's and blueprints' template folders.
 
@@ -248,7 +300,7 @@ def _current_app_object() -> Flask:
     return current_app._get_current_object()  # type: ignore[attr-defined]
 
 
-def _render(app: Flask, template: Template, context: dict[str, Any]) -> str:
+def _render(app: Flask, template: jinja2.Template, context: dict[str, Any]) -> str:
     """Complete the context, render, and send the two template signals around it."""
     app.update_template_context(context)
     # PERF: sent only when connected, as the per-request signals are (see
@@ -266,7 +318,7 @@ def _render(app: Flask, template: Template, context: dict[str, Any]) -> str:
 
 
 def stream_template(
-    template_name_or_list: str | Template | list[str | Template], **context: Any
+    template_name_or_list: str | jinja2.Template | list[str | jinja2.Template], **context: Any
 ) -> Iterator[str]:
     """Render a template piece by piece, for a streamed response.
 
@@ -298,7 +350,7 @@ def stream_template_string(source: str, **context: Any) -> Iterator[str]:
     return _stream(app, template, context)
 
 
-def _stream(app: Flask, template: Template, context: dict[str, Any]) -> Iterator[str]:
+def _stream(app: Flask, template: jinja2.Template, context: dict[str, Any]) -> Iterator[str]:
     """Complete the context now; generate lazily; wrap in the request context if any."""
     # The context is completed before the generator starts, while the
     # view's contexts are certainly still active.

@@ -19,6 +19,7 @@ from miniflask.signals import before_render_template, template_rendered
 from miniflask.templating import (
     DispatchingJinjaLoader,
     Environment,
+    Template,
     _default_template_ctx_processor,
     stream_template,
     stream_template_string,
@@ -99,6 +100,24 @@ def test_dotted_name_on_dict_subclass_and_strict_undefined(app: Flask) -> None:
     strict = Environment(app, undefined=jinja2.StrictUndefined)
     with pytest.raises(jinja2.UndefinedError, match="'dict object' has no attribute 'nope'"):
         strict.from_string("{{ d.nope }}").render(d={})
+
+
+def test_templates_start_from_the_context_jinja_gives_them(app: Flask) -> None:
+    env = app.jinja_env
+    template = env.from_string("{{ site }} {{ own }}", globals={"own": "template", "g": "own g"})
+    assert isinstance(template, Template)
+    plain = jinja2.Template.new_context(template, {"x": 1}, locals={"l_y": 2})
+    ours = template.new_context({"x": 1}, locals={"l_y": 2})
+    assert list(ours.parent.items()) == list(plain.parent.items())
+    assert ours.globals_keys == plain.globals_keys
+    assert ours.parent["g"] == "own g"  # the template's own globals win over the app's
+
+
+def test_globals_added_after_a_template_loaded_still_reach_it(app: Flask) -> None:
+    template = app.jinja_env.from_string("{{ added|default('missing') }}")
+    assert template.render() == "missing"
+    app.jinja_env.globals["added"] = "present"
+    assert template.render() == "present"
 
 
 def test_blueprint_template_folder_is_searched_after_app_folder(
