@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import (
     BadRequestKeyError,
+    ClientDisconnected,
     Forbidden,
     Gone,
     HTTPException,
@@ -16,7 +18,10 @@ from werkzeug.exceptions import (
     TooManyRequests,
     Unauthorized,
 )
+from werkzeug.test import create_environ
+from werkzeug.wrappers import Request as WerkzeugRequest
 from werkzeug.wrappers import Response as WerkzeugResponse
+from werkzeug.wsgi import LimitedStream
 
 import miniflask
 from miniflask import Blueprint, request
@@ -70,6 +75,53 @@ def test_body_over_max_content_length_is_413(app: miniflask.Flask) -> None:
     assert client.post("/upload", data="x" * 11).status_code == 413
 
 
+class _TrickleInput:
+    """A server's input stream with only ``read``, at most three bytes at a time, like a socket."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+
+    def read(self, size: int = -1) -> bytes:
+        return self._data.read(3 if size < 0 else min(size, 3))
+
+
+def _read_body(
+    request_class: type[WerkzeugRequest], make_input: Any, data: bytes, content_length: int
+) -> Any:
+    """What ``get_data`` then a second ``stream.read`` give, or the error raised."""
+    environ = create_environ("/", method="POST")
+    environ["wsgi.input"] = make_input(data)
+    environ["CONTENT_LENGTH"] = str(content_length)
+    req = request_class(environ)
+    try:
+        return req.get_data(), req.stream.read(), req.stream.tell()
+    except ClientDisconnected as e:
+        return type(e)
+
+
+@pytest.mark.parametrize(
+    ("data", "content_length"),
+    [(b"", 0), (b"hello", 5), (b"x" * 100_000, 100_000), (b"hello, and more", 5), (b"hel", 5)],
+    ids=["empty", "exact", "large", "more-than-declared", "client-gone"],
+)
+@pytest.mark.parametrize("make_input", [io.BytesIO, _TrickleInput], ids=["whole", "trickle"])
+def test_request_body_reads_as_werkzeugs_does(
+    make_input: Any, data: bytes, content_length: int
+) -> None:
+    expected = _read_body(WerkzeugRequest, make_input, data, content_length)
+    assert _read_body(miniflask.Request, make_input, data, content_length) == expected
+    assert expected == ClientDisconnected or expected[0] == data[:content_length]
+
+
+def test_request_stream_is_werkzeugs_limited_stream(app: miniflask.Flask) -> None:
+    with app.test_request_context("/", method="POST", data=b"body"):
+        assert isinstance(request.stream, LimitedStream)
+        assert request.stream.limit == 4
+    chunked = {"HTTP_TRANSFER_ENCODING": "chunked"}
+    with app.test_request_context("/", method="POST", data=b"body", environ_overrides=chunked):
+        assert request.get_data() == b""  # no length, no server ending the stream: nothing
+
+
 def test_form_limits_come_from_config(app: miniflask.Flask) -> None:
     app.config["MAX_FORM_MEMORY_SIZE"] = 5
     app.config["MAX_FORM_PARTS"] = 2
@@ -80,7 +132,7 @@ def test_form_limits_come_from_config(app: miniflask.Flask) -> None:
 
     client = app.test_client()
     assert client.post("/form", data={"a": "1"}).text == "a"
-    multipart = {"a": "1", "b": "2", "c": "3", "f": (__import__("io").BytesIO(b"x"), "f.txt")}
+    multipart = {"a": "1", "b": "2", "c": "3", "f": (io.BytesIO(b"x"), "f.txt")}
     assert client.post("/form", data=multipart).status_code == 413
 
 
