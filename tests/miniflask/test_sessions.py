@@ -16,7 +16,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import Signer, TimestampSigner, URLSafeTimedSerializer
 from markupsafe import Markup
 from werkzeug.http import parse_date
 from werkzeug.test import EnvironBuilder, run_wsgi_app
@@ -170,6 +170,99 @@ def test_secret_key_fallbacks_accept_old_cookies_and_sign_with_new_key(fw: Modul
     not_rotated = make_app(fw).test_client()
     not_rotated.set_cookie("session", old_cookie)
     assert not_rotated.get("/get/user").text == "None"
+
+
+def _miniflask_and_plain_serializers(secret_keys: list[str]) -> tuple[Any, Any]:
+    """miniflask's session serializer and plain itsdangerous, with the same keys and settings."""
+    import miniflask
+
+    app = miniflask.Flask("serializers")
+    app.config.update(SECRET_KEY=secret_keys[-1], SECRET_KEY_FALLBACKS=secret_keys[:-1])
+    return app.session_interface.get_signing_serializer(app), _plain_serializer(secret_keys)
+
+
+def _plain_serializer(
+    secret_keys: list[str], signer: type[TimestampSigner] = TimestampSigner
+) -> URLSafeTimedSerializer:
+    """itsdangerous' serializer as the session uses it, with nothing of miniflask's but the tags."""
+    from miniflask.json.tag import TaggedJSONSerializer
+
+    return URLSafeTimedSerializer(
+        secret_keys,
+        salt="cookie-session",
+        serializer=TaggedJSONSerializer(),
+        signer=signer,
+        signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha1},
+    )
+
+
+SESSION_VALUES = [
+    {"n": 1},
+    {"user": "ada", "text": "long and repetitive " * 20},  # compressed
+    {"name": "Zoë ✓", "cart": (1, 2), "token": b"\xff\x00", "at": datetime(2026, 1, 2, tzinfo=UTC)},
+    {},
+]
+
+
+@pytest.mark.parametrize("value", SESSION_VALUES)
+def test_miniflask_signs_and_reads_values_as_itsdangerous_does(
+    value: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = ["old-secret", f"{SECRET}-{uuid.uuid4()}"]
+    ours, plain = _miniflask_and_plain_serializers(keys)
+    monkeypatch.setattr(time, "time", lambda: 1_800_000_000.5)
+    signed = plain.dumps(value)
+    assert ours.dumps(value) == signed
+    assert ours.loads(signed, max_age=60) == plain.loads(signed, max_age=60) == value
+    signed_with_fallback = _plain_serializer(keys[:1]).dumps(value)
+    assert ours.loads(signed_with_fallback) == value
+
+
+class _SignedLongAgo(TimestampSigner):
+    def get_timestamp(self) -> int:
+        return int(time.time()) - 7200
+
+
+class _SignedLater(TimestampSigner):
+    def get_timestamp(self) -> int:
+        return int(time.time()) + 7200
+
+
+def _bad_values(keys: list[str]) -> dict[str, str]:
+    """Values that are not good session cookies, each for a different reason."""
+    plain = _plain_serializer(keys)
+    payload, stamp, signature = plain.dumps({"user": "ada"}).split(".")
+    sign = plain.make_signer().sign  # adds a timestamp
+    # The same key and salt, without a timestamp: signs whatever it is given.
+    sign_as_is = Signer(keys, salt="cookie-session", key_derivation="hmac").sign
+    other_payload = plain.dumps({"user": "eve"}).split(".")[0]
+    return {
+        "no-separator": "garbage",
+        "tampered-signature": f"{payload}.{stamp}.{signature[:-2]}xx",
+        "tampered-payload": f"{other_payload}.{stamp}.{signature}",
+        "not-base64-signature": f"{payload}.{stamp}.!!!",
+        "no-timestamp": sign_as_is(payload).decode(),
+        "timestamp-not-base64": sign_as_is(f"{payload}.!!").decode(),
+        "timestamp-too-long": sign_as_is(f"{payload}.AAAAAAAAAAAAAAA").decode(),
+        "expired": _plain_serializer(keys, _SignedLongAgo).dumps({"user": "ada"}),
+        "from-the-future": _plain_serializer(keys, _SignedLater).dumps({"user": "ada"}),
+        "bad-base64-payload": sign(b"!").decode(),
+        "bad-json": sign(b"bm90IGpzb24").decode(),
+        "bad-zlib": sign(b".bm90IHpsaWI").decode(),
+    }
+
+
+def test_miniflask_refuses_bad_values_with_itsdangerous_errors() -> None:
+    keys = [f"{SECRET}-{uuid.uuid4()}"]
+    ours, plain = _miniflask_and_plain_serializers(keys)
+
+    def outcome(serializer: Any, value: str) -> tuple[type[Exception], str]:
+        with pytest.raises(Exception) as caught:
+            serializer.loads(value, max_age=3600)
+        return type(caught.value), str(caught.value)
+
+    for reason, value in _bad_values(keys).items():
+        assert outcome(ours, value) == outcome(plain, value), reason
 
 
 def test_miniflask_derives_each_signing_key_once(monkeypatch: pytest.MonkeyPatch) -> None:
