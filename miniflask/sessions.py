@@ -26,6 +26,7 @@ Redis): the rest of the framework only talks to this interface.
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import hmac
 import zlib
@@ -34,13 +35,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
-from itsdangerous.encoding import (
-    base64_decode,
-    base64_encode,
-    bytes_to_int,
-    int_to_bytes,
-    want_bytes,
-)
+from itsdangerous.encoding import bytes_to_int, int_to_bytes, want_bytes
 from itsdangerous.signer import HMACAlgorithm
 from werkzeug.datastructures import CallbackDict
 from werkzeug.sansio.http import parse_cookie
@@ -194,12 +189,14 @@ class _SessionSigner(TimestampSigner):
 
     def get_signature(self, value: str | bytes) -> bytes:
         """The signature of ``value`` under the newest key, base64-encoded (itsdangerous' value)."""
-        return base64_encode(self._mac(self.derive_key(), want_bytes(value)))
+        return _b64encode(self._mac(self.derive_key(), want_bytes(value)))
 
     def verify_signature(self, value: str | bytes, sig: str | bytes) -> bool:
         """Whether ``sig`` signs ``value`` under any of the keys, the newest tried first."""
+        if isinstance(sig, str):
+            sig = sig.encode("ascii", "ignore")  # as itsdangerous' base64_decode reads text
         try:
-            signature = base64_decode(sig)
+            signature = _b64decode(sig)
         except Exception:  # not base64: no signature matches, as itsdangerous answers
             return False
         value = want_bytes(value)
@@ -268,11 +265,11 @@ class _SessionSerializer(URLSafeTimedSerializer):
         serialized = self.serializer.dumps(obj).encode()
         compressed = zlib.compress(serialized)
         if len(compressed) < len(serialized) - 1:
-            payload = b"." + base64_encode(compressed)
+            payload = b"." + _b64encode(compressed)
         else:
-            payload = base64_encode(serialized)
+            payload = _b64encode(serialized)
         signer = self.make_signer(salt)
-        value = payload + signer.sep + base64_encode(int_to_bytes(signer.get_timestamp()))
+        value = payload + signer.sep + _b64encode(int_to_bytes(signer.get_timestamp()))
         return (value + signer.sep + signer.get_signature(value)).decode()
 
     def loads(  # type: ignore[override]  # TimedSerializer's signature, as itsdangerous has it
@@ -318,7 +315,7 @@ def _verified_payload(signer: TimestampSigner, signed: bytes, max_age: int | Non
         return None
     payload, sep, stamp = value.rpartition(signer.sep)
     try:
-        timestamp = bytes_to_int(base64_decode(stamp))
+        timestamp = bytes_to_int(_b64decode(stamp))
     except Exception:  # malformed: itsdangerous says how
         return None
     age = signer.get_timestamp() - timestamp
@@ -330,8 +327,35 @@ def _verified_payload(signer: TimestampSigner, signed: bytes, max_age: int | Non
 def _decoded_payload(payload: bytes) -> bytes:
     """The serializer's bytes in a payload: base64, and zlib after a leading ``.``."""
     if payload.startswith(b"."):
-        return zlib.decompress(base64_decode(payload[1:]))
-    return base64_decode(payload)
+        return zlib.decompress(_b64decode(payload[1:]))
+    return _b64decode(payload)
+
+
+# RFC 4648 §5: URL-safe base64 writes "-" and "_" where the standard alphabet has "+" and "/".
+_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
+_FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
+
+
+def _b64encode(data: bytes) -> bytes:
+    """URL-safe base64 without ``=`` padding: itsdangerous' ``base64_encode``."""
+    # PERF: itsdangerous' base64_encode and base64_decode reach these binascii
+    # calls through want_bytes() and the base64 module's URL-safe wrappers,
+    # four Python calls and as many type checks each; a session request
+    # codes six pieces. Same alphabet, same padding rule, same bytes out
+    # (binascii ignores characters outside the alphabet, as b64decode does).
+    # The session scenario took ~2.4 µs less (CPU time, median of 11
+    # interleaved rounds: 60.8 against 63.2 µs). Plain version:
+    # itsdangerous.encoding.base64_encode / base64_decode.
+    return binascii.b2a_base64(data, newline=False).translate(_TO_URLSAFE).rstrip(b"=")
+
+
+def _b64decode(data: bytes) -> bytes:
+    """Decode :func:`_b64encode`'s text, padding restored: itsdangerous' ``base64_decode``.
+
+    Raises:
+        binascii.Error: (a ``ValueError``) the text is not base64.
+    """
+    return binascii.a2b_base64((data + b"=" * (-len(data) % 4)).translate(_FROM_URLSAFE))
 
 
 class SecureCookieSessionInterface(SessionInterface):
@@ -462,8 +486,10 @@ def _vary_on_cookie(response: Response) -> None:
     """Add ``Cookie`` to the response's ``Vary`` header, as ``response.vary.add`` does."""
     # PERF: response.vary parses the header into a set and writes it back
     # on every change (~1 µs); a response with no Vary header yet simply
-    # gets one. Plain version: response.vary.add("Cookie").
+    # gets one, added without the search for one to replace that setting a
+    # header makes (~0.7 µs of the session scenario). Plain version:
+    # response.vary.add("Cookie").
     if response.headers.get("Vary") is None:
-        response.headers["Vary"] = "Cookie"
+        response.headers.add("Vary", "Cookie")
     else:
         response.vary.add("Cookie")

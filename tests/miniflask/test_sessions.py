@@ -598,3 +598,33 @@ def test_any_use_of_the_session_proxy_marks_it_accessed(fw: ModuleType, use: Any
         return str(use(fw.session))
 
     assert app.test_client().get("/use").headers.get("Vary") == "Cookie"
+
+
+@pytest.mark.parametrize(
+    "data", [b"", b"\x00", b"hi", b"abc", bytes(range(256)), "Zoë ✓".encode(), b"\xfb\xff"]
+)
+def test_miniflask_base64_is_itsdangerous_base64(data: bytes) -> None:
+    from itsdangerous.encoding import base64_encode
+
+    from miniflask.sessions import _b64decode, _b64encode
+
+    assert _b64encode(data) == base64_encode(data)
+    assert _b64decode(base64_encode(data)) == data
+
+
+@pytest.mark.parametrize("text", [b"a", b"ab!c", b"====", b"a-b_c", b"abcde", b"ab\ncd", b"-_-_"])
+def test_miniflask_base64_reads_odd_text_as_itsdangerous_does(text: bytes) -> None:
+    from itsdangerous import BadData
+    from itsdangerous.encoding import base64_decode
+
+    from miniflask.sessions import _b64decode
+
+    try:
+        expected: bytes | None = base64_decode(text)
+    except BadData:
+        expected = None
+    try:
+        ours: bytes | None = _b64decode(text)
+    except ValueError:
+        ours = None
+    assert ours == expected
