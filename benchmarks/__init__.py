@@ -6,6 +6,8 @@ Run everything with ``make bench`` (quick) or ``make bench ARGS=--full``; see
 Modules:
 
 * ``apps``: the scenario app (one builder for both frameworks) and the two floors.
+* ``peers``: the same simple scenarios on Bottle and Falcon.
+* ``floors``: hand-written floors of the blog API's reads and writes (issue 14).
 * ``inprocess``: direct WSGI calls, interleaved rounds, median µs/request.
 * ``blogdb``: one seeded SQLite database for the blog API scenarios.
 * ``http_load``: the blog API under gunicorn, loaded by wrk (named so it does not

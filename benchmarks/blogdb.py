@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import random
 import shutil
+import sqlite3
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,6 +84,23 @@ def seed(directory: Path) -> SeededDatabase:
     if post_id is None:
         raise RuntimeError("seeding produced no published post")
     return SeededDatabase(path, int(post_id))
+
+
+def draft_of(database: SeededDatabase, username: str) -> int:
+    """A draft written by ``username`` (a post of theirs if they have none).
+
+    The write scenarios PATCH it over and over: a draft stays out of the
+    anonymous lists the read scenarios fetch, so their answers do not change.
+    """
+    with closing(sqlite3.connect(database.path)) as connection:
+        row = connection.execute(
+            "SELECT p.id FROM posts p JOIN users u ON u.id = p.author_id WHERE u.username = ?"
+            " ORDER BY p.status = 'draft' DESC, p.id DESC LIMIT 1",
+            (username,),
+        ).fetchone()
+    if row is None:
+        raise RuntimeError(f"{username} wrote no post")
+    return int(row[0])
 
 
 def app_config(database: SeededDatabase, instance: Path, cache: bool = True) -> dict[str, Any]:

@@ -7,9 +7,12 @@ drive it. Environs are prepared once per scenario with Werkzeug's
 
 Controls: a bare WSGI function (the harness cost) and a hand-written Werkzeug
 app (what Flask's building blocks cost without Flask), for the scenarios they
-can answer. Ratios are taken against Flask *in the same round*, because these
-machines drift by 15-50% between runs: only interleaved, repeated measurements
-compare.
+can answer; Bottle and Falcon as peers on the same four scenarios
+(``peers.py``); and, for the blog's data path, hand-written floors
+(``floors.py``: ``sqlite3`` and ``json`` only) answering the blog's reads and
+writes with the same body and headers. Ratios are taken against Flask (or
+the floor) *in the same round*, because these machines drift by 15-50%
+between runs: only interleaved, repeated measurements compare.
 
 Method: every round visits every scenario and, within it, every app in an order
 that rotates from round to round; each visit runs N calls (N calibrated so a
@@ -17,7 +20,8 @@ visit lasts about ``slot_ms``) and records their mean. A figure is the median
 of the per-round means, reported with min, max and quartiles. Each visit is
 timed by the wall clock (the published figure) and by the thread's CPU time,
 which stays comparable when other processes take the CPUs. Before any
-timing, every app must give the same status and body for each scenario.
+timing, every app must give the same status, body and Content-Type for each
+scenario; the floors, the same headers too (see ``Scenario.check``).
 
 Run it alone: ``python -m benchmarks.inprocess [--full]``.
 """
@@ -27,6 +31,8 @@ from __future__ import annotations
 import argparse
 import gc
 import io
+import json as json_module
+import re
 import tempfile
 import time
 from collections.abc import Iterable, Sequence
@@ -36,18 +42,27 @@ from typing import Any, NamedTuple
 
 from werkzeug.test import EnvironBuilder
 
-from benchmarks import apps, blogdb
+from benchmarks import apps, blogdb, floors, peers
 from benchmarks.environment import describe, log, write_results
 from benchmarks.stats import summarize
 
-#: App labels in display order: the two floors, then the frameworks.
-APP_LABELS = ("wsgi", "werkzeug", "flask", "miniflask")
+#: App labels in display order: the floors, the frameworks, then the peers.
+APP_LABELS = ("wsgi", "werkzeug", "floor", "flask", "miniflask", "bottle", "falcon")
 APP_TITLES = {
     "wsgi": "bare WSGI",
     "werkzeug": "Werkzeug app",
+    "floor": "hand-written floor",
     "flask": "Flask",
     "miniflask": "miniflask",
+    "bottle": "Bottle",
+    "falcon": "Falcon",
 }
+#: Headers whose values differ from request to request, whoever answers.
+PER_REQUEST_HEADERS = frozenset({"Date", "X-Request-ID"})
+#: What differs between two writes of the same data: the new row's id, its
+#: times, its version, and the headers that carry them.
+PER_WRITE_FIELDS = frozenset({"id", "created_at", "updated_at", "version"})
+PER_WRITE_HEADERS = PER_REQUEST_HEADERS | {"ETag", "Content-Length"}
 
 QUICK = {"rounds": 15, "slot_ms": 15.0}
 FULL = {"rounds": 60, "slot_ms": 40.0}
@@ -64,11 +79,17 @@ class Scenario:
     Attributes:
         name: short id used in results files.
         title: what a reader sees in tables.
-        kind: ``"framework"`` (the scenario app; counts for the 0.5x goal) or
-            ``"blog"`` (the blog API on both frameworks).
+        kind: ``"framework"`` (the scenario app; counts for the 0.5x goal),
+            ``"blog"`` (the blog API on both frameworks) or ``"floor"`` (the
+            blog's data path against its hand-written floor; the 3x goal).
         environ: the WSGI environ without ``wsgi.input``.
         body: the request body, wrapped in a fresh ``BytesIO`` per call.
         targets: app label -> WSGI callable.
+        check: how ``verify`` compares the answers: ``"body"`` (status, body
+            and Content-Type), ``"exact"`` (and every header, values included,
+            but those of ``PER_REQUEST_HEADERS``) or ``"write"`` (as exact,
+            except what differs between two writes: ``PER_WRITE_FIELDS`` of the
+            JSON body, ``PER_WRITE_HEADERS`` and the id ending ``Location``).
     """
 
     name: str
@@ -77,14 +98,22 @@ class Scenario:
     environ: dict[str, Any]
     body: bytes
     targets: dict[str, apps.WSGIApp] = field(default_factory=dict)
+    check: str = "body"
 
 
 @dataclass(frozen=True)
 class Answer:
-    """What an app answered: the status code and the whole body (headers are ignored)."""
+    """What an app answered: status code, whole body, Content-Type, and all headers.
+
+    Two answers are equal when the first three are; ``verify`` compares the
+    headers only for the scenarios that ask (``Scenario.check``), since the
+    framework scenarios differ in headers nobody reads (``Set-Cookie`` order...).
+    """
 
     status: int
     body: bytes
+    content_type: str | None = None
+    headers: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
 
 def prepare_environ(
@@ -108,9 +137,11 @@ def prepare_environ(
 def call(app: apps.WSGIApp, environ: dict[str, Any], body: bytes) -> Answer:
     """Drive one request like a WSGI server and return what the app answered."""
     statuses: list[str] = []
+    sent: list[tuple[str, str]] = []
 
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
         statuses.append(status)
+        sent[:] = headers
         return None
 
     request_environ = dict(environ)
@@ -122,7 +153,8 @@ def call(app: apps.WSGIApp, environ: dict[str, Any], body: bytes) -> Answer:
         close = getattr(iterable, "close", None)
         if close is not None:
             close()
-    return Answer(int(statuses[-1].split()[0]), content)
+    content_type = next((value for name, value in sent if name.lower() == "content-type"), None)
+    return Answer(int(statuses[-1].split()[0]), content, content_type, tuple(sent))
 
 
 def _start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
@@ -164,7 +196,9 @@ def time_calls(app: apps.WSGIApp, environ: dict[str, Any], body: bytes, calls: i
 
 
 def verify(scenarios: Iterable[Scenario]) -> None:
-    """Fail loudly unless every app gives the same status and body per scenario.
+    """Fail loudly unless every app gives the same answer per scenario.
+
+    What "the same" means is the scenario's ``check`` (see ``Scenario``).
 
     Raises:
         HarnessError: naming the scenario and showing each app's answer.
@@ -174,12 +208,39 @@ def verify(scenarios: Iterable[Scenario]) -> None:
             label: call(app, scenario.environ, scenario.body)
             for label, app in scenario.targets.items()
         }
-        if len(set(answers.values())) > 1:
+        compared = {label: comparable(answer, scenario.check) for label, answer in answers.items()}
+        if len(set(compared.values())) > 1:
             shown = "\n".join(
-                f"  {label}: {answer.status} {answer.body[:300]!r}"
+                f"  {label}: {answer.status} {answer.content_type} {answer.body[:300]!r}"
+                + (f"\n    {list(answer.headers)}" if scenario.check != "body" else "")
                 for label, answer in answers.items()
             )
             raise HarnessError(f"apps disagree on scenario {scenario.name!r}:\n{shown}")
+
+
+def comparable(answer: Answer, check: str) -> Any:
+    """What of ``answer`` must be equal across apps under ``check`` (hashable)."""
+    if check == "body":
+        return answer
+    varying = PER_REQUEST_HEADERS if check == "exact" else PER_WRITE_HEADERS
+    headers = tuple(
+        (name, "<varies>" if name in varying else value) for name, value in answer.headers
+    )
+    if check == "exact":
+        return answer.status, answer.body, headers
+    headers = tuple(
+        (name, re.sub(r"/[0-9]+$", "/<id>", value) if name == "Location" else value)
+        for name, value in headers
+    )
+    return answer.status, headers, _without_write_fields(answer.body)
+
+
+def _without_write_fields(body: bytes) -> str:
+    """A JSON object body with ``PER_WRITE_FIELDS`` blanked, as canonical JSON."""
+    data = json_module.loads(body)
+    if isinstance(data, dict):
+        data = {key: "<varies>" if key in PER_WRITE_FIELDS else v for key, v in data.items()}
+    return json_module.dumps(data, sort_keys=True)
 
 
 def build_scenarios(blog_directory: Path | None) -> list[Scenario]:
@@ -196,8 +257,12 @@ def build_scenarios(blog_directory: Path | None) -> list[Scenario]:
     frameworks = {"flask": flask, "miniflask": miniflask}
     plain = {label: apps.build_app(fw) for label, fw in frameworks.items()}
     hooked = {label: apps.build_app(fw, hooks=apps.HOOKS) for label, fw in frameworks.items()}
-    floors: dict[str, apps.WSGIApp] = {"wsgi": apps.bare_wsgi_app, "werkzeug": apps.werkzeug_app}
-    everyone = {**floors, **plain}
+    controls: dict[str, apps.WSGIApp] = {
+        "wsgi": apps.bare_wsgi_app,
+        "werkzeug": apps.werkzeug_app,
+    }
+    others = {"bottle": peers.bottle_app(), "falcon": peers.falcon_app()}
+    everyone = {**controls, **plain, **others}
     scenarios = [
         _scenario("text", "plain-text GET", everyone, "GET", "/text"),
         _scenario("json_param", "JSON GET with a URL parameter", everyone, "GET", "/users/42"),
@@ -264,9 +329,10 @@ def _scenario(
     json: Any = None,
     headers: dict[str, str] | None = None,
     kind: str = "framework",
+    check: str = "body",
 ) -> Scenario:
     environ, body = prepare_environ(method, path, json=json, headers=headers)
-    return Scenario(name, title, kind, environ, body, dict(targets))
+    return Scenario(name, title, kind, environ, body, dict(targets), check)
 
 
 def _session_cookie(flask_app: Any) -> str:
@@ -296,7 +362,7 @@ def _blog_scenarios(directory: Path, frameworks: dict[str, Any]) -> list[Scenari
     post_path = f"/api/v1/posts/{database.published_post_id}"
     etag = cached["flask"].test_client().get(post_path).headers["ETag"]
     revalidate = {"If-None-Match": etag}
-    return [
+    scenarios = [
         _scenario(
             "blog_list",
             "blog: GET /posts (page of 20)",
@@ -331,6 +397,64 @@ def _blog_scenarios(directory: Path, frameworks: dict[str, Any]) -> list[Scenari
             headers=revalidate,
             kind="blog",
         ),
+    ]
+    scenarios.extend(floor_scenarios(database, uncached))
+    return scenarios
+
+
+#: The body of the POST scenario: a draft, so the anonymous lists stay the same
+#: while the run adds posts; one tag exists already, one is new the first time.
+NEW_POST = {"title": " A new post ", "body": "Text of the post.", "tags": ["Python", "floor"]}
+#: The body of the PATCH scenario, sent again and again to the same post.
+POST_CHANGES = {"title": "An edited title", "tags": ["python", "edited"]}
+
+
+def floor_scenarios(database: blogdb.SeededDatabase, blog: dict[str, Any]) -> list[Scenario]:
+    """The blog's reads and writes (server cache off) beside their hand-written floors.
+
+    Writes carry an access token from the blog's own log-in endpoint; the
+    floors check it as the blog does (same secret, same database).
+    """
+    floor = floors.build_floors(floors.FloorSettings(database.path, blogdb.SECRET_KEY))
+    login = blog["miniflask"].test_client().post("/api/v1/auth/login", json=blogdb.LOGIN)
+    bearer = {"Authorization": f"Bearer {login.get_json()['access_token']}"}
+    post = f"/api/v1/posts/{database.published_post_id}"
+    draft = f"/api/v1/posts/{blogdb.draft_of(database, blogdb.LOGIN['username'])}"
+    plan: list[tuple[str, str, str, str, str, dict[str, Any]]] = [
+        ("floor_list", "GET /posts (page 1 of 20)", "list_posts", "GET", "/api/v1/posts", {}),
+        (
+            "floor_list_cursor",
+            "GET /posts?cursor= (keyset)",
+            "list_posts",
+            "GET",
+            "/api/v1/posts?cursor=",
+            {},
+        ),
+        ("floor_post", "GET /posts/<id>", "get_post", "GET", post, {}),
+        (
+            "floor_comments",
+            "GET /posts/<id>/comments",
+            "list_comments",
+            "GET",
+            f"{post}/comments",
+            {},
+        ),
+        ("floor_create", "POST /posts (Bearer)", "create_post", "POST", "/api/v1/posts", NEW_POST),
+        ("floor_patch", "PATCH /posts/<id> (Bearer)", "patch_post", "PATCH", draft, POST_CHANGES),
+    ]
+    return [
+        _scenario(
+            name,
+            title,
+            {"floor": floor[endpoint], **blog},
+            method,
+            path,
+            json=payload or None,
+            headers=bearer if method != "GET" else None,
+            kind="floor",
+            check="exact" if method == "GET" else "write",
+        )
+        for name, title, endpoint, method, path, payload in plan
     ]
 
 
@@ -399,6 +523,8 @@ def summarize_run(scenarios: Sequence[Scenario], samples: Samples) -> dict[str, 
             }
             if samples.cpu:
                 per_app[label].update(_clock_summary(samples.cpu[scenario.name], label, "cpu_"))
+            if "floor" in scenario.targets:
+                per_app[label].update(_floor_ratios(samples, scenario.name, label))
         results.append(
             {"name": scenario.name, "title": scenario.title, "kind": scenario.kind, "apps": per_app}
         )
@@ -415,6 +541,19 @@ def _clock_summary(
     rounds = rounds_by_app[label]
     ratios = [mine / theirs for mine, theirs in zip(rounds, rounds_by_app["flask"], strict=True)]
     return {f"{prefix}us": summarize(rounds), f"{prefix}ratio_to_flask": summarize(ratios)}
+
+
+def _floor_ratios(samples: Samples, scenario: str, label: str) -> dict[str, Any]:
+    """``ratio_to_floor`` (and ``cpu_ratio_to_floor``): app ÷ floor, round by round."""
+    ratios = {}
+    for prefix, clock in (("", samples.means), ("cpu_", samples.cpu)):
+        if not clock:
+            continue
+        rounds = clock[scenario]
+        ratios[f"{prefix}ratio_to_floor"] = summarize(
+            [mine / floor for mine, floor in zip(rounds[label], rounds["floor"], strict=True)]
+        )
+    return ratios
 
 
 def _per_hook(samples: dict[str, dict[str, list[float]]]) -> dict[str, Any]:
@@ -455,7 +594,7 @@ def run(full: bool = False, blog: bool = True) -> dict[str, Any]:
         "settings": {
             **settings,
             "blog_cache": "on for blog_list / blog_post_304 (default CACHE_TTL=60); "
-            "off (CACHE_TTL=0) for the *_nocache variants",
+            "off (CACHE_TTL=0) for the *_nocache variants and the floor_* scenarios",
         },
         **summarize_run(scenarios, samples),
     }

@@ -22,9 +22,21 @@ from benchmarks.inprocess import APP_LABELS, APP_TITLES
 DOC = ROOT / "docs" / "benchmarks.md"
 IMAGES = ROOT / "docs" / "img" / "benchmarks"
 NOTES = ROOT / "benchmarks" / "where_time_goes.md"
-COLORS = {"wsgi": "#bbbbbb", "werkzeug": "#7f7f7f", "flask": "#1f77b4", "miniflask": "#d62728"}
+COLORS = {
+    "wsgi": "#bbbbbb",
+    "werkzeug": "#7f7f7f",
+    "floor": "#2ca02c",
+    "flask": "#1f77b4",
+    "miniflask": "#d62728",
+    "bottle": "#9467bd",
+    "falcon": "#ff7f0e",
+}
 TARGET_RATIO = 0.5
 TARGET_HOOK_US = 1.0
+#: Issue 14: the blog on miniflask within this many times its hand-written floor.
+TARGET_FLOOR_RATIO = 3.0
+#: Peers shown beside Flask in the framework table (ratio to Flask), not judged.
+PEERS = ("bottle", "falcon")
 
 
 @dataclass(frozen=True)
@@ -73,6 +85,9 @@ def inprocess_goals(data: dict[str, Any]) -> list[Goal]:
         for scenario in data["scenarios"]
         if scenario["kind"] == "framework"
     ]
+    floor_goal = _floor_goal(data)
+    if floor_goal is not None:
+        goals.append(floor_goal)
     hook = data.get("hooks", {}).get("miniflask")
     if hook:
         verdict = ratio_goal("", hook, TARGET_HOOK_US)
@@ -86,6 +101,27 @@ def inprocess_goals(data: dict[str, Any]) -> list[Goal]:
             )
         )
     return goals
+
+
+def _floor_goal(data: dict[str, Any]) -> Goal | None:
+    """Every floor scenario: blog on miniflask ≤ 3x its floor, judged on the worst one."""
+    ratios = {
+        scenario["title"]: scenario["apps"]["miniflask"]["ratio_to_floor"]
+        for scenario in data["scenarios"]
+        if scenario["kind"] == "floor"
+    }
+    if not ratios:
+        return None
+    worst_title, worst = max(ratios.items(), key=lambda item: item[1]["median"])
+    within = sum(ratio["median"] <= TARGET_FLOOR_RATIO for ratio in ratios.values())
+    verdict = ratio_goal("", worst, TARGET_FLOOR_RATIO)
+    return Goal(
+        f"every endpoint ≤ {TARGET_FLOOR_RATIO:g}x its floor (miniflask)",
+        f"worst: {worst_title} {worst['median']:.2f}x [{_range(worst)}]; "
+        f"{within} of {len(ratios)} endpoints within",
+        verdict.passed,
+        verdict.clear,
+    )
 
 
 def http_goals(data: dict[str, Any]) -> list[Goal]:
@@ -197,10 +233,11 @@ def chart_inprocess(data: dict[str, Any], kind: str, path: Path) -> None:
             label=APP_TITLES[label],
             error_kw={"elinewidth": 0.8, "capsize": 2},
         )
-        if label == "miniflask":
+        against = "floor" if kind == "floor" else "Flask"
+        if label == "miniflask" or (kind == "floor" and label == "flask"):
             for position, (_, app) in zip(positions, rows, strict=True):
                 axes.annotate(
-                    f" {app['ratio_to_flask']['median']:.2f}x Flask",
+                    f" {app[f'ratio_to_{against.lower()}']['median']:.2f}x {against}",
                     (app["us"]["max"], position),
                     va="center",
                     fontsize=8,
@@ -208,15 +245,22 @@ def chart_inprocess(data: dict[str, Any], kind: str, path: Path) -> None:
     axes.set_yticks([n + height * (len(labels) - 1) / 2 for n in range(len(scenarios))])
     axes.set_yticklabels([scenario["title"] for scenario in scenarios])
     axes.invert_yaxis()
-    if kind == "blog":
+    if kind in ("blog", "floor"):
         axes.set_xscale("log")
     axes.set_xlabel("µs per request (median of rounds; whiskers: min-max)  — lower is better")
-    axes.set_title(f"In-process, {'scenario app' if kind == 'framework' else 'blog API'}")
+    axes.set_title(f"In-process, {CHART_TITLES[kind]}")
     axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     axes.margins(x=0.15)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
+
+
+CHART_TITLES = {
+    "framework": "scenario app",
+    "blog": "blog API",
+    "floor": "the blog's data path against hand-written floors",
+}
 
 
 def chart_http(data: dict[str, Any], path: Path) -> None:
@@ -310,6 +354,8 @@ def render(
     ]
     if inprocess:
         parts.append(_inprocess_section(inprocess))
+        if any(scenario["kind"] == "floor" for scenario in inprocess["scenarios"]):
+            parts.append(_floors_section(inprocess))
     if http:
         parts.append(_http_section(http))
     if footprint:
@@ -371,19 +417,27 @@ def _inprocess_section(data: dict[str, Any]) -> str:
         "[min-max over rounds]; ratio: miniflask ÷ Flask, median of the per-round ratios "
         "(goals are judged on it). The last column is the same ratio by the thread's CPU "
         "time, which leaves out time the OS gave to other processes: on a busy machine it "
-        "is the steadier figure. n/a: the floors implement only four scenarios.\n",
-        "| scenario | " + " | ".join(APP_TITLES[label] for label in APP_LABELS) + " | "
-        "miniflask ÷ Flask | same, by CPU time |",
-        "|---|" + "---:|" * (len(APP_LABELS) + 2),
+        "is the steadier figure. n/a: the floors implement only four scenarios. Bottle and "
+        "Falcon, peers run in the same rounds on those four (`benchmarks/peers.py`), show "
+        "their µs and, in parentheses, their own ratio to Flask.\n",
+        "| scenario | "
+        + " | ".join(APP_TITLES[label] for label in _TABLE_LABELS)
+        + " | miniflask ÷ Flask | same, by CPU time | "
+        + " | ".join(APP_TITLES[label] for label in PEERS)
+        + " |",
+        "|---|" + "---:|" * (len(_TABLE_LABELS) + 2 + len(PEERS)),
     ]
     for scenario in data["scenarios"]:
-        cells = []
-        for label in APP_LABELS:
+        if scenario["kind"] == "floor":
+            continue
+        cells = [_us_cell(scenario["apps"].get(label)) for label in _TABLE_LABELS]
+        peers = []
+        for label in PEERS:
             app = scenario["apps"].get(label)
-            cells.append(
+            peers.append(
                 "n/a"
                 if app is None
-                else f"{_us(app['us']['median'])} [{_us(app['us']['min'])}-{_us(app['us']['max'])}]"
+                else f"{_us_cell(app)} ({app['ratio_to_flask']['median']:.2f}x)"
             )
         mini = scenario["apps"]["miniflask"]
         ratio, cpu = mini["ratio_to_flask"], mini.get("cpu_ratio_to_flask")
@@ -392,6 +446,8 @@ def _inprocess_section(data: dict[str, Any]) -> str:
             + " | ".join(cells)
             + f" | **{ratio['median']:.2f}x** [{_range(ratio)}] | "
             + (f"{cpu['median']:.2f}x [{_range(cpu)}]" if cpu else "n/a")
+            + " | "
+            + " | ".join(peers)
             + " |"
         )
     hooks = data.get("hooks") or {}
@@ -424,6 +480,49 @@ def _inprocess_section(data: dict[str, Any]) -> str:
         "request.\n"
     )
     return "\n".join(lines)
+
+
+#: The columns of the main in-process table (the floors of issue 14 have their own).
+_TABLE_LABELS = tuple(label for label in APP_LABELS if label not in ("floor", *PEERS))
+
+
+def _us_cell(app: dict[str, Any] | None) -> str:
+    """``median [min-max]`` µs of one app, or n/a."""
+    if app is None:
+        return "n/a"
+    return f"{_us(app['us']['median'])} [{_us(app['us']['min'])}-{_us(app['us']['max'])}]"
+
+
+def _floors_section(data: dict[str, Any]) -> str:
+    """The blog's data path against hand-written floors (issue 14): µs and blog ÷ floor."""
+    lines = [
+        "## The blog's data path against hand-written floors\n",
+        "![The blog's data path against hand-written floors](img/benchmarks/floors.png)\n",
+        "Each blog endpoint (server cache off) beside a floor: a plain WSGI function on "
+        "`sqlite3`, `json`, `hmac`/`hashlib` and PyJWT (`benchmarks/floors.py`) that makes "
+        "the same checks and answers with the same body and headers (checked before timing; "
+        "writes: the same headers and JSON but for ids and times). Same rounds as above. "
+        "Cells: median µs [min-max]; blog ÷ floor: median of the per-round ratios, by the "
+        f"wall clock (by CPU time in the last column). Goal: miniflask ≤ "
+        f"{TARGET_FLOOR_RATIO:g}x its floor.\n",
+        "| endpoint | floor | blog on miniflask | blog on Flask | miniflask ÷ floor "
+        "| Flask ÷ floor | miniflask ÷ floor, by CPU time |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for scenario in data["scenarios"]:
+        if scenario["kind"] != "floor":
+            continue
+        apps = scenario["apps"]
+        mini, flask = apps["miniflask"]["ratio_to_floor"], apps["flask"]["ratio_to_floor"]
+        cpu = apps["miniflask"].get("cpu_ratio_to_floor")
+        lines.append(
+            f"| {scenario['title']} | {_us_cell(apps['floor'])} | {_us_cell(apps['miniflask'])} "
+            f"| {_us_cell(apps['flask'])} | **{mini['median']:.2f}x** [{_range(mini)}] "
+            f"| {flask['median']:.2f}x [{_range(flask)}] | "
+            + (f"{cpu['median']:.2f}x [{_range(cpu)}]" if cpu else "n/a")
+            + " |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def _us(value: float) -> str:
@@ -551,6 +650,8 @@ def write() -> Path:
     if inprocess:
         chart_inprocess(inprocess, "framework", IMAGES / "inprocess_framework.png")
         chart_inprocess(inprocess, "blog", IMAGES / "inprocess_blog.png")
+        if any(scenario["kind"] == "floor" for scenario in inprocess["scenarios"]):
+            chart_inprocess(inprocess, "floor", IMAGES / "floors.png")
     if http:
         chart_http(http, IMAGES / "http.png")
     if footprint:

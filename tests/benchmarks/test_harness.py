@@ -43,7 +43,7 @@ def test_scenarios_cover_the_issue_list_and_floors_only_the_simple_four(
 
 
 def test_status_codes_are_the_intended_ones(scenarios: list[inprocess.Scenario]) -> None:
-    expected = {"post_echo": 201, "not_found": 404, "blog_post_304": 304}
+    expected = {"post_echo": 201, "not_found": 404, "blog_post_304": 304, "floor_create": 201}
     for scenario in scenarios:
         answer = inprocess.call(scenario.targets["flask"], scenario.environ, scenario.body)
         assert answer.status == expected.get(scenario.name.removesuffix("_nocache"), 200)
@@ -215,3 +215,41 @@ def test_report_renders_goals_and_tables_from_results(tmp_path: Path) -> None:
     assert "n/a" in page
     report.chart_inprocess(data, "framework", tmp_path / "chart.png")
     assert (tmp_path / "chart.png").stat().st_size > 0
+
+
+def test_report_shows_the_floors_table_goal_and_chart(tmp_path: Path) -> None:
+    environ, body = inprocess.prepare_environ()
+    targets = {label: apps.bare_wsgi_app for label in ("floor", "flask", "miniflask")}
+    scenarios = [
+        inprocess.Scenario(name, title, "floor", environ, body, targets, "exact")
+        for name, title in (("floor_post", "GET /posts/<id>"), ("floor_list", "GET /posts"))
+    ]
+    samples = inprocess.Samples(
+        means={
+            "floor_post": {"floor": [10.0, 10.0], "flask": [40.0, 44.0], "miniflask": [35.0, 39.0]},
+            "floor_list": {"floor": [10.0, 10.0], "flask": [50.0, 52.0], "miniflask": [20.0, 22.0]},
+        },
+        calls={name: dict.fromkeys(targets, 1) for name in ("floor_post", "floor_list")},
+    )
+    data = {
+        "meta": {
+            "date": "d",
+            "mode": "quick",
+            "commit": "c",
+            "dirty": False,
+            "python": "3.11",
+            "versions": {"flask": "3.1", "werkzeug": "3.1"},
+            "cpus": 2,
+            "loadavg_at_start": [0.1, 0.1, 0.1],
+        },
+        "settings": {"rounds": 2, "slot_ms": 1.0, "blog_cache": "off"},
+        **inprocess.summarize_run(scenarios, samples),
+    }
+    page = report.render(data, None, None)
+    assert "## The blog's data path against hand-written floors" in page
+    assert "img/benchmarks/floors.png" in page
+    assert "every endpoint ≤ 3x its floor (miniflask)" in page
+    assert "worst: GET /posts/<id> 3.70x" in page
+    assert "❌ fail" in page
+    report.chart_inprocess(data, "floor", tmp_path / "floors.png")
+    assert (tmp_path / "floors.png").stat().st_size > 0
