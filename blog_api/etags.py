@@ -13,9 +13,22 @@ import json
 from typing import Any
 
 
+def canonical_json(data: Any) -> str:
+    """``data`` as canonical JSON: sorted keys, no spaces.
+
+    This is also exactly what both frameworks' ``jsonify`` writes outside
+    debug mode (before its final newline), so a response body can be this.
+    """
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+
+
 def etag_for(data: Any) -> str:
     """A strong ETag value (without quotes) for JSON-serialisable ``data``."""
-    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return etag_of(canonical_json(data))
+
+
+def etag_of(canonical: str) -> str:
+    """The ETag of a representation already written by :func:`canonical_json`."""
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeAlias
 
-from sqlalchemy import Row, Select, and_, func, or_, select
+from sqlalchemy import Integer, Row, Select, and_, bindparam, func, or_
 from sqlalchemy.orm import Session
 
 from blog_api.errors import BadRequest
@@ -126,22 +126,22 @@ def _bad_cursor(message: str) -> BadRequest:
     )
 
 
-def order_and_seek(query: AnySelect, model: Any, sort: SortSpec, after: Cursor | None) -> AnySelect:
-    """Order ``query`` by (sort column, id) and, with a cursor, keep rows after it.
+def keyset_order(query: AnySelect, model: Any, sort: SortSpec, seek: bool) -> AnySelect:
+    """Order ``query`` by (sort column, id); with ``seek``, keep rows after a cursor.
 
     The id tie-breaker makes the order total, so no row is skipped or repeated
-    when many rows share a timestamp or title.
+    when many rows share a timestamp or title. The cursor's values are bound
+    parameters, ``:after_value`` and ``:after_id``, so the statement can be
+    built once and run for any cursor (see :class:`ListStatements`).
     """
     column, id_column = getattr(model, sort.field), model.id
-    if after is not None:
+    if seek:
+        value = bindparam("after_value", type_=column.type)
+        after_id = bindparam("after_id", type_=Integer())
         if sort.descending:
-            query = query.where(
-                or_(column < after.value, and_(column == after.value, id_column < after.id))
-            )
+            query = query.where(or_(column < value, and_(column == value, id_column < after_id)))
         else:
-            query = query.where(
-                or_(column > after.value, and_(column == after.value, id_column > after.id))
-            )
+            query = query.where(or_(column > value, and_(column == value, id_column > after_id)))
     if sort.descending:
         return query.order_by(column.desc(), id_column.desc())
     return query.order_by(column.asc(), id_column.asc())
@@ -213,41 +213,68 @@ class Page:
         return body
 
 
-def fetch_page(
-    session: Session,
-    query: AnySelect,
-    model: Any,
-    request: ListRequest,
-    secret: str,
-    options: tuple[Any, ...] = (),
-    rows: bool = False,
-) -> Page:
-    """Run a list query in the requested mode with a fixed number of statements.
+@dataclass(frozen=True)
+class ListStatements:
+    """The statements that list one query in one sort order, with bound parameters.
 
-    Page mode costs one COUNT and one SELECT; keyset mode one SELECT (fetching
-    one extra row tells whether there is a next page). ``options`` (eager
-    loads such as ``selectinload(Post.tags)``) add one statement each,
-    whatever the page size, which is what keeps lists free of N+1 queries.
-
-    ``query`` selects entities of ``model`` (the page holds them), or, with
-    ``rows``, columns that include ``model``'s id and sort columns (the page
-    holds the rows).
+    ``count`` is ``SELECT count(*)`` over the query's own FROM and WHERE (not
+    over a subquery of all its columns, which may be costly ones); ``page``
+    adds ``ORDER BY ... LIMIT :limit OFFSET :offset``; ``seek`` orders and
+    keeps the rows after ``(:after_value, :after_id)``, ``LIMIT :limit``.
     """
 
-    def fetch(statement: AnySelect) -> list[Any]:
-        if rows:
-            return list(session.execute(statement))
-        return list(session.scalars(statement.options(*options)))
+    count: AnySelect
+    page: AnySelect
+    seek: AnySelect
+    start: AnySelect
 
+    @classmethod
+    def build(cls, query: AnySelect, model: Any, sort: SortSpec) -> ListStatements:
+        """The statements for ``query`` (whose other values are bound parameters too)."""
+        limit = bindparam("limit", type_=Integer())
+        return cls(
+            count=query.with_only_columns(func.count(), maintain_column_froms=True),
+            page=keyset_order(query, model, sort, False)
+            .limit(limit)
+            .offset(bindparam("offset", type_=Integer())),
+            seek=keyset_order(query, model, sort, True).limit(limit),
+            start=keyset_order(query, model, sort, False).limit(limit),
+        )
+
+
+def fetch_page(
+    session: Session,
+    statements: ListStatements,
+    request: ListRequest,
+    secret: str,
+    parameters: dict[str, Any] | None = None,
+) -> Page:
+    """Run a list in the requested mode, with a fixed number of statements.
+
+    Page mode costs one COUNT and one SELECT; keyset mode one SELECT (fetching
+    one extra row tells whether there is a next page). The page holds the
+    result rows, which must include the id and the sort column; the caller
+    renders them. ``parameters`` are the values of the statements' own bound
+    parameters (filters, the viewer).
+
+    Rows are read on the session's connection, past the ORM's statement
+    handling, which they do not need (PERF: 88 against 119 us for a page of
+    20 posts on SQLite; the plain version is ``session.execute``).
+    """
+    connection = session.connection()
+    values = dict(parameters or {})
     if request.cursor is None:
-        total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-        ordered = order_and_seek(query, model, request.sort, None)
-        offset = (request.page - 1) * request.per_page
-        items = fetch(ordered.limit(request.per_page).offset(offset))
+        total = connection.execute(statements.count, values).scalar()
+        values.update(limit=request.per_page, offset=(request.page - 1) * request.per_page)
+        items = list(connection.execute(statements.page, values))
         return Page(items, request.per_page, page=request.page, total=total or 0)
-    after = decode_cursor(request.cursor, secret, request.sort) if request.cursor else None
-    ordered = order_and_seek(query, model, request.sort, after)
-    fetched = fetch(ordered.limit(request.per_page + 1))
+    values["limit"] = request.per_page + 1
+    if request.cursor:
+        after = decode_cursor(request.cursor, secret, request.sort)
+        values.update(after_value=after.value, after_id=after.id)
+        fetched = list(connection.execute(statements.seek, values))
+    else:
+        fetched = list(connection.execute(statements.start, values))
     items = fetched[: request.per_page]
     next_cursor = None
     if len(fetched) > request.per_page:

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from blog_api import tokens
 from blog_api.etags import etag_for
 from blog_api.models import User
-from blog_api.pagination import fetch_page
+from blog_api.pagination import ListStatements, fetch_page
 from blog_api.ratelimit import RateLimiter
 from blog_api.schemas import QueryModel, UserOut, UserPatch
 from blog_api.services import users
@@ -45,13 +45,9 @@ def build_users_blueprint(fw: Any) -> Any:
     @bp.route("/users", methods=["GET"])
     def list_users() -> Any:
         params = web.query(QueryModel)
-        page = fetch_page(
-            web.db,
-            select(User),
-            User,
-            web.list_request(params, "created_at"),
-            web.config["SECRET_KEY"],
-        )
+        request = web.list_request(params, "created_at")
+        statements = ListStatements.build(select(User.__table__), User, request.sort)
+        page = fetch_page(web.db, statements, request, web.config["SECRET_KEY"])
         viewer = web.current_user()
         return web.page(page, cache=PUBLIC, render=lambda user: render_user(user, viewer))
 

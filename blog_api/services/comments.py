@@ -6,14 +6,15 @@ directly; single comments, which a write may follow, are entities.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from blog_api.errors import NotFound
 from blog_api.models import Comment, Post, User, utcnow
-from blog_api.pagination import ListRequest, Page, fetch_page
+from blog_api.pagination import ListRequest, ListStatements, Page, SortSpec, fetch_page
 from blog_api.schemas import CommentIn, json_datetime
 from blog_api.services.posts import ensure_author_or_admin, ensure_visible
 
@@ -57,10 +58,18 @@ def list_comments(
         NotFound: the post does not exist or is someone else's draft.
     """
     ensure_visible(session, post_id, viewer)
-    query = COMMENT_ROWS.where(Comment.post_id == post_id)
-    page = fetch_page(session, query, Comment, request, secret, rows=True)
+    page = fetch_page(
+        session, _list_statements(request.sort), request, secret, {"post_id": post_id}
+    )
     page.items = [render(row) for row in page.items]
     return page
+
+
+@functools.lru_cache(maxsize=8)
+def _list_statements(sort: SortSpec) -> ListStatements:
+    """A post's comments in one sort order, built once (as ``services.posts`` does)."""
+    query = COMMENT_ROWS.where(Comment.post_id == bindparam("post_id"))
+    return ListStatements.build(query, Comment, sort)
 
 
 def create_comment(session: Session, post: Post, author: User, data: CommentIn) -> Comment:

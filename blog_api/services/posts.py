@@ -12,24 +12,38 @@ per post); ``benchmarks/where_time_goes.md`` has the figures.
 
 from __future__ import annotations
 
-from collections import defaultdict
+import functools
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from blog_api.errors import Forbidden, NotFound
 from blog_api.models import Post, Tag, User, post_tags, utcnow
-from blog_api.pagination import AnyRow, AnySelect, ListRequest, Page, fetch_page
+from blog_api.pagination import AnyRow, ListRequest, ListStatements, Page, SortSpec, fetch_page
 from blog_api.schemas import PostIn, PostListQuery, PostPatch, json_datetime
 
 #: Eager loads for a post entity that a write will change and render.
 POST_LOAD_OPTIONS = (joinedload(Post.author), selectinload(Post.tags))
 
-#: What a rendered post needs, in one SELECT: the post's columns and its author's name.
+#: A post's tag names in one string, ``"flask,python"``, from a subquery
+#: correlated with the outer ``posts`` row: ``group_concat`` on SQLite,
+#: ``string_agg`` on PostgreSQL. A tag name cannot hold a comma
+#: (``schemas.TAG_PATTERN``), and the order is not guaranteed: split and sort.
+TAG_LIST = (
+    select(func.aggregate_strings(Tag.name, ","))
+    .join_from(post_tags, Tag, post_tags.c.tag_id == Tag.id)
+    .where(post_tags.c.post_id == Post.id)
+    .scalar_subquery()
+    .label("tag_list")
+)
+
+#: What a rendered post needs, in one SELECT: the post's columns, its author's
+#: name and its tags. PERF: the plain version loads ``Post`` entities with
+#: their author (joined) and tags (a second SELECT); see the module docstring.
 POST_ROWS = select(
     Post.id,
     Post.title,
@@ -39,6 +53,7 @@ POST_ROWS = select(
     User.username.label("author_username"),
     Post.created_at,
     Post.updated_at,
+    TAG_LIST,
 ).join_from(Post, User, Post.author_id == User.id)
 
 
@@ -57,15 +72,14 @@ def render(post: Post) -> dict[str, Any]:
     )
 
 
-def render_rows(session: Session, rows: Sequence[AnyRow]) -> list[dict[str, Any]]:
-    """Rows of :data:`POST_ROWS` as the API returns them, with one query for all their tags."""
-    tags = tag_names(session, [row.id for row in rows])
+def render_rows(rows: Sequence[AnyRow]) -> list[dict[str, Any]]:
+    """Rows of :data:`POST_ROWS` as the API returns them."""
     return [
         post_json(
             row.id,
             row.title,
             row.body,
-            tags.get(row.id, []),
+            sorted(row.tag_list.split(",")) if row.tag_list else [],
             row.status,
             row.author_id,
             row.author_username,
@@ -106,27 +120,6 @@ def post_json(
     }
 
 
-#: Tag names of a set of posts, sorted: built once, run with the ids bound.
-#: PERF: the plain version builds the SELECT per call; SQLAlchemy then
-#: rebuilds and re-keys it each time (see benchmarks/where_time_goes.md).
-_TAG_NAMES = (
-    select(post_tags.c.post_id, Tag.name)
-    .join_from(post_tags, Tag, post_tags.c.tag_id == Tag.id)
-    .where(post_tags.c.post_id.in_(bindparam("post_ids", expanding=True)))
-    .order_by(Tag.name)
-)
-
-
-def tag_names(session: Session, post_ids: list[int]) -> dict[int, list[str]]:
-    """Each post's tag names, sorted, for all of ``post_ids`` in one SELECT."""
-    if not post_ids:
-        return {}
-    names: defaultdict[int, list[str]] = defaultdict(list)
-    for post_id, name in session.execute(_TAG_NAMES, {"post_ids": post_ids}):
-        names[post_id].append(name)
-    return names
-
-
 def visible_to(viewer: User | None) -> Any:
     """SQL condition: published posts, plus the viewer's own drafts."""
     if viewer is None:
@@ -155,7 +148,7 @@ def ensure_visible(session: Session, post_id: int, viewer: User | None) -> None:
 
 
 #: One post by id, for anyone and for a signed-in viewer (their drafts too);
-#: built once, as ``_TAG_NAMES``.
+#: built once, with the ids bound (SQLAlchemy need not build and key them again).
 _PUBLISHED_POST = POST_ROWS.where(Post.id == bindparam("post_id"), Post.status == "published")
 _VISIBLE_POST = POST_ROWS.where(
     Post.id == bindparam("post_id"),
@@ -164,18 +157,19 @@ _VISIBLE_POST = POST_ROWS.where(
 
 
 def read_post(session: Session, post_id: int, viewer: User | None) -> dict[str, Any]:
-    """A post the viewer may see, rendered (two SELECTs: the post, its tags).
+    """A post the viewer may see, rendered, in one SELECT.
 
     Raises:
         NotFound: as :func:`get_post`.
     """
     if viewer is None:
-        row = session.execute(_PUBLISHED_POST, {"post_id": post_id}).first()
+        row = session.connection().execute(_PUBLISHED_POST, {"post_id": post_id}).first()
     else:
-        row = session.execute(_VISIBLE_POST, {"post_id": post_id, "viewer_id": viewer.id}).first()
+        parameters = {"post_id": post_id, "viewer_id": viewer.id}
+        row = session.connection().execute(_VISIBLE_POST, parameters).first()
     if row is None:
         raise NotFound(f"Post {post_id} not found")
-    return render_rows(session, [row])[0]
+    return render_rows([row])[0]
 
 
 def list_posts(
@@ -183,33 +177,59 @@ def list_posts(
 ) -> Page:
     """One page of the posts the viewer may see, filtered and sorted, rendered.
 
-    Three statements in page mode (COUNT, the page, its tags), two with a cursor.
+    Two statements in page mode (COUNT, the page), one with a cursor.
     """
-    query = _filtered(POST_ROWS.where(visible_to(viewer)), filters)
-    page = fetch_page(session, query, Post, request, secret, rows=True)
-    page.items = render_rows(session, page.items)
+    used = {name: value for name, value in filters.model_dump(exclude={"sort"}).items()}
+    parameters = {name: value for name, value in used.items() if value is not None}
+    if "q" in parameters:
+        parameters["q"] = "%" + _escape_like(parameters["q"]) + "%"
+    if viewer is not None:
+        parameters["viewer_id"] = viewer.id
+    statements = _list_statements(viewer is not None, tuple(sorted(parameters)), request.sort)
+    page = fetch_page(session, statements, request, secret, parameters)
+    page.items = render_rows(page.items)
     return page
 
 
-def _filtered(query: AnySelect, filters: PostListQuery) -> AnySelect:
-    """Apply GET /posts's author, tag, status and text filters."""
-    if filters.author is not None:
-        query = query.where(User.username == filters.author)  # POST_ROWS joins the author
-    if filters.author_id is not None:
-        query = query.where(Post.author_id == filters.author_id)
-    if filters.tag is not None:
-        # EXISTS rather than JOIN: a join would need DISTINCT to not repeat posts.
-        query = query.where(Post.tags.any(Tag.name == filters.tag))
-    if filters.status is not None:
-        query = query.where(Post.status == filters.status)
-    if filters.q is not None:
-        query = query.where(
-            or_(
-                Post.title.icontains(filters.q, autoescape=True),
-                Post.body.icontains(filters.q, autoescape=True),
-            )
-        )
-    return query
+#: GET /posts's filters, each a condition on a bound parameter of its name.
+_FILTERS = {
+    # POST_ROWS joins the author already.
+    "author": User.username == bindparam("author"),
+    "author_id": Post.author_id == bindparam("author_id"),
+    # EXISTS rather than JOIN: a join would need DISTINCT to not repeat posts.
+    "tag": Post.tags.any(Tag.name == bindparam("tag")),
+    "status": Post.status == bindparam("status"),
+    # Case-insensitive "contains", as SQLAlchemy's icontains(autoescape=True)
+    # writes it, with the pattern made by _escape_like.
+    "q": or_(
+        func.lower(Post.title).like(func.lower(bindparam("q")), escape="/"),
+        func.lower(Post.body).like(func.lower(bindparam("q")), escape="/"),
+    ),
+}
+
+
+@functools.lru_cache(maxsize=512)
+def _list_statements(signed_in: bool, names: tuple[str, ...], sort: SortSpec) -> ListStatements:
+    """The list's statements for one shape of request, built the first time it is seen.
+
+    PERF: the plain version builds the SELECTs for every request; SQLAlchemy
+    then also computes their cache keys again (together about 200 us of a
+    page of 20 posts on SQLite). A shape is who asks (anonymous or signed in),
+    which filters are used and the sort order: at most 2 x 32 x 6 of them,
+    and every value is a bound parameter. ``viewer_id`` in ``names`` only
+    says that the viewer is signed in.
+    """
+    visible = or_(Post.status == "published", Post.author_id == bindparam("viewer_id"))
+    query = POST_ROWS.where(visible if signed_in else Post.status == "published")
+    for name in names:
+        if name in _FILTERS:
+            query = query.where(_FILTERS[name])
+    return ListStatements.build(query, Post, sort)
+
+
+def _escape_like(text: str) -> str:
+    """``text`` as a literal inside a LIKE pattern whose escape character is ``/``."""
+    return text.replace("/", "//").replace("%", "/%").replace("_", "/_")
 
 
 def create_post(session: Session, author: User, data: PostIn) -> Post:

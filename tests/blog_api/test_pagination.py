@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy import event
 from blog_api.errors import BadRequest
 from blog_api.models import Comment, Post, Tag, User
 from blog_api.pagination import Cursor, SortSpec, decode_cursor, encode_cursor, link_header
+from tests.blog_api.conftest import build_app, make_config
 
 SECRET = "s" * 40
 
@@ -211,6 +213,25 @@ def test_list_endpoints_run_a_constant_number_of_statements(
     small = count_statements(app, client, path.format(n=1, post=post_id), alice)
     large = count_statements(app, client, path.format(n=50, post=post_id), alice)
     assert small == large
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/api/v1/posts", 2),  # COUNT, then the page with authors and tags
+        ("/api/v1/posts?cursor=", 1),  # the page (one row more than asked for)
+        ("/api/v1/posts?tag=t1&q=post&author_id=2&sort=title", 2),
+        ("/api/v1/posts/{post}", 1),  # the post with its author and tags
+        ("/api/v1/posts/{post}/comments", 3),  # is the post visible, COUNT, the page
+    ],
+)
+def test_anonymous_reads_run_the_fewest_statements(
+    framework: str, tmp_path: Path, path: str, expected: int
+) -> None:
+    app = build_app(framework, make_config(tmp_path, CACHE_TTL=0))  # no generation lookup
+    post_id = bulk_data(app, count=30)
+    assert count_statements(app, app.test_client(), path.format(post=post_id), {}) == expected
+    app.extensions["blog_db"].engine.dispose()
 
 
 def test_cursor_round_trip_and_signature() -> None:
