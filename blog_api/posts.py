@@ -46,7 +46,7 @@ def build_posts_blueprint(fw: Any) -> Any:
     def create_post() -> Any:
         author = web.require_user()
         post = posts.create_post(web.db, author, web.json_body(PostIn))
-        return web.created(posts.render(post), fw.url_for("posts.get_post", post_id=post.id))
+        return web.created(post, fw.url_for("posts.get_post", post_id=post["id"]))
 
     @bp.route("/posts/<id:post_id>", methods=["GET"])
     def get_post(post_id: int) -> Any:
@@ -55,28 +55,23 @@ def build_posts_blueprint(fw: Any) -> Any:
 
     @bp.route("/posts/<id:post_id>", methods=["PUT"])
     def replace_post(post_id: int) -> Any:
-        actor, post = _editable(post_id)
-        post = posts.replace_post(web.db, post, actor, web.json_body(PostIn))
-        return web.respond(posts.render(post))
+        row = _editable(post_id)
+        return web.respond(posts.replace_post(web.db, row, web.json_body(PostIn)))
 
     @bp.route("/posts/<id:post_id>", methods=["PATCH"])
     def patch_post(post_id: int) -> Any:
-        actor, post = _editable(post_id)
-        post = posts.patch_post(web.db, post, actor, web.json_body(PostPatch))
-        return web.respond(posts.render(post))
+        row = _editable(post_id)
+        return web.respond(posts.patch_post(web.db, row, web.json_body(PostPatch)))
 
     @bp.route("/posts/<id:post_id>", methods=["DELETE"])
     def delete_post(post_id: int) -> Any:
-        actor, post = _editable(post_id)
-        posts.delete_post(web.db, post, actor)
+        posts.delete_post(web.db, _editable(post_id))
         return web.no_content()
 
-    def _editable(post_id: int) -> tuple[Any, Any]:
-        """The caller and the post, once they may change it and If-Match holds."""
-        actor = web.require_user()
-        post = posts.get_post(web.db, post_id, actor)
-        posts.ensure_author_or_admin(post.author_id, actor)
-        web.check_if_match(posts.render(post))
-        return actor, post
+    def _editable(post_id: int) -> Any:
+        """The post's row, once the caller may change it and If-Match holds."""
+        row = posts.read_for_change(web.db, post_id, web.require_user())
+        web.check_if_match(posts.render_rows([row])[0])
+        return row
 
     return bp

@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import jwt
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from blog_api.errors import Unauthorized
@@ -184,20 +184,37 @@ def authenticate_access_token(
     user still exists, and that the token is of the user's current
     ``token_version`` (not issued before a password change).
 
+    The user and the revocation list are read by one statement
+    (:data:`_TOKEN_USER`): PERF, where the plain version is two
+    (``session.get`` for each), one round trip more on every authenticated
+    request.
+
     Raises:
         Unauthorized: with ``error="invalid_token"``; the message says which check failed.
     """
     claims = decode_access_token(token, settings)
-    if is_revoked(session, claims["jti"]):
+    found = session.execute(_TOKEN_USER, {"user_id": int(claims["sub"]), "jti": claims["jti"]})
+    row = found.first()
+    if row is not None and row.revoked is not None:
         raise Unauthorized("The access token was revoked", token_error="invalid_token")
-    user = session.get(User, int(claims["sub"]))
-    if user is None:
+    if row is None:
+        if is_revoked(session, claims["jti"]):  # the same answer as before the user went
+            raise Unauthorized("The access token was revoked", token_error="invalid_token")
         raise Unauthorized("The token's user no longer exists", token_error="invalid_token")
+    user: User = row.User
     if claims["ver"] != user.token_version:
         raise Unauthorized(
             "The access token was revoked by a password change", token_error="invalid_token"
         )
     return user, claims
+
+
+#: A token's user, and its ``jti`` if that is on the revocation list (else NULL).
+_TOKEN_USER = (
+    select(User, RevokedToken.jti.label("revoked"))
+    .outerjoin(RevokedToken, RevokedToken.jti == bindparam("jti"))
+    .where(User.id == bindparam("user_id"))
+)
 
 
 def is_revoked(session: Session, jti: str) -> bool:

@@ -1,13 +1,14 @@
 """Posts: visibility rules, filters, creation, replacement, patching, deletion.
 
-Reads and writes take different roads. Writes load ``Post`` entities: the
-ORM's unit of work, optimistic locking (``Post.version``) and relationship
-handling earn their cost there. Reads (``GET /posts``, ``GET /posts/<id>``)
-ask for rows: one SELECT of the post's and its author's columns, one SELECT
-of the tag names of every post on the page, and each row becomes the API's
-JSON-ready dict directly. Loading entities for a page of 20 posts cost about
-five times the SQL itself (identity map, loader strategies, a pydantic model
-per post); ``benchmarks/where_time_goes.md`` has the figures.
+Posts are read and written as rows with SQLAlchemy Core, on the session's
+connection and in its transaction: a post with its author's name and its tags
+is one SELECT (:data:`POST_ROWS`), and each row becomes the API's JSON-ready
+dict directly; a new post is one INSERT plus two for its tags; a change is
+one UPDATE that checks the version read (optimistic locking, as the ORM's
+``version_id_col`` does). Loading ``Post`` entities for a page of 20 posts
+cost about five times the SQL itself (identity map, loader strategies, a
+pydantic model per post); ``benchmarks/where_time_goes.md`` has the figures.
+:func:`get_post` loads an entity, for the comment a request adds to it.
 """
 
 from __future__ import annotations
@@ -16,18 +17,26 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import (
+    Connection,
+    Integer,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from blog_api.errors import Forbidden, NotFound
 from blog_api.models import Post, Tag, User, post_tags, utcnow
 from blog_api.pagination import AnyRow, ListRequest, ListStatements, Page, SortSpec, fetch_page
 from blog_api.schemas import PostIn, PostListQuery, PostPatch, json_datetime
-
-#: Eager loads for a post entity that a write will change and render.
-POST_LOAD_OPTIONS = (joinedload(Post.author), selectinload(Post.tags))
 
 #: A post's tag names in one string, ``"flask,python"``, from a subquery
 #: correlated with the outer ``posts`` row: ``group_concat`` on SQLite,
@@ -54,22 +63,8 @@ POST_ROWS = select(
     Post.created_at,
     Post.updated_at,
     TAG_LIST,
+    Post.version,  # not shown: what a change's UPDATE checks (patch_post)
 ).join_from(Post, User, Post.author_id == User.id)
-
-
-def render(post: Post) -> dict[str, Any]:
-    """A post entity as the API returns it (JSON-ready): after a write."""
-    return post_json(
-        post.id,
-        post.title,
-        post.body,
-        [tag.name for tag in post.tags],
-        post.status,
-        post.author_id,
-        post.author.username,
-        post.created_at,
-        post.updated_at,
-    )
 
 
 def render_rows(rows: Sequence[AnyRow]) -> list[dict[str, Any]]:
@@ -128,14 +123,14 @@ def visible_to(viewer: User | None) -> Any:
 
 
 def get_post(session: Session, post_id: int, viewer: User | None) -> Post:
-    """A post the viewer may see, as an entity to change (its tags loaded).
+    """A post the viewer may see, as an entity (to add a comment to).
 
     Raises:
         NotFound: no such post, or someone else's draft (404, not 403, so drafts
             do not even reveal that they exist).
     """
     query = select(Post).where(Post.id == post_id, visible_to(viewer))
-    post = session.scalars(query.options(*POST_LOAD_OPTIONS)).first()
+    post = session.scalars(query).first()
     if post is None:
         raise NotFound(f"Post {post_id} not found")
     return post
@@ -232,54 +227,119 @@ def _escape_like(text: str) -> str:
     return text.replace("/", "//").replace("%", "/%").replace("_", "/_")
 
 
-def create_post(session: Session, author: User, data: PostIn) -> Post:
-    """Create a post by ``author``."""
+def create_post(session: Session, author: User, data: PostIn) -> dict[str, Any]:
+    """Create a post by ``author`` and return it rendered.
+
+    Three statements and the commit: the post (``INSERT ... RETURNING id``),
+    then its tags (:func:`_link_tags`); the answer is made from what was
+    written, with no statement to read it back.
+    """
     now = utcnow()
-    post = Post(
-        author=author,
-        title=data.title,
-        body=data.body,
-        status=data.status,
-        tags=resolve_tags(session, data.tags),
-        created_at=now,
-        updated_at=now,
+    connection = session.connection()
+    values: dict[str, Any] = {"title": data.title, "body": data.body, "status": data.status}
+    values.update(author_id=author.id, created_at=now, updated_at=now)
+    post_id = connection.execute(_INSERT_POST, values).scalar_one()
+    tags = _link_tags(connection, post_id, data.tags)
+    session.commit()
+    return post_json(
+        post_id, data.title, data.body, tags, data.status, author.id, author.username, now, now
     )
-    session.add(post)
-    session.commit()
-    return post
 
 
-def replace_post(session: Session, post: Post, actor: User, data: PostIn) -> Post:
+def read_for_change(session: Session, post_id: int, actor: User) -> AnyRow:
+    """The row of a post ``actor`` may change (for ``If-Match``, then the change).
+
+    Raises:
+        NotFound: no such post, or someone else's draft.
+        Forbidden: ``actor`` is neither the author nor an admin.
+    """
+    parameters = {"post_id": post_id, "viewer_id": actor.id}
+    row = session.connection().execute(_VISIBLE_POST, parameters).first()
+    if row is None:
+        raise NotFound(f"Post {post_id} not found")
+    ensure_author_or_admin(row.author_id, actor)
+    return row
+
+
+def replace_post(session: Session, row: AnyRow, data: PostIn) -> dict[str, Any]:
     """PUT: replace every field of a post (omitted tags become none, status draft)."""
-    return patch_post(session, post, actor, PostPatch(**data.model_dump()))
+    return patch_post(session, row, PostPatch(**data.model_dump()))
 
 
-def patch_post(session: Session, post: Post, actor: User, data: PostPatch) -> Post:
-    """PATCH: change the fields present in ``data``.
+def patch_post(session: Session, row: AnyRow, data: PostPatch) -> dict[str, Any]:
+    """PATCH: change the fields present in ``data``; the post, rendered.
+
+    ``row`` comes from :func:`read_for_change`. The ``UPDATE`` names the
+    version read there, so an edit that lands in between (and so changed the
+    version) makes it match no row: that raises ``StaleDataError``, as the
+    ORM's own version check does, and the error handler answers 412 or 409.
 
     Raises:
-        Forbidden: ``actor`` is neither the author nor an admin.
+        StaleDataError: the post changed since ``row`` was read.
     """
-    ensure_author_or_admin(post.author_id, actor)
     changes = data.model_dump(exclude_unset=True)
-    if "tags" in changes:
-        post.tags = resolve_tags(session, changes.pop("tags"))
-    for field, value in changes.items():
-        setattr(post, field, value)
-    post.updated_at = utcnow()
+    tags = changes.pop("tags", None)
+    now = utcnow()
+    connection = session.connection()
+    result = connection.execute(
+        _UPDATE_POST.values(**changes, updated_at=now, version=row.version + 1),
+        {"post_id": row.id, "read_version": row.version},
+    )
+    if result.rowcount != 1:
+        raise StaleDataError(f"post {row.id} changed since version {row.version} was read")
+    if tags is None:
+        names = sorted(row.tag_list.split(",")) if row.tag_list else []
+    else:
+        connection.execute(_UNLINK_TAGS, {"post_id": row.id})
+        names = _link_tags(connection, row.id, tags)
     session.commit()
-    return post
+    return post_json(
+        row.id,
+        changes.get("title", row.title),
+        changes.get("body", row.body),
+        names,
+        changes.get("status", row.status),
+        row.author_id,
+        row.author_username,
+        row.created_at,
+        now,
+    )
 
 
-def delete_post(session: Session, post: Post, actor: User) -> None:
-    """Delete a post and its comments.
+def delete_post(session: Session, row: AnyRow) -> None:
+    """Delete a post (``row`` from :func:`read_for_change`).
 
-    Raises:
-        Forbidden: ``actor`` is neither the author nor an admin.
+    The database deletes its comments and tag links (``ON DELETE CASCADE``).
     """
-    ensure_author_or_admin(post.author_id, actor)
-    session.delete(post)
+    session.connection().execute(_DELETE_POST, {"post_id": row.id})
     session.commit()
+
+
+# Core statements (run on the session's connection) on the mapped tables.
+_INSERT_POST = insert(Post).values(version=1).returning(Post.id)
+_UPDATE_POST = update(Post).where(
+    Post.id == bindparam("post_id"), Post.version == bindparam("read_version")
+)
+_DELETE_POST = delete(Post).where(Post.id == bindparam("post_id"))
+_UNLINK_TAGS = delete(post_tags).where(post_tags.c.post_id == bindparam("post_id"))
+
+
+def _link_tags(connection: Connection, post_id: int, names: list[str]) -> list[str]:
+    """Give the post the tags ``names``, creating missing ones; the names, sorted.
+
+    Two statements whatever the number of tags: the names are inserted with
+    ``ON CONFLICT DO NOTHING`` (a tag another request is creating at the same
+    moment is waited for and then used, where a plain INSERT would break the
+    unique constraint and refuse a valid post with a 409), then the links are
+    made by one ``INSERT ... SELECT``.
+    """
+    wanted = sorted(dict.fromkeys(names))
+    if not wanted:
+        return []
+    insert_tags = _INSERT_TAGS[connection.dialect.name]
+    connection.execute(insert_tags, [{"name": name} for name in wanted])
+    connection.execute(_LINK_TAGS, {"post_id": post_id, "names": wanted})
+    return wanted
 
 
 def ensure_author_or_admin(author_id: int, actor: User) -> None:
@@ -288,33 +348,23 @@ def ensure_author_or_admin(author_id: int, actor: User) -> None:
         raise Forbidden("Only the author or an admin may change this")
 
 
-def resolve_tags(session: Session, names: list[str]) -> list[Tag]:
-    """The ``Tag`` rows for ``names``, creating the missing ones (not committed).
-
-    Two requests that both introduce the tag "python" at the same moment
-    would both see it missing; inserting it the plain way, the second one's
-    commit would break the unique constraint and a valid post would be
-    refused with a 409. ``INSERT ... ON CONFLICT DO NOTHING`` lets the second
-    insert wait for the first and then use its row.
-    """
-    wanted = list(dict.fromkeys(names))
-    if not wanted:
-        return []
-    existing = {tag.name: tag for tag in session.scalars(select(Tag).where(Tag.name.in_(wanted)))}
-    missing = [name for name in wanted if name not in existing]
-    if missing:
-        insert = _INSERT_IGNORING_CONFLICTS[session.get_bind().dialect.name]
-        statement = insert(Tag).on_conflict_do_nothing(index_elements=[Tag.name])
-        session.execute(statement, [{"name": name} for name in missing])
-        existing = {
-            tag.name: tag for tag in session.scalars(select(Tag).where(Tag.name.in_(wanted)))
-        }
-    return [existing[name] for name in sorted(wanted)]
-
-
 #: The dialect-specific INSERT that has ``on_conflict_do_nothing`` (both
 #: databases blog_api supports spell it the same way).
 _INSERT_IGNORING_CONFLICTS: dict[str, Any] = {
     "postgresql": postgresql_insert,
     "sqlite": sqlite_insert,
 }
+
+
+#: New tag names, ignoring those that exist, in each database's spelling.
+_INSERT_TAGS = {
+    name: insert_for(Tag).on_conflict_do_nothing()
+    for name, insert_for in _INSERT_IGNORING_CONFLICTS.items()
+}
+#: A post's links to the tags named ``:names``, in one INSERT ... SELECT.
+_LINK_TAGS = insert(post_tags).from_select(
+    ["post_id", "tag_id"],
+    select(bindparam("post_id", type_=Integer()), Tag.id).where(
+        Tag.name.in_(bindparam("names", expanding=True))
+    ),
+)

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, text
-from sqlalchemy.orm import Session
 
 from blog_api import errors
 
@@ -122,14 +121,13 @@ def test_failed_write_leaves_nothing_half_written(
     """A crash after the post and its new tag were added, before commit: both vanish."""
     from blog_api.services import posts
 
-    real_resolve = posts.resolve_tags
+    real_link = posts._link_tags
 
-    def resolve_then_crash(session: Any, names: list[str]) -> Any:
-        real_resolve(session, names)
-        session.flush()
+    def link_then_crash(connection: Any, post_id: int, names: list[str]) -> Any:
+        real_link(connection, post_id, names)  # the post, the tag and the link are written
         raise RuntimeError("crash mid-write")
 
-    monkeypatch.setattr(posts, "resolve_tags", resolve_then_crash)
+    monkeypatch.setattr(posts, "_link_tags", link_then_crash)
     response = client.post(
         "/api/v1/posts",
         json={"title": "t", "body": "b", "tags": ["new"], "status": "published"},
@@ -169,26 +167,27 @@ def test_api_error_dict_shape() -> None:
 
 @pytest.fixture
 def lose_the_race(app: Any) -> Iterator[Callable[[int], None]]:
-    """Make the next flush find a post changed: another writer got there first.
+    """Make the next UPDATE of a post find it changed: another writer got there first.
 
-    The If-Match check has already passed when the view flushes, so this is the
-    interleaving two simultaneous editors produce; a second connection bumps the
-    version counter just before the UPDATE, which then matches no row.
+    The If-Match check has already passed when the view updates the post, so
+    this is the interleaving two simultaneous editors produce; a second
+    connection bumps the version counter just before the UPDATE, which then
+    matches no row.
     """
     engine = app.extensions["blog_db"].engine
     racing: list[int] = []
 
-    def other_editor(session: Session, *args: Any) -> None:
-        while racing:
-            with engine.begin() as connection:
-                connection.execute(
+    def other_editor(connection: Any, cursor: Any, statement: str, *args: Any) -> None:
+        while racing and statement.startswith("UPDATE posts"):
+            with engine.begin() as other:
+                other.execute(
                     text("UPDATE posts SET version = version + 1 WHERE id = :id"),
                     {"id": racing.pop()},
                 )
 
-    event.listen(Session, "before_flush", other_editor)
+    event.listen(engine, "before_cursor_execute", other_editor)
     yield racing.append
-    event.remove(Session, "before_flush", other_editor)
+    event.remove(engine, "before_cursor_execute", other_editor)
 
 
 def test_losing_an_if_match_race_at_the_update_is_412(

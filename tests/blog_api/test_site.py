@@ -38,7 +38,7 @@ def add_post(app: Any, author_id: int, **fields: Any) -> int:
     with app.extensions["blog_db"].session_factory() as session:
         author = session.get(User, author_id)
         assert author is not None
-        return posts.create_post(session, author, PostIn(**values)).id
+        return int(posts.create_post(session, author, PostIn(**values))["id"])
 
 
 def comment_count(app: Any) -> int:

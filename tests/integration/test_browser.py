@@ -177,7 +177,7 @@ def blog(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, A
         data = RegisterIn(username="alice", email="alice@example.com", password=PASSWORD)
         alice = users.register(session, data, FAST_HASH)
         post = PostIn(title="Hello, browser", body="A post.", tags=[], status="published")
-        post_id = posts.create_post(session, alice, post).id
+        post_id = posts.create_post(session, alice, post)["id"]
     recorder = PostRecorder(app.wsgi_app)
     app.wsgi_app = recorder
     server = LiveServer(app)
