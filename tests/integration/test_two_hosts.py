@@ -13,10 +13,10 @@ namespace, has both hosts in one ``upstream`` block. The tests show, in order:
 3. ``kill -9`` of host A's whole process group under load through nginx: the
    5xx answers are only requests that were in flight on A, nginx sends
    everything else to B, and no acknowledged write is lost;
-4. with A started again, a test-only revision 0003 (expand-only) is migrated
-   in under load on both hosts without one error, the old code keeps serving
-   on the newer schema, and a restarted host (fresh start, or ``HUP``) serves
-   it too, with a warning.
+4. with A started again, a test-only revision (expand-only, on top of the
+   code's newest) is migrated in under load on both hosts without one error,
+   the old code keeps serving on the newer schema, and a restarted host
+   (fresh start, or ``HUP``) serves it too, with a warning.
 
 Where namespaces cannot be made (not root, no ``ip``), the hosts are two
 ports on 127.0.0.1 instead; the tests say so (a warning and a printed line)
@@ -132,16 +132,20 @@ http {{
 }}
 """
 
+#: The code's newest revision, and the test-only one rolled out on top of it.
+HEAD = migrate.script_directory().get_current_head()
+TEST_REVISION = "test_subtitle"
+
 #: The test-only revision: expand only (a nullable column), as the
 #: expand/contract rule in blog_api/migrate.py asks of every revision.
-REVISION_0003 = '''\
+TEST_REVISION_SOURCE = f'''\
 """posts.subtitle: test-only, from tests/integration/test_two_hosts.py."""
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "{TEST_REVISION}"
+down_revision = "{HEAD}"
 branch_labels = None
 depends_on = None
 
@@ -770,7 +774,7 @@ def test_an_expand_migration_rolls_through_while_both_hosts_serve(
     shutil.copytree(
         ROOT / "blog_api" / "migrations", scripts, ignore=shutil.ignore_patterns("__pycache__")
     )
-    (scripts / "versions" / "0003_posts_subtitle.py").write_text(REVISION_0003)
+    (scripts / "versions" / "test_posts_subtitle.py").write_text(TEST_REVISION_SOURCE)
     monkeypatch.setattr(migrate, "SCRIPT_LOCATION", str(scripts))
     a = cluster.client("a")
     _, headers = a.new_user()
@@ -788,14 +792,15 @@ def test_an_expand_migration_rolls_through_while_both_hosts_serve(
     bad = [o for o in outcomes if o.status not in (200, 201)]
     slowest = max((o.finished - o.started for o in during), default=0.0)
     print(
-        f"\ntwo-hosts migration: 0002 -> 0003 in {(finished - started) * 1000:.0f} ms under "
-        f"load on A, B and nginx; {len(outcomes)} requests, "
+        f"\ntwo-hosts migration: {HEAD} -> {TEST_REVISION} in "
+        f"{(finished - started) * 1000:.0f} ms under load on A, B and nginx; "
+        f"{len(outcomes)} requests, "
         f"{dict(sorted(load.statuses().items(), key=str))}, {len(during)} overlapping the "
         f"migration (slowest {slowest * 1000:.0f} ms), {len(bad)} errors"
     )
     assert not bad, f"errors during the migration: {Counter(o.status for o in bad)}"
     assert during, "the load overlapped the migration"
-    assert migrate.current(cluster.database_url) == ("0003",)
+    assert migrate.current(cluster.database_url) == (TEST_REVISION,)
     assert not _lost_writes(cluster.client("b"), outcomes)
     for target in targets:  # old code writes to the new schema, on both hosts
         assert any(o.status == 201 for o in outcomes if o.target == target and o.started > finished)
@@ -804,7 +809,7 @@ def test_an_expand_migration_rolls_through_while_both_hosts_serve(
 
 
 def _restarted_hosts_serve_the_newer_schema(cluster: Cluster, headers: dict[str, str]) -> None:
-    """A fresh start of A and a HUP of B both serve 0003 with the old code, warning once."""
+    """A fresh start of A and a HUP of B both serve the newer schema with the old code."""
     cluster.servers["a"].stop(graceful=True)
     restarted = cluster.start("a")
     b = cluster.servers["b"]
