@@ -22,8 +22,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import redis
+from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from blog_api import jobs, mail
 from blog_api.auth import build_auth_blueprint
 from blog_api.caching import make_cache
 from blog_api.commands import register_commands
@@ -115,6 +117,20 @@ def _install_extensions(app: Any, fw: Any) -> None:
     # Both are shared by every worker: in Redis when configured, else in the database.
     app.extensions["blog_cache"] = make_cache(app.config, redis_client, engine)
     app.extensions["blog_ratelimit"] = make_rate_limiter(app.config, redis_client, engine)
+    _install_jobs(app, app.extensions["blog_db"].session_factory, engine)
+
+
+def _install_jobs(app: Any, session_factory: sessionmaker[Session], engine: Any) -> None:
+    """The outbox's dispatcher (``blog_api/jobs.py``), and a line saying where mail goes."""
+    jobs.init_app(app, session_factory, engine)
+    log = logging.getLogger("blog_api")
+    log.info("%s; job dispatcher: %s", mail.describe_transport(app.config), _dispatcher(app))
+
+
+def _dispatcher(app: Any) -> str:
+    if jobs.dispatcher_mode(app.config) == "thread":
+        return "a thread in each app process"
+    return "off in this process (run `jobs run`)"
 
 
 def _redis_client(config: Mapping[str, Any]) -> Any:

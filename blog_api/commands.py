@@ -1,4 +1,4 @@
-"""The blog's commands: ``db`` (schema migrations), ``init-db`` and ``seed``, on ``app.cli``.
+"""The blog's commands: ``db`` (migrations), ``jobs`` (the outbox), ``init-db``, ``seed``.
 
 ``create_app`` calls :func:`register_commands`, so the framework's own command
 runs them, app loading and all::
@@ -10,7 +10,9 @@ runs them, app loading and all::
 
 ``db`` is Flask-Migrate's command set (``upgrade``, ``downgrade``, ``current``,
 ``history``, ``stamp``, ``revision``, ``check``) over Alembic's API, through
-``blog_api/migrate.py``.
+``blog_api/migrate.py``. ``jobs`` runs and inspects the outbox of
+``blog_api/jobs.py``: ``jobs run`` (drain once, or ``--loop``), ``jobs failed``
+(the parked jobs), ``jobs retry ID...`` or ``jobs retry --all``.
 
 PERF: each command imports ``blog_api.migrate`` when it runs, where the plain
 version imports it at the top. Every gunicorn worker imports this module
@@ -27,6 +29,7 @@ server.
 from __future__ import annotations
 
 import random
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,6 +39,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
+from blog_api import jobs
 from blog_api.db import make_session_factory
 from blog_api.models import Comment, Post, Tag, User, utcnow
 
@@ -66,6 +70,7 @@ def register_commands(app: Any) -> None:
     """
     database = app.extensions["blog_db"]
     app.cli.add_command(_db_group(database))
+    app.cli.add_command(_jobs_group(database, app.config))
 
     @app.cli.command("init-db")
     def init_db() -> None:
@@ -177,6 +182,63 @@ def _db_group(database: Any) -> click.Group:
         click.echo("the database is at head and matches models.py")
 
     return db
+
+
+def _jobs_group(database: Any, config: Any) -> click.Group:
+    """The ``jobs`` commands, bound to the app's database and settings."""
+
+    @click.group("jobs")
+    def jobs_group() -> None:
+        """The outbox of background jobs (mail): run, list parked jobs, retry them."""
+
+    @jobs_group.command("run")
+    @click.option("--loop", is_flag=True, help="Keep polling (like the dispatcher thread).")
+    @click.option(
+        "--interval",
+        type=float,
+        default=None,
+        help="Seconds between polls with --loop (default: BLOG_JOBS_POLL_INTERVAL).",
+    )
+    def run(loop: bool, interval: float | None) -> None:
+        """Run the due jobs until none is left (or, with --loop, until interrupted)."""
+        pause = interval if interval is not None else float(config["JOBS_POLL_INTERVAL"])
+        while True:
+            total = _drain(database.engine, config)
+            click.echo(f"done {total.done}, retrying later {total.retrying}, parked {total.failed}")
+            if not loop:
+                return
+            time.sleep(pause)
+
+    @jobs_group.command("failed")
+    def failed() -> None:
+        """List the parked jobs: id, kind, attempts, last error."""
+        parked = jobs.failed_jobs(database.engine)
+        for job in parked:
+            click.echo(f"{job.id}\t{job.kind}\t{job.attempts} attempts\t{job.last_error}")
+        click.echo(f"{len(parked)} failed job(s)")
+
+    @jobs_group.command("retry")
+    @click.argument("ids", nargs=-1, type=int)
+    @click.option("--all", "retry_all", is_flag=True, help="Retry every parked job.")
+    def retry(ids: tuple[int, ...], retry_all: bool) -> None:
+        """Make parked jobs due again (IDs from `jobs failed`, or --all)."""
+        if bool(ids) == retry_all:
+            raise click.UsageError("give job IDs or --all (not both)")
+        count = jobs.retry(database.engine, None if retry_all else ids)
+        click.echo(f"{count} job(s) pending again")
+
+    return jobs_group
+
+
+def _drain(engine: Engine, config: Any) -> jobs.RunResult:
+    """Call ``run_due`` until it claims nothing; the sum of what it did."""
+    total = jobs.RunResult()
+    while True:
+        result = jobs.run_due(engine, config)
+        if result.claimed == 0:
+            return total
+        for name in ("claimed", "done", "retrying", "failed"):
+            setattr(total, name, getattr(total, name) + getattr(result, name))
 
 
 def _upgrade(engine: Engine, revision: str) -> None:

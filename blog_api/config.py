@@ -34,6 +34,14 @@ def flag(raw: str) -> bool:
     raise ValueError(f"expected 1/0, true/false, yes/no or on/off, not {raw!r}")
 
 
+def dispatcher_mode(raw: str) -> str:
+    """``BLOG_JOBS_DISPATCHER``: ``thread`` (drain the outbox in each app process) or ``off``."""
+    value = raw.strip().lower()
+    if value not in {"thread", "off"}:
+        raise ValueError(f"expected thread or off, not {raw!r}")
+    return value
+
+
 #: One entry of ``BLOG_TRUSTED_HOSTS``: a host name or IPv4 address, or
 #: ``.example.org`` for that domain and all its subdomains (Werkzeug's rule).
 _TRUSTED_HOST = re.compile(r"\.?[a-z0-9-]+(\.[a-z0-9-]+)*")
@@ -80,6 +88,16 @@ ENVIRONMENT_KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
     # Host names the app answers to (Flask's TRUSTED_HOSTS): the Host header
     # becomes part of absolute URLs such as a 201's Location.
     "BLOG_TRUSTED_HOSTS": ("TRUSTED_HOSTS", host_list),
+    # Background jobs and mail (blog_api/jobs.py, blog_api/mail.py, docs/jobs.md).
+    "BLOG_JOBS_DISPATCHER": ("JOBS_DISPATCHER", dispatcher_mode),
+    "BLOG_JOBS_POLL_INTERVAL": ("JOBS_POLL_INTERVAL", float),
+    "BLOG_JOBS_LEASE": ("JOBS_LEASE", int),
+    "BLOG_JOBS_MAX_ATTEMPTS": ("JOBS_MAX_ATTEMPTS", int),
+    "BLOG_JOBS_RETRY_DELAY": ("JOBS_RETRY_DELAY", int),
+    "BLOG_SMTP_URL": ("SMTP_URL", str),
+    "BLOG_SMTP_STARTTLS": ("SMTP_STARTTLS", flag),
+    "BLOG_MAIL_FROM": ("MAIL_FROM", str),
+    "BLOG_PASSWORD_RESET_TTL": ("PASSWORD_RESET_TTL", int),
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -118,6 +136,18 @@ DEFAULTS: dict[str, Any] = {
     # this machine; a deployment names its own host in BLOG_TRUSTED_HOSTS.
     "TRUSTED_HOSTS": ["localhost", "127.0.0.1"],
     "LOG_LEVEL": "INFO",
+    # None: "thread" in a server, "off" in an app with TESTING set (tests run
+    # jobs.run_due themselves). The thread starts at the first request, so the
+    # command line (db upgrade, jobs run) never starts one.
+    "JOBS_DISPATCHER": None,
+    "JOBS_POLL_INTERVAL": 1.0,  # seconds between looks at the outbox (a commit wakes it sooner)
+    "JOBS_LEASE": 60,  # seconds a claim holds before another dispatcher may take the job
+    "JOBS_MAX_ATTEMPTS": 8,  # then the job is parked as failed (jobs failed / jobs retry)
+    "JOBS_RETRY_DELAY": 30,  # seconds before the first retry; doubled after each failure
+    "SMTP_URL": None,  # None -> .eml files under INSTANCE_PATH/mail
+    "SMTP_STARTTLS": False,
+    "MAIL_FROM": "blog@localhost",
+    "PASSWORD_RESET_TTL": 3600,
 }
 
 

@@ -261,3 +261,54 @@ class LoginFailure(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, nullable=False)
     window_ends: Mapped[float] = mapped_column(Float, nullable=False, index=True)
+
+
+class OutboxJob(Base):
+    """One job of the transactional outbox (``blog_api/jobs.py``): work to do after a commit.
+
+    The row is written in the same transaction as the change that causes it
+    (a password reset request writes its ``password_resets`` row and the job
+    that mails the link), so the job exists if and only if the change was
+    committed. Dispatchers claim due rows by setting ``claimed_until`` (a
+    lease) and ``claim_token``; a claim whose lease ran out (its worker died)
+    may be taken again, which is why delivery is at least once.
+
+    ``status`` is ``pending`` (due at ``next_attempt_at``), ``done`` or
+    ``failed`` (parked after ``JOBS_MAX_ATTEMPTS`` tries; ``jobs retry``
+    makes it pending again). ``attempts`` counts claims, so a job that kills
+    its worker every time is parked too instead of looping forever.
+    """
+
+    __tablename__ = "outbox_jobs"
+    __table_args__ = (Index("ix_outbox_jobs_status_next_attempt_at", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    #: The job's arguments as JSON text (emptied to ``{}`` once done: a mail's
+    #: payload holds a reset link, which need not outlive its delivery).
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    claim_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class PasswordReset(Base):
+    """A "forgot password" link: single use, expiring, stored only as a SHA-256 hash.
+
+    As for refresh tokens, the random token itself is only in the mail; a
+    leaked table cannot be used to reset anyone's password.
+    """
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

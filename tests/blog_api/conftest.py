@@ -18,6 +18,7 @@ from sqlalchemy import update
 
 from blog_api import create_app, migrate
 from blog_api.models import User
+from tests.blog_api.mailbox import SMTPServer
 from tests.support.postgres import postgres_schema
 
 FRAMEWORKS = ["flask", "miniflask"]
@@ -196,3 +197,12 @@ def redis_settings() -> Iterator[dict[str, str]]:
     for key in client.scan_iter(f"{prefix}*"):
         client.delete(key)
     client.close()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SMTPServer]:
+    """A real SMTP server (aiosmtpd) on a free port; ``.messages`` holds what it accepted."""
+    server = SMTPServer()
+    server.start()
+    yield server
+    server.stop()

@@ -171,9 +171,10 @@ def _as_datetime(value: Any) -> datetime:
 def test_downgrade_then_upgrade_round_trips_with_the_rows(url: str) -> None:
     migrate.upgrade(url, "0001")
     run(url, ROWS_0001)
+    migrate.upgrade(url, "0002")
+    every_index = indexes(url)  # those of 0001 and 0002, which 0002's downgrade must keep
     migrate.upgrade(url)
-    every_index = indexes(url)
-    migrate.downgrade(url)  # -1: back to 0001, the column goes
+    migrate.downgrade(url, "0001")  # the column goes (and 0003's tables)
     assert migrate.current(url) == ("0001",)
     assert counts(url) == TABLES_0001
     assert indexes(url) == every_index
@@ -187,6 +188,32 @@ def test_downgrade_then_upgrade_round_trips_with_the_rows(url: str) -> None:
     migrate.downgrade(url, "base")
     assert migrate.current(url) == ()
     assert set(inspect(make_engine(url)).get_table_names()) <= {"alembic_version"}
+    migrate.upgrade(url)
+    assert migrate.differences(url) == []
+
+
+def test_0003_adds_the_outbox_and_reset_tables_and_its_downgrade_drops_them(url: str) -> None:
+    migrate.upgrade(url, "0001")
+    run(url, ROWS_0001)
+    migrate.upgrade(url, "0002")
+    migrate.upgrade(url, "0003")
+    tables = set(inspect(make_engine(url)).get_table_names())
+    assert {"outbox_jobs", "password_resets"} <= tables
+    assert counts(url) == TABLES_0001
+    run(
+        url,
+        [
+            "INSERT INTO outbox_jobs (id, kind, payload, status, attempts, next_attempt_at,"
+            " created_at) VALUES (1, 'mail', '{}', 'pending', 0, '2026-03-01 00:00:00',"
+            " '2026-03-01 00:00:00')",
+            "INSERT INTO password_resets (id, token_hash, user_id, created_at, expires_at)"
+            " VALUES (1, 'h', 1, '2026-03-01 00:00:00', '2026-03-01 01:00:00')",
+        ],
+    )
+    migrate.downgrade(url, "0002")
+    tables = set(inspect(make_engine(url)).get_table_names())
+    assert not {"outbox_jobs", "password_resets"} & tables
+    assert counts(url) == TABLES_0001
     migrate.upgrade(url)
     assert migrate.differences(url) == []
 
@@ -247,11 +274,12 @@ def test_db_current_history_downgrade_upgrade(blog: Any) -> None:
     runner = blog.test_cli_runner()
     assert runner.invoke(args=["db", "current"]).output == f"{HEAD} (head)\n"
     history = runner.invoke(args=["db", "history"]).output.splitlines()
-    assert history[0].startswith(f"0001 -> {HEAD}: users.last_login_at")
+    assert history[0].startswith(f"0002 -> {HEAD}: The transactional outbox")
+    assert history[1].startswith("0001 -> 0002: users.last_login_at")
     assert history[-1] == "<base> -> 0001: The schema of models.py when migrations began."
     result = runner.invoke(args=["db", "downgrade"])
-    assert result.exit_code == 0 and result.output == "at revision 0001\n"
-    assert runner.invoke(args=["db", "current"]).output == f"0001 (head is {HEAD})\n"
+    assert result.exit_code == 0 and result.output == "at revision 0002\n"
+    assert runner.invoke(args=["db", "current"]).output == f"0002 (head is {HEAD})\n"
     assert runner.invoke(args=["db", "check"]).exit_code == 1
     result = runner.invoke(args=["db", "upgrade"])
     assert result.exit_code == 0 and result.output.endswith(f" at revision {HEAD}\n")

@@ -1,0 +1,290 @@
+"""The transactional outbox (blog_api/jobs.py): enqueue, claim, run, retry, park; the CLI.
+
+A job exists exactly when the transaction that enqueued it committed; a
+claim is never held by two dispatchers at once (threads racing on SQLite and
+on PostgreSQL); failures are retried with backoff and then parked, and
+``jobs retry`` brings them back; a dispatcher that dies after the mail was
+sent leaves the job to be sent again, with the same ``Message-ID``, once the
+lease runs out.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, update
+
+from blog_api import create_app, jobs, mail
+from blog_api.db import make_engine, make_session_factory
+from blog_api.models import OutboxJob, utcnow
+from tests.blog_api.conftest import make_config
+from tests.blog_api.mailbox import SMTPServer
+
+SETTINGS = {
+    "JOBS_LEASE": 60,
+    "JOBS_MAX_ATTEMPTS": 3,
+    "JOBS_RETRY_DELAY": 10,
+    "JOBS_POLL_INTERVAL": 0.05,
+}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An engine on a migrated database of each kind."""
+    from blog_api import migrate
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'jobs.db'}"
+    else:
+        url = str(request.getfixturevalue("postgres_url"))
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+
+
+def add_jobs(engine: Engine, count: int, kind: str = "record") -> list[int]:
+    """Enqueue ``count`` jobs of ``kind`` in one committed transaction; their ids."""
+    with make_session_factory(engine)() as session:
+        rows = [jobs.enqueue(session, kind, {"n": n}) for n in range(count)]
+        session.commit()
+        return [row.id for row in rows]
+
+
+def job_row(engine: Engine, job_id: int) -> OutboxJob:
+    with make_session_factory(engine)() as session:
+        row = session.get(OutboxJob, job_id)
+        assert row is not None
+        return row
+
+
+def expire_leases(engine: Engine) -> None:
+    """Make every claim's lease run out, as if its dispatcher died long ago."""
+    with engine.begin() as connection:
+        connection.execute(update(OutboxJob).values(claimed_until=utcnow() - timedelta(seconds=1)))
+
+
+def make_due(engine: Engine) -> None:
+    """Skip the backoff wait: every pending job is due now."""
+    with engine.begin() as connection:
+        connection.execute(update(OutboxJob).values(next_attempt_at=utcnow()))
+
+
+@pytest.fixture
+def recorded() -> Iterator[list[int]]:
+    """A ``record`` job kind that notes each ``n`` it runs, and a ``broken`` one that fails."""
+    seen: list[int] = []
+
+    def record(job: jobs.Job, config: Mapping[str, Any]) -> None:
+        seen.append(job.payload["n"])
+
+    def broken(job: jobs.Job, config: Mapping[str, Any]) -> None:
+        raise ConnectionRefusedError("the server is down")
+
+    jobs.HANDLERS.update(record=record, broken=broken)
+    yield seen
+    del jobs.HANDLERS["record"], jobs.HANDLERS["broken"]
+
+
+def test_a_job_exists_only_if_its_transaction_commits(engine: Engine, recorded: list[int]) -> None:
+    with make_session_factory(engine)() as session:
+        jobs.enqueue(session, "record", {"n": 1})
+        session.rollback()
+        jobs.enqueue(session, "record", {"n": 2})
+        session.commit()
+    assert jobs.run_due(engine, SETTINGS).done == 1
+    assert recorded == [2]
+
+
+def test_enqueue_refuses_a_kind_nothing_runs(engine: Engine) -> None:
+    with make_session_factory(engine)() as session, pytest.raises(ValueError, match="nope"):
+        jobs.enqueue(session, "nope", {})
+
+
+def test_a_done_job_is_marked_and_its_payload_emptied(engine: Engine, recorded: list[int]) -> None:
+    [job_id] = add_jobs(engine, 1)
+    result = jobs.run_due(engine, SETTINGS)
+    assert (result.claimed, result.done) == (1, 1)
+    row = job_row(engine, job_id)
+    assert (row.status, row.attempts, row.payload, row.claimed_until) == ("done", 1, "{}", None)
+    assert row.done_at is not None
+    assert jobs.run_due(engine, SETTINGS).claimed == 0  # never run twice by one dispatcher
+
+
+def test_a_claim_is_not_taken_again_until_its_lease_runs_out(
+    engine: Engine, recorded: list[int]
+) -> None:
+    [job_id] = add_jobs(engine, 1)
+    settings = jobs.JobSettings.from_config(SETTINGS)
+    first = jobs.claim_due(engine, settings, "a" * 32, 10)
+    assert [job.id for job in first] == [job_id]
+    assert jobs.claim_due(engine, settings, "b" * 32, 10) == []
+    expire_leases(engine)
+    [again] = jobs.claim_due(engine, settings, "c" * 32, 10)
+    assert (again.id, again.attempts) == (job_id, 2)
+
+
+def test_concurrent_dispatchers_never_claim_one_job_twice(
+    engine: Engine, recorded: list[int]
+) -> None:
+    """Four threads, each with its own connections, claim 200 jobs in small batches."""
+    add_jobs(engine, 200)
+    settings = jobs.JobSettings.from_config(SETTINGS)
+    claims: Counter[int] = Counter()
+    lock = threading.Lock()
+    start = threading.Barrier(4)
+
+    def dispatcher(name: str) -> None:
+        start.wait()
+        while batch := jobs.claim_due(engine, settings, name * 32, 7):
+            with lock:
+                claims.update(job.id for job in batch)
+
+    threads = [threading.Thread(target=dispatcher, args=(name,)) for name in "abcd"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(claims) == 200
+    assert set(claims.values()) == {1}
+
+
+def test_a_failing_job_is_retried_with_backoff_then_parked(
+    engine: Engine, recorded: list[int]
+) -> None:
+    [job_id] = add_jobs(engine, 1, kind="broken")
+    before = utcnow()
+    assert jobs.run_due(engine, SETTINGS).retrying == 1
+    row = job_row(engine, job_id)
+    assert (row.status, row.attempts) == ("pending", 1)
+    assert row.last_error == "ConnectionRefusedError: the server is down"
+    assert timedelta(seconds=10) <= row.next_attempt_at - before < timedelta(seconds=12)
+    assert jobs.run_due(engine, SETTINGS).claimed == 0  # not due yet
+    make_due(engine)
+    before = utcnow()
+    assert jobs.run_due(engine, SETTINGS).retrying == 1
+    # The wait doubles: 10 s after the first failure, 20 s after the second.
+    assert timedelta(seconds=20) <= job_row(engine, job_id).next_attempt_at - before
+    make_due(engine)
+    assert jobs.run_due(engine, SETTINGS).failed == 1
+    assert job_row(engine, job_id).status == "failed"
+    make_due(engine)
+    assert jobs.run_due(engine, SETTINGS).claimed == 0
+    assert [row.id for row in jobs.failed_jobs(engine)] == [job_id]
+
+
+def test_retry_makes_parked_jobs_due_with_fresh_attempts(
+    engine: Engine, recorded: list[int]
+) -> None:
+    ids = add_jobs(engine, 2, kind="broken")
+    with engine.begin() as connection:
+        connection.execute(update(OutboxJob).values(status="failed", attempts=3))
+    assert jobs.retry(engine, [ids[0]]) == 1
+    assert job_row(engine, ids[0]).status == "pending"
+    assert job_row(engine, ids[0]).attempts == 0
+    assert job_row(engine, ids[1]).status == "failed"
+    assert jobs.retry(engine) == 1
+    assert jobs.retry(engine) == 0
+
+
+def test_a_job_that_kills_its_dispatcher_every_time_is_parked(
+    engine: Engine, recorded: list[int]
+) -> None:
+    """Claims count as attempts: a job nobody ever finishes cannot loop forever."""
+    [job_id] = add_jobs(engine, 1)
+    settings = jobs.JobSettings.from_config(SETTINGS)
+    for _ in range(3):  # claimed, then the process "dies": nothing is recorded
+        assert jobs.claim_due(engine, settings, "x" * 32, 10)
+        expire_leases(engine)
+    jobs.HANDLERS["record"] = jobs.HANDLERS["broken"]
+    assert jobs.run_due(engine, SETTINGS).failed == 1  # the fourth claim is past the limit
+    assert job_row(engine, job_id).attempts == 4
+
+
+# Mail through the outbox, at least once.
+
+
+def smtp_config(tmp_path: Path, smtp_server: SMTPServer, **overrides: Any) -> dict[str, Any]:
+    """App settings that send mail to the test's SMTP server."""
+    return make_config(tmp_path, SMTP_URL=smtp_server.url, **{**SETTINGS, **overrides})
+
+
+def test_a_mail_resent_after_its_dispatcher_died_has_the_same_message_id(
+    tmp_path: Path, smtp_server: SMTPServer
+) -> None:
+    config = smtp_config(tmp_path, smtp_server)
+    app = create_app("miniflask", config)
+    engine = app.extensions["blog_db"].engine
+    with app.extensions["blog_db"].session_factory() as session:
+        mail.enqueue_mail(session, "ann@example.com", "Hello", "Twice, maybe.")
+        session.commit()
+    # A dispatcher claims the job and sends the mail, then is killed before
+    # it can mark the job done.
+    [claimed] = jobs.claim_due(engine, jobs.JobSettings.from_config(config), "k" * 32, 10)
+    mail.send_mail(claimed, app.config)
+    assert jobs.run_due(engine, app.config).claimed == 0  # its lease still holds
+    expire_leases(engine)
+    assert jobs.run_due(engine, app.config).done == 1
+    first, second = smtp_server.wait_for(2)
+    assert first["Message-ID"] == second["Message-ID"]
+    assert first["Message-ID"].startswith(f"<job-{claimed.id}.")
+    assert str(first) == str(second)  # the same message, byte for byte
+    engine.dispose()
+
+
+def test_a_refusing_smtp_server_parks_the_mail_and_jobs_retry_delivers_it(
+    tmp_path: Path, smtp_server: SMTPServer
+) -> None:
+    app = create_app("flask", smtp_config(tmp_path, smtp_server, JOBS_MAX_ATTEMPTS=2))
+    engine = app.extensions["blog_db"].engine
+    with app.extensions["blog_db"].session_factory() as session:
+        mail.enqueue_mail(session, "ann@example.com", "Hello", "Eventually.")
+        session.commit()
+    smtp_server.failing = True
+    runner = app.test_cli_runner()
+    assert "retrying later 1" in runner.invoke(args=["jobs", "run"]).output
+    make_due(engine)
+    assert "parked 1" in runner.invoke(args=["jobs", "run"]).output
+    listing = runner.invoke(args=["jobs", "failed"]).output
+    assert "2 attempts" in listing and "451" in listing and "1 failed job(s)" in listing
+    smtp_server.failing = False
+    assert runner.invoke(args=["jobs", "retry", "--all"]).output == "1 job(s) pending again\n"
+    assert "done 1" in runner.invoke(args=["jobs", "run"]).output
+    assert smtp_server.wait_for(1)[0]["Subject"] == "Hello"
+    assert runner.invoke(args=["jobs", "failed"]).output == "0 failed job(s)\n"
+    engine.dispose()
+
+
+def test_jobs_retry_needs_ids_or_all(tmp_path: Path) -> None:
+    app = create_app("miniflask", make_config(tmp_path))
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["jobs", "retry"]).exit_code == 2
+    assert runner.invoke(args=["jobs", "retry", "1", "--all"]).exit_code == 2
+    assert runner.invoke(args=["jobs", "retry", "1"]).output == "0 job(s) pending again\n"
+    app.extensions["blog_db"].engine.dispose()
+
+
+# The dispatcher thread.
+
+
+def test_the_dispatcher_is_off_in_test_apps_and_starts_at_the_first_request_in_servers(
+    tmp_path: Path, framework: str
+) -> None:
+    assert jobs.dispatcher_mode({"TESTING": True}) == "off"
+    assert jobs.dispatcher_mode({}) == "thread"
+    assert jobs.dispatcher_mode({"TESTING": True, "JOBS_DISPATCHER": "thread"}) == "thread"
+    app = create_app(framework, make_config(tmp_path, JOBS_DISPATCHER="thread", **SETTINGS))
+    dispatcher = app.extensions["blog_jobs"]
+    names = {thread.name for thread in threading.enumerate()}
+    assert "blog-jobs" not in names  # building the app (as the CLI does) starts nothing
+    app.test_client().get("/api/v1/posts")
+    assert dispatcher._thread is not None and dispatcher._thread.is_alive()
+    dispatcher.stop()
+    assert dispatcher._thread is None
+    app.extensions["blog_db"].engine.dispose()
