@@ -7,11 +7,19 @@ Routes (under ``/api/v1``)::
     POST /auth/token      form, RFC 6749 §4.3 / §6 grants      -> 200 token pair
     POST /auth/refresh    JSON {refresh_token}               -> 200 token pair
     POST /auth/logout     Bearer (+ optional refresh_token)   -> 204
+    POST /auth/password-reset          JSON {email}           -> 202, always the same
+    POST /auth/password-reset/confirm  JSON {token, new_password} -> 204
 
 Token responses say ``Cache-Control: no-store`` (RFC 6749 §5.1): tokens must
 never sit in a cache. Failed password checks are counted by the rate limiter
 (per client and username, per client, per username); the lock-out answers 429
 before the password is even checked.
+
+"Forgot password" answers 202 with one body whether or not the address has an
+account, so it cannot be used to find out who has one; the mail with the link
+is sent later by the outbox (``blog_api/jobs.py``), so the request takes about
+as long either way (one lookup, plus two INSERTs when the account exists),
+never the time of an SMTP conversation.
 """
 
 from __future__ import annotations
@@ -22,12 +30,20 @@ import pydantic
 
 from blog_api import errors, tokens
 from blog_api.ratelimit import RateLimiter
-from blog_api.schemas import LoginIn, RefreshIn, RegisterIn, normalise_username
-from blog_api.services import users
+from blog_api.schemas import (
+    LoginIn,
+    PasswordResetConfirmIn,
+    PasswordResetIn,
+    RefreshIn,
+    RegisterIn,
+    normalise_username,
+)
+from blog_api.services import password_resets, users
 from blog_api.users import render_user
 from blog_api.web import NO_STORE, Web
 
 TOKEN_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+RESET_ACCEPTED = "If an account has this address, a reset link is on its way to it"
 
 
 def build_auth_blueprint(fw: Any) -> Any:
@@ -70,7 +86,47 @@ def build_auth_blueprint(fw: Any) -> Any:
         web.db.commit()
         return web.no_content()
 
+    @bp.route("/auth/password-reset", methods=["POST"])
+    def password_reset() -> Any:
+        data = web.json_body(PasswordResetIn)
+        limit_reset_requests(web, str(data.email))
+        ttl = int(web.config["PASSWORD_RESET_TTL"])
+        password_resets.request_reset(web.db, str(data.email), ttl)
+        web.db.commit()  # the link and the job that mails it, together
+        return web.respond({"message": RESET_ACCEPTED}, 202, cache=NO_STORE)
+
+    @bp.route("/auth/password-reset/confirm", methods=["POST"])
+    def password_reset_confirm() -> Any:
+        data = web.json_body(PasswordResetConfirmIn)
+        hash_method = web.config["PASSWORD_HASH_METHOD"]
+        password_resets.confirm_reset(web.db, data.token, data.new_password, hash_method)
+        web.db.commit()
+        return web.no_content()
+
     return bp
+
+
+def limit_reset_requests(web: Web, email: str) -> None:
+    """Count a reset request in the login limiter's counters, under keys of its own.
+
+    Every request counts (none is given back): per client and address
+    (``LOGIN_MAX_FAILURES``), per client (``LOGIN_CLIENT_MAX_FAILURES``) and per
+    address (``LOGIN_ACCOUNT_MAX_FAILURES``) in each window. That keeps one
+    client from mailing an inbox full of links or sweeping through addresses.
+    The ``password-reset:`` prefix keeps these counters apart from the login
+    ones, so asking for a link never locks anyone out of logging in; the
+    address cannot collide with a username, which has no ``@``.
+
+    Raises:
+        TooManyRequests: a counter is full (429 with ``Retry-After``).
+    """
+    limiter: RateLimiter = web.fw.current_app.extensions["blog_ratelimit"]
+    client = web.fw.request.remote_addr or "unknown"
+    try:
+        limiter.attempt(f"password-reset:{client}", email)
+    except errors.TooManyRequests as e:
+        message = "Too many password reset requests; try again later"
+        raise errors.TooManyRequests(message, retry_after=int(e.headers["Retry-After"])) from None
 
 
 def check_password(web: Web, username: str, password: str) -> Any:

@@ -184,6 +184,19 @@ class RefreshIn(RequestModel):
     refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=256)]
 
 
+class PasswordResetIn(RequestModel):
+    """POST /auth/password-reset: the address to send a reset link to, if it has an account."""
+
+    email: Email
+
+
+class PasswordResetConfirmIn(RequestModel):
+    """POST /auth/password-reset/confirm: the token from the mail and the new password."""
+
+    token: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    new_password: Password
+
+
 class UserPatch(PatchModel):
     """PATCH /users/<id>: change any of username, email, password.
 
@@ -328,6 +341,12 @@ class TokenOut(BaseModel):
     refresh_token: str
     token_type: Literal["Bearer"]
     expires_in: int
+
+
+class AcceptedOut(BaseModel):
+    """A 202: the request was taken; what happens next happens later (a mail, say)."""
+
+    message: str
 
 
 class UserUpdateOut(UserOut):

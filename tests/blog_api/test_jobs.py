@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, select, update
 
 from blog_api import create_app, jobs, mail
 from blog_api.db import make_engine, make_session_factory
-from blog_api.models import OutboxJob, utcnow
-from tests.blog_api.conftest import make_config
+from blog_api.models import OutboxJob, PasswordReset, utcnow
+from blog_api.services import password_resets
+from tests.blog_api.conftest import Api, make_config
 from tests.blog_api.mailbox import SMTPServer
 
 SETTINGS = {
@@ -270,7 +271,25 @@ def test_jobs_retry_needs_ids_or_all(tmp_path: Path) -> None:
     app.extensions["blog_db"].engine.dispose()
 
 
-# The dispatcher thread.
+# The web side: no job without its commit; the dispatcher thread.
+
+
+def test_a_request_that_fails_after_enqueueing_leaves_no_job(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api.register("alice")
+    real = password_resets.request_reset
+
+    def request_then_fail(*args: Any) -> bool:
+        real(*args)  # the link and its mail job are in the session...
+        raise RuntimeError("the request dies before its commit")
+
+    monkeypatch.setattr(password_resets, "request_reset", request_then_fail)
+    response = api.client.post("/api/v1/auth/password-reset", json={"email": "alice@example.com"})
+    assert response.status_code == 500
+    with api.app.extensions["blog_db"].session_factory() as session:
+        assert session.scalars(select(OutboxJob)).all() == []
+        assert session.scalars(select(PasswordReset)).all() == []
 
 
 def test_the_dispatcher_is_off_in_test_apps_and_starts_at_the_first_request_in_servers(
@@ -288,3 +307,23 @@ def test_the_dispatcher_is_off_in_test_apps_and_starts_at_the_first_request_in_s
     dispatcher.stop()
     assert dispatcher._thread is None
     app.extensions["blog_db"].engine.dispose()
+
+
+def test_the_dispatcher_thread_delivers_a_reset_mail_without_being_asked(
+    tmp_path: Path, framework: str, smtp_server: SMTPServer
+) -> None:
+    config = smtp_config(tmp_path, smtp_server, JOBS_DISPATCHER="thread", JOBS_POLL_INTERVAL=30)
+    app = create_app(framework, config)
+    api = Api(app, app.test_client())
+    api.register("alice")
+    try:
+        response = api.client.post(
+            "/api/v1/auth/password-reset", json={"email": "alice@example.com"}
+        )
+        assert response.status_code == 202
+        # The poll interval is 30 s: only the commit's wake-up can deliver it this soon.
+        [message] = smtp_server.wait_for(1, timeout=5)
+        assert message["To"] == "alice@example.com"
+    finally:
+        app.extensions["blog_jobs"].stop()
+        app.extensions["blog_db"].engine.dispose()

@@ -9,6 +9,7 @@ from typing import Any
 from blog_api.openapi import PREFIX
 from blog_api.schemas import MAX_ID
 from tests.blog_api.conftest import PASSWORD, Api, build_app
+from tests.blog_api.mailbox import eml_messages, reset_token
 from tests.blog_api.spec_check import SpecCheck
 
 
@@ -228,6 +229,7 @@ def _documented_scenarios(call: Recorder, api: Api) -> dict[str, int]:
     _every_operation(call, ids, alice, api.user("frank"))
     _reads(call, ids, alice)
     _accounts(call, alice, bob)
+    _password_reset(call, api)
     _writes(call, ids, alice, bob)
     return ids
 
@@ -282,6 +284,19 @@ def _reads(call: Recorder, ids: dict[str, int], alice: dict[str, str]) -> None:
     # A cursor page with a next page has a Link; the last one has none.
     assert "Link" in call("GET", f"{PREFIX}/posts?per_page=1&cursor=").headers
     assert "Link" not in call("GET", f"{PREFIX}/posts?per_page=50&cursor=").headers
+
+
+def _password_reset(call: Recorder, api: Api) -> None:
+    """Asking for a link (202, then 429 when asked too often) and spending it (204, then 400)."""
+    ask = f"{PREFIX}/auth/password-reset"
+    api.register("grace")
+    grace = {"email": "grace@example.com"}
+    statuses = [call("POST", ask, json=grace).status_code for _ in range(3)]
+    assert statuses == [202, 202, 429]  # LOGIN_MAX_FAILURES is 2 in this test
+    confirm = f"{PREFIX}/auth/password-reset/confirm"
+    spend = {"token": reset_token(eml_messages(api.app)[-1]), "new_password": "a new passphrase"}
+    assert call("POST", confirm, json=spend).status_code == 204
+    assert call("POST", confirm, json=spend).status_code == 400
 
 
 def _accounts(call: Recorder, alice: dict[str, str], bob: dict[str, str]) -> None:

@@ -1,0 +1,114 @@
+""" "Forgot password": single-use, expiring reset links sent by mail.
+
+Framework-neutral. :func:`request_reset` writes a ``password_resets`` row and
+the ``mail`` job that carries its token in one transaction (the caller's), so
+a link is mailed if and only if it was stored. Only the SHA-256 of the random
+token is stored, as for refresh tokens (``blog_api/tokens.py``): the table
+alone cannot reset anyone's password.
+
+:func:`confirm_reset` spends a token: the new password goes through
+``services.users.set_password`` (the password policy, and every token and
+site login of the account revoked), and every other outstanding link of the
+account is spent with it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from blog_api.errors import BadRequest
+from blog_api.mail import enqueue_mail
+from blog_api.models import PasswordReset, User, utcnow
+from blog_api.services.users import set_password
+from blog_api.tokens import hash_refresh_token
+
+SUBJECT = "Reset your password"
+BODY = """Hello {username},
+
+Someone (we hope you) asked to reset the password of your blog account.
+To choose a new password, send this token, within {minutes} minutes and only once:
+
+    {token}
+
+    POST /api/v1/auth/password-reset/confirm
+    {{"token": "{token}", "new_password": "..."}}
+
+Resetting the password logs you out everywhere. If you did not ask for this,
+ignore this mail: your password stays as it is.
+"""
+INVALID = "The reset token is unknown, used or expired; request a new one"
+
+
+def request_reset(session: Session, email: str, ttl: int) -> bool:
+    """Store a reset link for the account of ``email`` and queue its mail; the caller commits.
+
+    Returns:
+        Whether the address has an account. The web layer must not tell the
+        client (no probing for addresses); tests and logs may.
+    """
+    user = session.scalars(select(User).where(func.lower(User.email) == email.lower())).first()
+    if user is None:
+        return False
+    raw = secrets.token_urlsafe(32)
+    now = utcnow()
+    session.add(
+        PasswordReset(
+            token_hash=hash_refresh_token(raw),
+            user_id=user.id,
+            created_at=now,
+            expires_at=now + timedelta(seconds=ttl),
+        )
+    )
+    body = BODY.format(username=user.username, token=raw, minutes=max(ttl // 60, 1))
+    enqueue_mail(session, user.email, SUBJECT, body)
+    return True
+
+
+def confirm_reset(session: Session, raw: str, new_password: str, hash_method: str) -> User:
+    """Set a new password with a reset token and spend the account's links; the caller commits.
+
+    Raises:
+        BadRequest: the token is unknown, already used or expired (one
+            message for all three: which one it is helps only an attacker).
+        ValidationError: the password breaks the policy; the token stays usable.
+    """
+    query = select(PasswordReset).where(PasswordReset.token_hash == hash_refresh_token(raw))
+    reset = session.scalars(query).first()
+    now = utcnow()
+    if reset is None or reset.used_at is not None or reset.expires_at <= now:
+        raise BadRequest(INVALID)
+    user = session.get(User, reset.user_id)
+    if user is None:
+        raise BadRequest(INVALID)
+    set_password(session, user, new_password, hash_method)
+    _spend(session, reset, now)
+    return user
+
+
+def _spend(session: Session, reset: PasswordReset, now: datetime) -> None:
+    """Mark ``reset`` used, and with it every other unused link of its account.
+
+    The first UPDATE says whether this request spent the token: two
+    confirmations of one token that both read it unused cannot both succeed,
+    because the database applies the second UPDATE's ``used_at IS NULL`` to
+    the row as the first left it (PostgreSQL re-checks it after waiting for
+    the row; SQLite runs writers one at a time).
+
+    Raises:
+        BadRequest: another request spent the token in the meantime.
+    """
+    unused = PasswordReset.used_at.is_(None)
+    spent = session.execute(
+        update(PasswordReset).where(PasswordReset.id == reset.id, unused).values(used_at=now)
+    )
+    if spent.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult: DML has rowcount
+        raise BadRequest(INVALID)
+    session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.user_id == reset.user_id, unused)
+        .values(used_at=now)
+    )
