@@ -9,6 +9,8 @@ Routes (under ``/api/v1``)::
     POST /auth/logout     Bearer (+ optional refresh_token)   -> 204
     POST /auth/password-reset          JSON {email}           -> 202, always the same
     POST /auth/password-reset/confirm  JSON {token, new_password} -> 204
+    POST /auth/confirm-email           JSON {token}           -> 204
+    POST /auth/confirm-email/resend    Bearer                 -> 202 (409 if confirmed)
 
 Token responses say ``Cache-Control: no-store`` (RFC 6749 §5.1): tokens must
 never sit in a cache. Failed password checks are counted by the rate limiter
@@ -31,6 +33,7 @@ import pydantic
 from blog_api import errors, tokens
 from blog_api.ratelimit import RateLimiter
 from blog_api.schemas import (
+    ConfirmEmailIn,
     LoginIn,
     PasswordResetConfirmIn,
     PasswordResetIn,
@@ -38,12 +41,13 @@ from blog_api.schemas import (
     RegisterIn,
     normalise_username,
 )
-from blog_api.services import password_resets, users
+from blog_api.services import email_confirmations, password_resets, users
 from blog_api.users import render_user
 from blog_api.web import NO_STORE, Web
 
 TOKEN_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 RESET_ACCEPTED = "If an account has this address, a reset link is on its way to it"
+CONFIRMATION_SENT = "A new confirmation link is on its way to your address"
 
 
 def build_auth_blueprint(fw: Any) -> Any:
@@ -54,7 +58,8 @@ def build_auth_blueprint(fw: Any) -> Any:
     @bp.route("/auth/register", methods=["POST"])
     def register() -> Any:
         data = web.json_body(RegisterIn)
-        user = users.register(web.db, data, web.config["PASSWORD_HASH_METHOD"])
+        hash_method, ttl = web.config["PASSWORD_HASH_METHOD"], web.config["EMAIL_CONFIRMATION_TTL"]
+        user = users.register(web.db, data, hash_method, confirmation_ttl=ttl)
         location = fw.url_for("users.get_user", user_id=user.id)
         return web.created(render_user(user, viewer=user), location, cache=NO_STORE)
 
@@ -89,7 +94,7 @@ def build_auth_blueprint(fw: Any) -> Any:
     @bp.route("/auth/password-reset", methods=["POST"])
     def password_reset() -> Any:
         data = web.json_body(PasswordResetIn)
-        limit_reset_requests(web, str(data.email))
+        limit_mail_requests(web, "password-reset", str(data.email))
         ttl = int(web.config["PASSWORD_RESET_TTL"])
         password_resets.request_reset(web.db, str(data.email), ttl)
         web.db.commit()  # the link and the job that mails it, together
@@ -103,19 +108,37 @@ def build_auth_blueprint(fw: Any) -> Any:
         web.db.commit()
         return web.no_content()
 
+    @bp.route("/auth/confirm-email", methods=["POST"])
+    def confirm_email() -> Any:
+        data = web.json_body(ConfirmEmailIn)
+        email_confirmations.confirm(web.db, data.token)
+        web.db.commit()
+        return web.no_content()
+
+    @bp.route("/auth/confirm-email/resend", methods=["POST"])
+    def resend_confirmation() -> Any:
+        user = web.require_user()
+        if user.email_confirmed_at is not None:
+            raise errors.Conflict("Your e-mail address is already confirmed")
+        limit_mail_requests(web, "confirm-email", f"#confirm-email-{user.id}")
+        email_confirmations.start(web.db, user, int(web.config["EMAIL_CONFIRMATION_TTL"]))
+        web.db.commit()
+        return web.respond({"message": CONFIRMATION_SENT}, 202, cache=NO_STORE)
+
     return bp
 
 
-def limit_reset_requests(web: Web, email: str) -> None:
-    """Count a reset request in the login limiter's counters, under keys of its own.
+def limit_mail_requests(web: Web, purpose: str, recipient: str) -> None:
+    """Count a request that mails a link in the login limiter's counters, under keys of its own.
 
-    Every request counts (none is given back): per client and address
+    Every request counts (none is given back): per client and recipient
     (``LOGIN_MAX_FAILURES``), per client (``LOGIN_CLIENT_MAX_FAILURES``) and per
-    address (``LOGIN_ACCOUNT_MAX_FAILURES``) in each window. That keeps one
+    recipient (``LOGIN_ACCOUNT_MAX_FAILURES``) in each window. That keeps one
     client from mailing an inbox full of links or sweeping through addresses.
-    The ``password-reset:`` prefix keeps these counters apart from the login
-    ones, so asking for a link never locks anyone out of logging in; the
-    address cannot collide with a username, which has no ``@``.
+    The ``purpose`` prefix keeps these counters apart from the login ones, so
+    asking for a link never locks anyone out of logging in; a recipient (an
+    address, or ``#confirm-email-<id>``) cannot collide with a username,
+    which has neither ``@`` nor ``#``.
 
     Raises:
         TooManyRequests: a counter is full (429 with ``Retry-After``).
@@ -123,9 +146,9 @@ def limit_reset_requests(web: Web, email: str) -> None:
     limiter: RateLimiter = web.fw.current_app.extensions["blog_ratelimit"]
     client = web.fw.request.remote_addr or "unknown"
     try:
-        limiter.attempt(f"password-reset:{client}", email)
+        limiter.attempt(f"{purpose}:{client}", recipient)
     except errors.TooManyRequests as e:
-        message = "Too many password reset requests; try again later"
+        message = f"Too many {purpose.replace('-', ' ')} requests; try again later"
         raise errors.TooManyRequests(message, retry_after=int(e.headers["Retry-After"])) from None
 
 

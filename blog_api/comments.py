@@ -14,6 +14,7 @@ from typing import Any
 
 from blog_api.schemas import CommentIn, QueryModel
 from blog_api.services import comments, posts
+from blog_api.services.email_confirmations import ensure_may_publish
 from blog_api.web import PUBLIC, Web
 
 
@@ -38,7 +39,9 @@ def build_comments_blueprint(fw: Any) -> Any:
     def create_comment(post_id: int) -> Any:
         author = web.require_user()
         post = posts.get_post(web.db, post_id, author)
-        comment = comments.create_comment(web.db, post, author, web.json_body(CommentIn))
+        data = web.json_body(CommentIn)
+        ensure_may_publish(author, web.config["REQUIRE_CONFIRMED_EMAIL"])
+        comment = comments.create_comment(web.db, post, author, data)
         location = fw.url_for("comments.get_comment", comment_id=comment.id)
         return web.created(comments.render(comment), location)
 

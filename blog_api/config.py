@@ -98,6 +98,9 @@ ENVIRONMENT_KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "BLOG_SMTP_STARTTLS": ("SMTP_STARTTLS", flag),
     "BLOG_MAIL_FROM": ("MAIL_FROM", str),
     "BLOG_PASSWORD_RESET_TTL": ("PASSWORD_RESET_TTL", int),
+    "BLOG_EMAIL_CONFIRMATION_TTL": ("EMAIL_CONFIRMATION_TTL", int),
+    # On: publishing and commenting need a confirmed address (403 until then).
+    "BLOG_REQUIRE_CONFIRMED_EMAIL": ("REQUIRE_CONFIRMED_EMAIL", flag),
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -148,6 +151,10 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_STARTTLS": False,
     "MAIL_FROM": "blog@localhost",
     "PASSWORD_RESET_TTL": 3600,
+    "EMAIL_CONFIRMATION_TTL": 3 * 24 * 3600,
+    # Off by default: an unconfirmed account may do everything, as before
+    # confirmation existed (the README's curl session needs no mailbox).
+    "REQUIRE_CONFIRMED_EMAIL": False,
 }
 
 

@@ -106,6 +106,10 @@ class User(Base):
     #: Set by each successful login (``services.users.record_login``); shown
     #: only to the user and admins. Added by migration 0002.
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: When the user followed the link mailed to ``email`` (``services/
+    #: email_confirmations.py``); NULL until then, and again after a change of
+    #: address. Added by migration 0004.
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     posts: Mapped[list[Post]] = relationship(
         back_populates="author", cascade="all, delete-orphan", passive_deletes=True
@@ -312,3 +316,23 @@ class PasswordReset(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class EmailConfirmation(Base):
+    """A link that confirms a user's e-mail address: single use, expiring, stored hashed.
+
+    ``email`` is the address the link was mailed to: a link for an address
+    the user has since changed confirms nothing.
+    """
+
+    __tablename__ = "email_confirmations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    user: Mapped[User] = relationship()

@@ -116,6 +116,23 @@ ROUTES: tuple[Route, ...] = (
         errors=(400, 415, 422),
     ),
     Route(
+        "post",
+        "/auth/confirm-email",
+        "Confirm the e-mail address with the mailed token",
+        204,
+        body=schemas.ConfirmEmailIn,
+        errors=(400, 415, 422),
+    ),
+    Route(
+        "post",
+        "/auth/confirm-email/resend",
+        "Mail a new confirmation link (409 when already confirmed)",
+        202,
+        schemas.AcceptedOut,
+        auth="required",
+        errors=(401, 409, 429),
+    ),
+    Route(
         "get",
         "/users",
         "List users",
@@ -174,7 +191,8 @@ ROUTES: tuple[Route, ...] = (
         schemas.PostOut,
         schemas.PostIn,
         auth="required",
-        errors=(400, 401, 415, 422),
+        # 403: a published post by an unconfirmed user (BLOG_REQUIRE_CONFIRMED_EMAIL).
+        errors=(400, 401, 403, 415, 422),
     ),
     Route(
         "get", "/posts/{post_id}", "A post", 200, schemas.PostOut, auth="optional", errors=(404,)
@@ -225,7 +243,7 @@ ROUTES: tuple[Route, ...] = (
         schemas.CommentOut,
         schemas.CommentIn,
         auth="required",
-        errors=(400, 401, 404, 415, 422),
+        errors=(400, 401, 403, 404, 415, 422),
     ),
     Route(
         "get",
@@ -263,6 +281,7 @@ _MODELS: tuple[type[BaseModel], ...] = (
     schemas.RefreshIn,
     schemas.PasswordResetIn,
     schemas.PasswordResetConfirmIn,
+    schemas.ConfirmEmailIn,
     schemas.AcceptedOut,
     schemas.UserPatch,
     schemas.PostIn,

@@ -21,6 +21,7 @@ from typing import Any
 
 from blog_api.schemas import PostIn, PostListQuery, PostPatch
 from blog_api.services import posts
+from blog_api.services.email_confirmations import ensure_may_publish
 from blog_api.web import PRIVATE, PUBLIC, Web
 
 
@@ -45,7 +46,9 @@ def build_posts_blueprint(fw: Any) -> Any:
     @bp.route("/posts", methods=["POST"])
     def create_post() -> Any:
         author = web.require_user()
-        post = posts.create_post(web.db, author, web.json_body(PostIn))
+        data = web.json_body(PostIn)
+        _check_publishing(author, data.status)
+        post = posts.create_post(web.db, author, data)
         return web.created(post, fw.url_for("posts.get_post", post_id=post["id"]))
 
     @bp.route("/posts/<id:post_id>", methods=["GET"])
@@ -56,17 +59,30 @@ def build_posts_blueprint(fw: Any) -> Any:
     @bp.route("/posts/<id:post_id>", methods=["PUT"])
     def replace_post(post_id: int) -> Any:
         row = _editable(post_id)
-        return web.respond(posts.replace_post(web.db, row, web.json_body(PostIn)))
+        data = web.json_body(PostIn)
+        _check_publishing(web.require_user(), data.status)
+        return web.respond(posts.replace_post(web.db, row, data))
 
     @bp.route("/posts/<id:post_id>", methods=["PATCH"])
     def patch_post(post_id: int) -> Any:
         row = _editable(post_id)
-        return web.respond(posts.patch_post(web.db, row, web.json_body(PostPatch)))
+        data = web.json_body(PostPatch)
+        _check_publishing(web.require_user(), data.status or row.status)
+        return web.respond(posts.patch_post(web.db, row, data))
 
     @bp.route("/posts/<id:post_id>", methods=["DELETE"])
     def delete_post(post_id: int) -> Any:
         posts.delete_post(web.db, _editable(post_id))
         return web.no_content()
+
+    def _check_publishing(user: Any, status: str) -> None:
+        """A post that is (or stays) published needs a confirmed address, if so configured.
+
+        Editing a published post changes what readers see, so it counts as
+        publishing; drafts are always allowed.
+        """
+        if status == "published":
+            ensure_may_publish(user, web.config["REQUIRE_CONFIRMED_EMAIL"])
 
     def _editable(post_id: int) -> Any:
         """The post's row, once the caller may change it and If-Match holds."""

@@ -190,6 +190,12 @@ class PasswordResetIn(RequestModel):
     email: Email
 
 
+class ConfirmEmailIn(RequestModel):
+    """POST /auth/confirm-email: the token from the confirmation mail."""
+
+    token: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
 class PasswordResetConfirmIn(RequestModel):
     """POST /auth/password-reset/confirm: the token from the mail and the new password."""
 
@@ -281,7 +287,7 @@ class AuthorOut(BaseModel):
 
 
 class UserOut(BaseModel):
-    """A user. ``email`` and ``last_login_at`` are present only for the user themself and admins."""
+    """A user. ``email``, ``email_confirmed_at`` and ``last_login_at``: only for self and admins."""
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -292,6 +298,8 @@ class UserOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     last_login_at: datetime | None = None
+    #: When the address was confirmed (the mailed link); null until then.
+    email_confirmed_at: datetime | None = None
 
 
 class PostOut(BaseModel):

@@ -29,10 +29,12 @@ from blog_api.web import NO_STORE, PUBLIC, Web
 
 
 def render_user(user: User, viewer: User | None) -> dict[str, Any]:
-    """A user as the API shows it to ``viewer``: email and last login only for self and admins."""
+    """A user as the API shows it to ``viewer``: email, its confirmation and last login
+    only for self and admins."""
     data = UserOut.model_validate(user).model_dump(mode="json")
     if viewer is None or (viewer.id != user.id and not viewer.is_admin):
         data.pop("email")
+        data.pop("email_confirmed_at")
         data.pop("last_login_at")
     return data
 
@@ -70,8 +72,9 @@ def build_users_blueprint(fw: Any) -> Any:
         users.ensure_self_or_admin(user, actor)
         web.check_if_match(render_user(user, actor))
         data = web.json_body(UserPatch)
+        hash_method, ttl = web.config["PASSWORD_HASH_METHOD"], web.config["EMAIL_CONFIRMATION_TTL"]
         with password_attempt(web, actor.username, data.current_password):
-            users.update_user(web.db, user, actor, data, web.config["PASSWORD_HASH_METHOD"])
+            users.update_user(web.db, user, actor, data, hash_method, confirmation_ttl=ttl)
         pair = None
         if data.password is not None and actor.id == user.id:
             pair = tokens.issue_token_pair(web.db, user, web.token_settings())

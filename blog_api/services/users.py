@@ -22,7 +22,7 @@ from blog_api import passwords, tokens
 from blog_api.errors import Conflict, Forbidden, NotFound, ValidationError
 from blog_api.models import User, utcnow
 from blog_api.schemas import RegisterIn, UserPatch, normalise_username
-from blog_api.services import site_sessions
+from blog_api.services import email_confirmations, site_sessions
 
 #: Fields whose change needs ``current_password``: whoever controls the
 #: password or the e-mail address (where a reset link would go) owns the account.
@@ -37,8 +37,13 @@ class WrongPassword(Forbidden):
     """403: ``current_password`` is not the caller's password."""
 
 
-def register(session: Session, data: RegisterIn, hash_method: str) -> User:
-    """Create a user.
+def register(
+    session: Session, data: RegisterIn, hash_method: str, confirmation_ttl: int | None = None
+) -> User:
+    """Create a user; with ``confirmation_ttl``, also mail them a confirmation link.
+
+    The link and its mail job are committed with the user (the outbox,
+    ``blog_api/jobs.py``): there is no account whose link was lost.
 
     Raises:
         ValidationError: the password breaks the password policy (422).
@@ -52,6 +57,8 @@ def register(session: Session, data: RegisterIn, hash_method: str) -> User:
         password_hash=generate_password_hash(data.password, method=hash_method),
     )
     session.add(user)
+    if confirmation_ttl is not None:
+        email_confirmations.start(session, user, confirmation_ttl)
     commit_or_conflict(session)
     return user
 
@@ -119,7 +126,12 @@ def get_user(session: Session, user_id: int) -> User:
 
 
 def update_user(
-    session: Session, user: User, actor: User, data: UserPatch, hash_method: str
+    session: Session,
+    user: User,
+    actor: User,
+    data: UserPatch,
+    hash_method: str,
+    confirmation_ttl: int | None = None,
 ) -> User:
     """Change a user's username, email or password; all of it or nothing.
 
@@ -127,6 +139,10 @@ def update_user(
     (403), ``current_password`` (422 missing, 403 wrong), the password policy
     (422), free username and email (409). A new password goes through
     ``set_password``, so it logs the user out everywhere.
+
+    A new e-mail address is unconfirmed until its owner follows the link
+    mailed to it (with ``confirmation_ttl``); a link sent to the old address
+    no longer confirms anything.
 
     ``current_password`` is always the password of ``actor``, the caller: the
     user's own, or an admin's when an admin changes someone else's account.
@@ -149,8 +165,11 @@ def update_user(
     _ensure_available(session, changes.get("username"), changes.get("email"), exclude=user.id)
     if "username" in changes:
         user.username = changes["username"]
-    if "email" in changes:
+    if "email" in changes and str(changes["email"]) != user.email:
         user.email = str(changes["email"])
+        user.email_confirmed_at = None
+        if confirmation_ttl is not None:
+            email_confirmations.start(session, user, confirmation_ttl)
     if "password" in changes:
         set_password(session, user, changes["password"], hash_method)
     commit_or_conflict(session)

@@ -49,6 +49,7 @@ from blog_api.errorhandlers import SITE_ERROR_PAGE
 from blog_api.pagination import ListRequest, SortSpec
 from blog_api.schemas import CommentIn, LoginIn, PostListQuery
 from blog_api.services import comments, posts, site_sessions
+from blog_api.services.email_confirmations import ensure_may_publish
 from blog_api.site import security
 from blog_api.web import Web
 
@@ -102,6 +103,7 @@ def build_site_blueprint(fw: Any) -> Any:
             target = fw.url_for("site.post", post_id=post_id)
             return fw.redirect(fw.url_for("site.login", next=target), 303)
         post = posts.get_post(web.db, post_id, author)
+        ensure_may_publish(author, web.config["REQUIRE_CONFIRMED_EMAIL"])
         text = fw.request.form.get("body", "")
         try:
             data = CommentIn.model_validate({"body": text})

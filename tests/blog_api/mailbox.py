@@ -1,4 +1,4 @@
-"""Test helpers for mail: a real SMTP server (aiosmtpd) and the reset token inside a mail.
+"""Test helpers for mail: a real SMTP server (aiosmtpd) and the tokens inside the mails.
 
 ``SMTPServer`` runs aiosmtpd's ``Controller`` (a thread with its own event
 loop) on a free port of 127.0.0.1 and keeps every message it accepts, parsed,
@@ -18,7 +18,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-#: The token line of the reset mail (blog_api/services/password_resets.py).
+#: The token line of the reset and confirmation mails (blog_api/services/).
 TOKEN = re.compile(r'"token": "([A-Za-z0-9_-]+)"')
 
 
@@ -76,6 +76,17 @@ def free_port() -> int:
 
 def reset_token(message: EmailMessage) -> str:
     """The reset token in a "Reset your password" mail."""
+    assert message["Subject"] == "Reset your password", message["Subject"]
+    return _token(message)
+
+
+def confirmation_token(message: EmailMessage) -> str:
+    """The token in a "Confirm your e-mail address" mail."""
+    assert message["Subject"] == "Confirm your e-mail address", message["Subject"]
+    return _token(message)
+
+
+def _token(message: EmailMessage) -> str:
     body = message.get_body(preferencelist=("plain",))
     assert body is not None, "the mail has no text part"
     match = TOKEN.search(body.get_content())

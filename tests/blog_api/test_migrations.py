@@ -218,6 +218,33 @@ def test_0003_adds_the_outbox_and_reset_tables_and_its_downgrade_drops_them(url:
     assert migrate.differences(url) == []
 
 
+def test_0004_adds_email_confirmation_and_its_downgrade_keeps_users_whole(url: str) -> None:
+    migrate.upgrade(url, "0001")
+    run(url, ROWS_0001)
+    migrate.upgrade(url, "0003")
+    every_index = indexes(url)
+    migrate.upgrade(url, "0004")
+    # Nobody confirmed an address before 0004: every existing user starts unconfirmed.
+    assert query(url, "SELECT count(*) FROM users WHERE email_confirmed_at IS NULL") == [(2,)]
+    run(
+        url,
+        [
+            "UPDATE users SET email_confirmed_at = '2026-03-01 00:00:00' WHERE id = 1",
+            "INSERT INTO email_confirmations (id, token_hash, user_id, email, created_at,"
+            " expires_at) VALUES (1, 'h', 2, 'bob@example.com', '2026-03-01 00:00:00',"
+            " '2026-03-04 00:00:00')",
+        ],
+    )
+    migrate.downgrade(url, "0003")
+    columns = {column["name"] for column in inspect(make_engine(url)).get_columns("users")}
+    assert "email_confirmed_at" not in columns
+    assert "email_confirmations" not in inspect(make_engine(url)).get_table_names()
+    assert counts(url) == TABLES_0001
+    assert indexes(url) == every_index  # SQLite's rebuilt users table has its indexes back
+    migrate.upgrade(url)
+    assert migrate.differences(url) == []
+
+
 def test_a_database_made_before_migrations_is_adopted_then_upgraded(url: str) -> None:
     migrate.upgrade(url, "0001")
     run(url, [*ROWS_0001, "DROP TABLE alembic_version"])  # what the old init-db left
@@ -274,12 +301,13 @@ def test_db_current_history_downgrade_upgrade(blog: Any) -> None:
     runner = blog.test_cli_runner()
     assert runner.invoke(args=["db", "current"]).output == f"{HEAD} (head)\n"
     history = runner.invoke(args=["db", "history"]).output.splitlines()
-    assert history[0].startswith(f"0002 -> {HEAD}: The transactional outbox")
-    assert history[1].startswith("0001 -> 0002: users.last_login_at")
+    assert history[0].startswith(f"0003 -> {HEAD}: users.email_confirmed_at")
+    assert history[1].startswith("0002 -> 0003: The transactional outbox")
+    assert history[2].startswith("0001 -> 0002: users.last_login_at")
     assert history[-1] == "<base> -> 0001: The schema of models.py when migrations began."
     result = runner.invoke(args=["db", "downgrade"])
-    assert result.exit_code == 0 and result.output == "at revision 0002\n"
-    assert runner.invoke(args=["db", "current"]).output == f"0002 (head is {HEAD})\n"
+    assert result.exit_code == 0 and result.output == "at revision 0003\n"
+    assert runner.invoke(args=["db", "current"]).output == f"0003 (head is {HEAD})\n"
     assert runner.invoke(args=["db", "check"]).exit_code == 1
     result = runner.invoke(args=["db", "upgrade"])
     assert result.exit_code == 0 and result.output.endswith(f" at revision {HEAD}\n")

@@ -9,7 +9,7 @@ from typing import Any
 from blog_api.openapi import PREFIX
 from blog_api.schemas import MAX_ID
 from tests.blog_api.conftest import PASSWORD, Api, build_app
-from tests.blog_api.mailbox import eml_messages, reset_token
+from tests.blog_api.mailbox import confirmation_token, eml_messages, reset_token
 from tests.blog_api.spec_check import SpecCheck
 
 
@@ -230,6 +230,7 @@ def _documented_scenarios(call: Recorder, api: Api) -> dict[str, int]:
     _reads(call, ids, alice)
     _accounts(call, alice, bob)
     _password_reset(call, api)
+    _email_confirmation(call, api, ids)
     _writes(call, ids, alice, bob)
     return ids
 
@@ -297,6 +298,27 @@ def _password_reset(call: Recorder, api: Api) -> None:
     spend = {"token": reset_token(eml_messages(api.app)[-1]), "new_password": "a new passphrase"}
     assert call("POST", confirm, json=spend).status_code == 204
     assert call("POST", confirm, json=spend).status_code == 400
+
+
+def _email_confirmation(call: Recorder, api: Api, ids: dict[str, int]) -> None:
+    """Refused publishing while unconfirmed (if required), resending, confirming."""
+    heidi = api.user("heidi")
+    api.app.config["REQUIRE_CONFIRMED_EMAIL"] = True
+    post = {"title": "t", "body": "b", "status": "published"}
+    assert call("POST", f"{PREFIX}/posts", json=post, headers=heidi).status_code == 403
+    comment = _url("/posts/{post_id}/comments", **ids)
+    assert call("POST", comment, json={"body": "hi"}, headers=heidi).status_code == 403
+    resend = f"{PREFIX}/auth/confirm-email/resend"
+    statuses = [call("POST", resend, headers=heidi).status_code for _ in range(3)]
+    assert statuses == [202, 202, 429]  # LOGIN_MAX_FAILURES is 2 in this test
+    mails = [m for m in eml_messages(api.app) if m["To"] == "heidi@example.com"]
+    token = confirmation_token(mails[-1])
+    confirm = f"{PREFIX}/auth/confirm-email"
+    assert call("POST", confirm, json={"token": token}).status_code == 204
+    assert call("POST", confirm, json={"token": token}).status_code == 400
+    assert call("POST", resend, headers=heidi).status_code == 409
+    assert call("POST", comment, json={"body": "hi"}, headers=heidi).status_code == 201
+    api.app.config["REQUIRE_CONFIRMED_EMAIL"] = False
 
 
 def _accounts(call: Recorder, alice: dict[str, str], bob: dict[str, str]) -> None:

@@ -55,6 +55,11 @@ def confirm(api: Api, token: str, password: str = NEW_PASSWORD) -> Any:
     return api.client.post(CONFIRM, json={"token": token, "new_password": password})
 
 
+def reset_mails(smtp_server: SMTPServer) -> list[Any]:
+    """The reset mails among what the server received (registration mails a confirmation too)."""
+    return [m for m in smtp_server.messages if m["Subject"] == "Reset your password"]
+
+
 def count(api: Api, model: Any) -> int:
     with api.app.extensions["blog_db"].session_factory() as session:
         return int(session.scalar(select(func.count()).select_from(model)) or 0)
@@ -66,7 +71,7 @@ def test_a_forgotten_password_is_reset_through_the_mailed_link(
     api.register("alice")
     old = api.login("alice")
     token = mailed_token(api, smtp_server)
-    [message] = smtp_server.messages
+    [message] = reset_mails(smtp_server)
     assert message["To"] == "alice@example.com"
     assert message["Subject"] == "Reset your password"
     assert message["Message-ID"].startswith("<job-")
@@ -88,13 +93,15 @@ def test_the_answer_is_the_same_whether_or_not_the_address_has_an_account(
     api: Api, smtp_server: SMTPServer
 ) -> None:
     api.register("alice")
+    jobs_before = count(api, OutboxJob)  # the registration's confirmation mail
     known, unknown = ask(api, "alice@example.com"), ask(api, "nobody@example.com")
     assert (known.status_code, known.get_json()) == (unknown.status_code, unknown.get_json())
     assert known.status_code == 202
     assert known.headers["Cache-Control"] == unknown.headers["Cache-Control"] == "no-store"
-    assert count(api, OutboxJob) == 1  # only the account's link is mailed
+    assert count(api, OutboxJob) == jobs_before + 1  # only the account's link is mailed
     deliver(api)
-    assert [m["To"] for m in smtp_server.wait_for(1)] == ["alice@example.com"]
+    smtp_server.wait_for(jobs_before + 1)
+    assert [m["To"] for m in reset_mails(smtp_server)] == ["alice@example.com"]
 
 
 def test_the_address_matches_in_any_case(api: Api, smtp_server: SMTPServer) -> None:
@@ -147,15 +154,16 @@ def test_only_the_hash_of_the_token_is_stored_and_the_sent_mail_is_forgotten(
     token = mailed_token(api, smtp_server)
     with api.app.extensions["blog_db"].session_factory() as session:
         [reset] = session.scalars(select(PasswordReset)).all()
-        [job] = session.scalars(select(OutboxJob)).all()
+        done = session.scalars(select(OutboxJob)).all()
     assert token not in reset.token_hash and len(reset.token_hash) == 64
-    assert (job.status, job.payload) == ("done", "{}")
+    assert {(job.status, job.payload) for job in done} == {("done", "{}")}
 
 
 def test_asking_too_often_is_limited_but_logging_in_is_not(
     api: Api, config: dict[str, Any]
 ) -> None:
     api.register("alice")
+    jobs_before = count(api, OutboxJob)
     limit = config.get("LOGIN_MAX_FAILURES", 5)
     statuses = [ask(api, "alice@example.com").status_code for _ in range(limit + 1)]
     assert statuses == [202] * limit + [429]
@@ -163,7 +171,7 @@ def test_asking_too_often_is_limited_but_logging_in_is_not(
     assert int(refused.headers["Retry-After"]) > 0
     assert refused.get_json()["error"] == "Too many password reset requests; try again later"
     api.login("alice")
-    assert count(api, OutboxJob) == limit
+    assert count(api, OutboxJob) == jobs_before + limit
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
