@@ -66,7 +66,9 @@ def build_message(job: jobs.Job, config: Mapping[str, Any]) -> EmailMessage:
     message = EmailMessage()
     message["From"] = config["MAIL_FROM"]
     message["To"] = job.payload["to"]
-    message["Subject"] = job.payload["subject"]
+    # One line: a subject built from user input (a post's title) may hold line
+    # breaks, which the email package refuses in a header (header injection).
+    message["Subject"] = " ".join(job.payload["subject"].split())
     message["Date"] = formatdate(job.created_at.timestamp(), usegmt=True)
     message["Message-ID"] = message_id(job, config["MAIL_FROM"])
     message.set_content(job.payload["body"])

@@ -33,6 +33,7 @@ from sqlalchemy import (
     Table,
     Text,
     func,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -110,6 +111,11 @@ class User(Base):
     #: email_confirmations.py``); NULL until then, and again after a change of
     #: address. Added by migration 0004.
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: Whether a comment by someone else on one of the user's posts mails
+    #: them (``services/comments.py``); their own setting. Added by 0005.
+    notify_on_comments: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=True, server_default=true()
+    )
 
     posts: Mapped[list[Post]] = relationship(
         back_populates="author", cascade="all, delete-orphan", passive_deletes=True

@@ -204,7 +204,7 @@ class PasswordResetConfirmIn(RequestModel):
 
 
 class UserPatch(PatchModel):
-    """PATCH /users/<id>: change any of username, email, password.
+    """PATCH /users/<id>: change any of username, email, password, notify_on_comments.
 
     Changing the password or the e-mail also needs ``current_password``: the
     password of whoever makes the change (the user, or the admin changing
@@ -224,6 +224,9 @@ class UserPatch(PatchModel):
     current_password: CurrentPassword | None = Field(
         None,
         description="The caller's own password; required to change password or email.",
+    )
+    notify_on_comments: bool | None = Field(
+        None, description="Whether comments by others on the user's posts are mailed to them."
     )
 
 
@@ -287,7 +290,7 @@ class AuthorOut(BaseModel):
 
 
 class UserOut(BaseModel):
-    """A user. ``email``, ``email_confirmed_at`` and ``last_login_at``: only for self and admins."""
+    """A user. Email, its confirmation, mail settings and last login: only for self and admins."""
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -300,6 +303,8 @@ class UserOut(BaseModel):
     last_login_at: datetime | None = None
     #: When the address was confirmed (the mailed link); null until then.
     email_confirmed_at: datetime | None = None
+    #: Whether comments by others on this user's posts are mailed to them.
+    notify_on_comments: bool | None = None
 
 
 class PostOut(BaseModel):

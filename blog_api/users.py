@@ -29,12 +29,13 @@ from blog_api.web import NO_STORE, PUBLIC, Web
 
 
 def render_user(user: User, viewer: User | None) -> dict[str, Any]:
-    """A user as the API shows it to ``viewer``: email, its confirmation and last login
-    only for self and admins."""
+    """A user as the API shows it to ``viewer``: email, its confirmation, the mail
+    setting and last login only for self and admins."""
     data = UserOut.model_validate(user).model_dump(mode="json")
     if viewer is None or (viewer.id != user.id and not viewer.is_admin):
         data.pop("email")
         data.pop("email_confirmed_at")
+        data.pop("notify_on_comments")
         data.pop("last_login_at")
     return data
 

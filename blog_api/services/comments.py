@@ -1,7 +1,12 @@
-"""Comments on posts: listing, creating, deleting.
+"""Comments on posts: listing, creating (and mailing the post's author), deleting.
 
 As for posts (``services/posts.py``), the list reads rows and renders them
 directly; single comments, which a write may follow, are entities.
+
+A new comment by someone else mails the post's author, unless they turned it
+off (``users.notify_on_comments``). The mail is a job of the outbox
+(``blog_api/jobs.py``) written in the comment's own transaction: it is sent
+if and only if the comment was stored, and never slows the request down.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from blog_api.errors import NotFound
+from blog_api.mail import enqueue_mail
 from blog_api.models import Comment, Post, User, utcnow
 from blog_api.pagination import ListRequest, ListStatements, Page, SortSpec, fetch_page
 from blog_api.schemas import CommentIn, json_datetime
@@ -73,12 +79,51 @@ def _list_statements(sort: SortSpec) -> ListStatements:
 
 
 def create_comment(session: Session, post: Post, author: User, data: CommentIn) -> Comment:
-    """Add a comment by ``author`` to ``post``."""
+    """Add a comment by ``author`` to ``post``, and queue the mail to the post's author."""
     now = utcnow()
     comment = Comment(post=post, author=author, body=data.body, created_at=now, updated_at=now)
     session.add(comment)
+    notify_post_author(session, post, author, data.body)
     session.commit()
     return comment
+
+
+NOTIFICATION_BODY = """Hello {username},
+
+{commenter} commented on your post "{title}":
+
+{body}
+
+You get these mails because comments on your posts are mailed to you. To stop them:
+
+    PATCH /api/v1/users/{user_id}
+    {{"notify_on_comments": false}}
+"""
+
+
+def notify_post_author(session: Session, post: Post, commenter: User, body: str) -> None:
+    """Queue a mail to ``post``'s author about a comment, unless it is theirs or they opted out.
+
+    One small SELECT for the author's address and setting, in the caller's
+    transaction; the mail itself is sent after the commit by the outbox.
+    """
+    if post.author_id == commenter.id:
+        return
+    query = select(User.username, User.email, User.notify_on_comments).where(
+        User.id == post.author_id
+    )
+    recipient = session.execute(query).first()
+    if recipient is None or not recipient.notify_on_comments:
+        return
+    text = NOTIFICATION_BODY.format(
+        username=recipient.username,
+        commenter=commenter.username,
+        title=post.title,
+        body=body,
+        user_id=post.author_id,
+    )
+    subject = f'New comment on "{post.title}"'
+    enqueue_mail(session, recipient.email, subject, text)
 
 
 def get_comment(session: Session, comment_id: int, viewer: User | None) -> Comment:

@@ -133,7 +133,7 @@ def update_user(
     hash_method: str,
     confirmation_ttl: int | None = None,
 ) -> User:
-    """Change a user's username, email or password; all of it or nothing.
+    """Change a user's username, email, password or mail setting; all of it or nothing.
 
     Everything is checked before anything changes, in this order: who may
     (403), ``current_password`` (422 missing, 403 wrong), the password policy
@@ -170,6 +170,8 @@ def update_user(
         user.email_confirmed_at = None
         if confirmation_ttl is not None:
             email_confirmations.start(session, user, confirmation_ttl)
+    if "notify_on_comments" in changes:
+        user.notify_on_comments = changes["notify_on_comments"]
     if "password" in changes:
         set_password(session, user, changes["password"], hash_method)
     commit_or_conflict(session)

@@ -245,6 +245,24 @@ def test_0004_adds_email_confirmation_and_its_downgrade_keeps_users_whole(url: s
     assert migrate.differences(url) == []
 
 
+def test_0005_turns_comment_mails_on_for_existing_users_and_its_downgrade_drops_it(
+    url: str,
+) -> None:
+    migrate.upgrade(url, "0001")
+    run(url, ROWS_0001)
+    migrate.upgrade(url, "0004")
+    every_index = indexes(url)
+    migrate.upgrade(url, "0005")
+    assert query(url, "SELECT count(*) FROM users WHERE notify_on_comments") == [(2,)]
+    migrate.downgrade(url, "0004")
+    columns = {column["name"] for column in inspect(make_engine(url)).get_columns("users")}
+    assert "notify_on_comments" not in columns
+    assert counts(url) == TABLES_0001
+    assert indexes(url) == every_index
+    migrate.upgrade(url)
+    assert migrate.differences(url) == []
+
+
 def test_a_database_made_before_migrations_is_adopted_then_upgraded(url: str) -> None:
     migrate.upgrade(url, "0001")
     run(url, [*ROWS_0001, "DROP TABLE alembic_version"])  # what the old init-db left
@@ -301,13 +319,14 @@ def test_db_current_history_downgrade_upgrade(blog: Any) -> None:
     runner = blog.test_cli_runner()
     assert runner.invoke(args=["db", "current"]).output == f"{HEAD} (head)\n"
     history = runner.invoke(args=["db", "history"]).output.splitlines()
-    assert history[0].startswith(f"0003 -> {HEAD}: users.email_confirmed_at")
-    assert history[1].startswith("0002 -> 0003: The transactional outbox")
-    assert history[2].startswith("0001 -> 0002: users.last_login_at")
+    assert history[0].startswith(f"0004 -> {HEAD}: users.notify_on_comments")
+    assert history[1].startswith("0003 -> 0004: users.email_confirmed_at")
+    assert history[2].startswith("0002 -> 0003: The transactional outbox")
+    assert history[3].startswith("0001 -> 0002: users.last_login_at")
     assert history[-1] == "<base> -> 0001: The schema of models.py when migrations began."
     result = runner.invoke(args=["db", "downgrade"])
-    assert result.exit_code == 0 and result.output == "at revision 0003\n"
-    assert runner.invoke(args=["db", "current"]).output == f"0003 (head is {HEAD})\n"
+    assert result.exit_code == 0 and result.output == "at revision 0004\n"
+    assert runner.invoke(args=["db", "current"]).output == f"0004 (head is {HEAD})\n"
     assert runner.invoke(args=["db", "check"]).exit_code == 1
     result = runner.invoke(args=["db", "upgrade"])
     assert result.exit_code == 0 and result.output.endswith(f" at revision {HEAD}\n")
