@@ -20,6 +20,7 @@ import logging
 import os
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import redis
 from sqlalchemy.orm import Session, sessionmaker
@@ -128,8 +129,12 @@ def _install_jobs(app: Any, session_factory: sessionmaker[Session], engine: Any)
 
 
 def _dispatcher(app: Any) -> str:
-    if jobs.dispatcher_mode(app.config) == "thread":
+    mode = jobs.dispatcher_mode(app.config)
+    if mode == "thread":
         return "a thread in each app process"
+    if mode == "celery":
+        broker = urlsplit(app.config["REDIS_URL"])  # its host only: no password in the log
+        return f"a thread in each app process, publishing to Celery (Redis at {broker.hostname})"
     return "off in this process (run `jobs run`)"
 
 

@@ -35,10 +35,10 @@ def flag(raw: str) -> bool:
 
 
 def dispatcher_mode(raw: str) -> str:
-    """``BLOG_JOBS_DISPATCHER``: ``thread`` (drain the outbox in each app process) or ``off``."""
+    """``BLOG_JOBS_DISPATCHER``: ``thread``, ``celery`` or ``off`` (``blog_api/jobs.py``)."""
     value = raw.strip().lower()
-    if value not in {"thread", "off"}:
-        raise ValueError(f"expected thread or off, not {raw!r}")
+    if value not in {"thread", "celery", "off"}:
+        raise ValueError(f"expected thread, celery or off, not {raw!r}")
     return value
 
 
@@ -94,6 +94,7 @@ ENVIRONMENT_KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "BLOG_JOBS_LEASE": ("JOBS_LEASE", int),
     "BLOG_JOBS_MAX_ATTEMPTS": ("JOBS_MAX_ATTEMPTS", int),
     "BLOG_JOBS_RETRY_DELAY": ("JOBS_RETRY_DELAY", int),
+    "BLOG_JOBS_CELERY_QUEUE": ("JOBS_CELERY_QUEUE", str),
     "BLOG_SMTP_URL": ("SMTP_URL", str),
     "BLOG_SMTP_STARTTLS": ("SMTP_STARTTLS", flag),
     "BLOG_MAIL_FROM": ("MAIL_FROM", str),
@@ -147,6 +148,7 @@ DEFAULTS: dict[str, Any] = {
     "JOBS_LEASE": 60,  # seconds a claim holds before another dispatcher may take the job
     "JOBS_MAX_ATTEMPTS": 8,  # then the job is parked as failed (jobs failed / jobs retry)
     "JOBS_RETRY_DELAY": 30,  # seconds before the first retry; doubled after each failure
+    "JOBS_CELERY_QUEUE": "blog_api.jobs",  # the Celery queue of BLOG_JOBS_DISPATCHER=celery
     "SMTP_URL": None,  # None -> .eml files under INSTANCE_PATH/mail
     "SMTP_STARTTLS": False,
     "MAIL_FROM": "blog@localhost",

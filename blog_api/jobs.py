@@ -33,8 +33,10 @@ copy is recognisably the same message.
 
 Who drains it: by default a :class:`Dispatcher` thread in each app process
 (``JOBS_DISPATCHER=thread``, started at the first request and woken by every
-commit that enqueued a job), or the ``jobs run`` command. ``docs/jobs.md``
-tells the whole story.
+commit that enqueued a job), or the ``jobs run`` command. With
+``JOBS_DISPATCHER=celery`` the same thread publishes what it claims to Celery
+workers (:func:`relay_due`, ``blog_api/celery_worker.py``), which run the same
+job functions (:func:`run_claimed`). ``docs/jobs.md`` tells the whole story.
 
 Example::
 
@@ -273,6 +275,71 @@ def _finish(engine: Engine, claimed: Job, token: str, **values: Any) -> None:
         connection.execute(statement)
 
 
+#: Hands a claimed job (its id and claim token) to another process: the Celery
+#: task's ``delay`` (``blog_api/celery_worker.py``).
+Publish = Callable[[int, str], Any]
+
+
+def relay_due(
+    engine: Engine, config: Mapping[str, Any], publish: Publish, limit: int = BATCH_SIZE
+) -> RunResult:
+    """Claim due jobs and hand each to ``publish`` (a Celery queue) instead of running it.
+
+    The claim is the same as :func:`run_due`'s, so the outbox stays the record
+    of what is owed: a job whose worker dies, or whose message the broker
+    loses, is claimed and published again when its lease runs out. When
+    ``publish`` fails (the broker is down), the claim is given back at once,
+    uncounted, and the rest of the batch waits for the next poll.
+    """
+    settings = JobSettings.from_config(config)
+    token = uuid.uuid4().hex
+    result = RunResult()
+    claimed = claim_due(engine, settings, token, limit)
+    for position, claimed_job in enumerate(claimed):
+        try:
+            publish(claimed_job.id, token)
+        except Exception as e:
+            log.warning("could not publish job %s, will try again: %s", claimed_job.id, e)
+            for unpublished in claimed[position:]:
+                _finish(engine, unpublished, token, attempts=unpublished.attempts - 1)
+            break
+        result.claimed += 1
+    return result
+
+
+def run_claimed(
+    engine: Engine,
+    config: Mapping[str, Any],
+    job_id: int,
+    token: str,
+    handlers: Mapping[str, Handler] | None = None,
+) -> str:
+    """Run one job published by :func:`relay_due`, if its claim is still ``token``'s.
+
+    The claim's lease is renewed first, in the same statement that checks it:
+    the job may have waited in the broker's queue for a while. A message
+    whose claim was taken over (its lease ran out and the job was published
+    again) runs nothing, so a slow queue does not send two copies.
+
+    Returns:
+        ``done``, ``retrying``, ``failed``, or ``skipped``.
+    """
+    settings = JobSettings.from_config(config)
+    row = OutboxJob
+    renew = (
+        update(row)
+        .where(row.id == job_id, row.claim_token == token, row.status == "pending")
+        .values(claimed_until=utcnow() + timedelta(seconds=settings.lease))
+        .returning(row.id, row.kind, row.payload, row.attempts, row.created_at)
+    )
+    with engine.begin() as connection:
+        found = connection.execute(renew).first()
+    if found is None:
+        return "skipped"
+    claimed = Job(found.id, found.kind, json.loads(found.payload), found.attempts, found.created_at)
+    return _run_one(engine, claimed, token, config, settings, handlers or HANDLERS)
+
+
 def failed_jobs(engine: Engine) -> list[OutboxJob]:
     """The parked jobs, oldest first (``jobs failed``)."""
     query = select(OutboxJob).where(OutboxJob.status == "failed").order_by(OutboxJob.id)
@@ -367,6 +434,26 @@ class Dispatcher:
                 self._wake.wait(self.poll_interval)
 
 
+def __getattr__(name: str) -> Any:
+    """``celery -A blog_api.jobs worker`` asks this module for ``app`` (or ``celery``).
+
+    Answered lazily from ``blog_api/celery_worker.py``, so importing the jobs
+    module (every web worker does) does not import Celery.
+    """
+    if name in {"app", "celery"}:
+        from blog_api import celery_worker
+
+        return celery_worker.app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _relay_to_celery(engine: Engine, config: Mapping[str, Any]) -> RunResult:
+    """The dispatcher's round in ``celery`` mode: claim, and publish to the workers."""
+    from blog_api import celery_worker
+
+    return relay_due(engine, config, celery_worker.publish)
+
+
 def dispatcher_mode(config: Mapping[str, Any]) -> str:
     """``JOBS_DISPATCHER``, with its default: ``thread``, or ``off`` in a TESTING app."""
     mode = config.get("JOBS_DISPATCHER")
@@ -379,13 +466,20 @@ def init_app(app: Any, session_factory: sessionmaker[Session], engine: Engine) -
     """Give ``app`` its dispatcher (``app.extensions["blog_jobs"]``), armed if the mode says so.
 
     In ``thread`` mode the thread starts at the app's first request, and the
-    app's sessions wake it when they commit a job. In ``off`` mode nothing
-    drains the outbox in this process: ``jobs run``, another process, or a
-    test calling :func:`run_due` must.
+    app's sessions wake it when they commit a job. ``celery`` mode is the
+    same thread, publishing the jobs it claims to Celery workers instead of
+    running them. In ``off`` mode nothing drains the outbox in this process:
+    ``jobs run``, another process, or a test calling :func:`run_due` must.
+
+    Raises:
+        ValueError: ``celery`` mode without ``REDIS_URL``.
     """
-    dispatcher = Dispatcher(engine, app.config)
+    mode = dispatcher_mode(app.config)
+    if mode == "celery" and not app.config.get("REDIS_URL"):
+        raise ValueError("BLOG_JOBS_DISPATCHER=celery needs BLOG_REDIS_URL (the broker)")
+    dispatcher = Dispatcher(engine, app.config, _relay_to_celery if mode == "celery" else run_due)
     app.extensions["blog_jobs"] = dispatcher
-    if dispatcher_mode(app.config) == "thread":
+    if mode in {"thread", "celery"}:
         event.listen(session_factory, "after_commit", dispatcher.on_commit)
         app.before_request(dispatcher.ensure_started)
     return dispatcher

@@ -8,6 +8,7 @@ temporary error (451), as a server that is down for maintenance would.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import socket
 import threading
@@ -29,6 +30,9 @@ class SMTPServer:
         self.messages: list[EmailMessage] = []
         self.arrivals: list[float] = []
         self.failing = False
+        #: Seconds each message takes to be accepted (a slow server, for tests
+        #: that kill a sender mid-batch).
+        self.delay = 0.0
         self._arrived = threading.Condition()
         self.port = free_port()
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
@@ -50,6 +54,8 @@ class SMTPServer:
         """aiosmtpd's hook for a message's content: keep it, or refuse it while failing."""
         if self.failing:
             return "451 4.3.0 try again later"
+        if self.delay:
+            await asyncio.sleep(self.delay)
         # SMTP carries lines ending in CRLF; the parsed message gets Python's "\n".
         content = envelope.content.replace(b"\r\n", b"\n")
         with self._arrived:
