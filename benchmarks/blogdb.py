@@ -112,6 +112,9 @@ def app_config(database: SeededDatabase, instance: Path, cache: bool = True) -> 
         "REDIS_URL": None,
         "LOG_LEVEL": "WARNING",
         "ACCESS_TOKEN_TTL": ACCESS_TOKEN_TTL,
+        # No outbox dispatcher thread: the measured requests send no mail, and a
+        # thread per app would outlive the apps of the benchmark's own tests.
+        "JOBS_DISPATCHER": "off",
     }
     if not cache:
         config["CACHE_TTL"] = 0

@@ -301,10 +301,12 @@ def test_the_dispatcher_is_off_in_test_apps_and_starts_at_the_first_request_in_s
     assert jobs.dispatcher_mode({"TESTING": True}) == "off"
     assert jobs.dispatcher_mode({}) == "thread"
     assert jobs.dispatcher_mode({"TESTING": True, "JOBS_DISPATCHER": "thread"}) == "thread"
+    before = set(threading.enumerate())  # other tests' apps may have threads of their own
     app = create_app(framework, make_config(tmp_path, JOBS_DISPATCHER="thread", **SETTINGS))
     dispatcher = app.extensions["blog_jobs"]
-    names = {thread.name for thread in threading.enumerate()}
-    assert "blog-jobs" not in names  # building the app (as the CLI does) starts nothing
+    started = {thread.name for thread in set(threading.enumerate()) - before}
+    assert "blog-jobs" not in started  # building the app (as the CLI does) starts nothing
+    assert dispatcher._thread is None
     app.test_client().get("/api/v1/posts")
     assert dispatcher._thread is not None and dispatcher._thread.is_alive()
     dispatcher.stop()
