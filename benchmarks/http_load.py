@@ -3,8 +3,10 @@
 What it measures: requests/s, p50/p99 latency and error counts of the whole
 stack a client sees (kernel TCP, gunicorn's HTTP parser and worker model, the
 framework, the blog's own code and SQLite), for the read endpoints
-``GET /api/v1/posts`` and ``GET /api/v1/posts/<id>`` and for an authenticated
-write, ``POST /api/v1/posts`` with a Bearer token.
+``GET /api/v1/posts`` and ``GET /api/v1/posts/<id>`` (anonymous: the server cache
+answers most of them), ``GET /api/v1/posts`` signed in (the cache is bypassed, so
+the view and its queries run every time) and for an authenticated write,
+``POST /api/v1/posts`` with a Bearer token.
 
 Control: the same blog code on Flask, at the same time, on the same machine.
 Both servers run side by side (2 workers each, ``sync`` and then ``gthread``
@@ -96,6 +98,9 @@ def endpoints(post_id: int) -> list[Endpoint]:
     return [
         Endpoint("posts_list", "GET", "/api/v1/posts"),
         Endpoint("post_get", "GET", f"/api/v1/posts/{post_id}"),
+        # A signed-in reader: the server cache serves anonymous reads only, so
+        # every one of these runs the view and its queries (the blog's data path).
+        Endpoint("posts_list_signed_in", "GET", "/api/v1/posts", authenticated=True),
         Endpoint("post_create", "POST", "/api/v1/posts", authenticated=True),
     ]
 
@@ -105,12 +110,12 @@ def wrk_script(endpoint: Endpoint, token: str | None) -> str:
     if not endpoint.authenticated:
         return REPORT_LUA
     assert token is not None and re.fullmatch(r"[A-Za-z0-9._-]+", token), "unexpected token"
-    setup = (
-        f'wrk.method = "{endpoint.method}"\n'
-        'wrk.headers["Content-Type"] = "application/json"\n'
-        f'wrk.headers["Authorization"] = "Bearer {token}"\n'
-        f"wrk.body = {json.dumps(WRITE_BODY)}\n"
-    )
+    setup = f'wrk.method = "{endpoint.method}"\nwrk.headers["Authorization"] = "Bearer {token}"\n'
+    if endpoint.method == "POST":
+        setup += (
+            'wrk.headers["Content-Type"] = "application/json"\n'
+            f"wrk.body = {json.dumps(WRITE_BODY)}\n"
+        )
     return setup + REPORT_LUA
 
 

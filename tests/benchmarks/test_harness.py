@@ -120,6 +120,14 @@ def test_write_script_posts_json_with_a_bearer_token() -> None:
     assert "done = function" in script
 
 
+def test_signed_in_read_sends_a_bearer_token_and_no_body() -> None:
+    endpoint = next(e for e in http_load.endpoints(7) if e.name == "posts_list_signed_in")
+    script = http_load.wrk_script(endpoint, "abc.def")
+    assert 'wrk.method = "GET"' in script
+    assert 'wrk.headers["Authorization"] = "Bearer abc.def"' in script
+    assert "wrk.body" not in script and "Content-Type" not in script
+
+
 def test_parse_importtime_takes_the_top_level_cumulative_figure() -> None:
     report_text = (
         "import time: self [us] | cumulative | imported package\n"
