@@ -58,8 +58,8 @@ def build_auth_blueprint(fw: Any) -> Any:
     @bp.route("/auth/register", methods=["POST"])
     def register() -> Any:
         data = web.json_body(RegisterIn)
-        hash_method, ttl = web.config["PASSWORD_HASH_METHOD"], web.config["EMAIL_CONFIRMATION_TTL"]
-        user = users.register(web.db, data, hash_method, confirmation_ttl=ttl)
+        link = web.mailed_link("site.confirm_email", "EMAIL_CONFIRMATION_TTL")
+        user = users.register(web.db, data, web.config["PASSWORD_HASH_METHOD"], link)
         location = fw.url_for("users.get_user", user_id=user.id)
         return web.created(render_user(user, viewer=user), location, cache=NO_STORE)
 
@@ -95,8 +95,8 @@ def build_auth_blueprint(fw: Any) -> Any:
     def password_reset() -> Any:
         data = web.json_body(PasswordResetIn)
         limit_mail_requests(web, "password-reset", str(data.email))
-        ttl = int(web.config["PASSWORD_RESET_TTL"])
-        password_resets.request_reset(web.db, str(data.email), ttl)
+        link = web.mailed_link("site.reset_password", "PASSWORD_RESET_TTL")
+        password_resets.request_reset(web.db, str(data.email), link)
         web.db.commit()  # the link and the job that mails it, together
         return web.respond({"message": RESET_ACCEPTED}, 202, cache=NO_STORE)
 
@@ -121,7 +121,8 @@ def build_auth_blueprint(fw: Any) -> Any:
         if user.email_confirmed_at is not None:
             raise errors.Conflict("Your e-mail address is already confirmed")
         limit_mail_requests(web, "confirm-email", f"#confirm-email-{user.id}")
-        email_confirmations.start(web.db, user, int(web.config["EMAIL_CONFIRMATION_TTL"]))
+        link = web.mailed_link("site.confirm_email", "EMAIL_CONFIRMATION_TTL")
+        email_confirmations.start(web.db, user, link)
         web.db.commit()
         return web.respond({"message": CONFIRMATION_SENT}, 202, cache=NO_STORE)
 

@@ -24,7 +24,8 @@ from __future__ import annotations
 import logging
 import os
 import smtplib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
@@ -40,6 +41,30 @@ log = logging.getLogger(__name__)
 #: Seconds an SMTP conversation may stall; keep it well under ``JOBS_LEASE``,
 #: or a slow server would let another dispatcher send the same mail meanwhile.
 SMTP_TIMEOUT = 20
+
+
+@dataclass(frozen=True)
+class MailedLink:
+    """A single-use link to mail: how long it works and where it leads.
+
+    The services that mail links (reset, confirmation) are framework-neutral,
+    so they cannot call ``url_for``; the web layer hands them this, whose
+    ``page`` turns the link's token into the absolute URL of the reader-site
+    page that spends it (``auth.mailed_link`` builds it with
+    ``url_for(..., _external=True)``).
+
+    Example::
+
+        link = MailedLink(3600, lambda token: f"https://blog.example/reset-password?token={token}")
+        link.url("abc")   # 'https://blog.example/reset-password?token=abc'
+    """
+
+    ttl: int
+    page: Callable[[str], str]
+
+    def url(self, token: str) -> str:
+        """The absolute URL that carries ``token``."""
+        return self.page(token)
 
 
 def enqueue_mail(session: Session, to: str, subject: str, body: str) -> None:

@@ -73,9 +73,10 @@ def build_users_blueprint(fw: Any) -> Any:
         users.ensure_self_or_admin(user, actor)
         web.check_if_match(render_user(user, actor))
         data = web.json_body(UserPatch)
-        hash_method, ttl = web.config["PASSWORD_HASH_METHOD"], web.config["EMAIL_CONFIRMATION_TTL"]
+        hash_method = web.config["PASSWORD_HASH_METHOD"]
+        link = web.mailed_link("site.confirm_email", "EMAIL_CONFIRMATION_TTL")
         with password_attempt(web, actor.username, data.current_password):
-            users.update_user(web.db, user, actor, data, hash_method, confirmation_ttl=ttl)
+            users.update_user(web.db, user, actor, data, hash_method, confirmation=link)
         pair = None
         if data.password is not None and actor.id == user.id:
             pair = tokens.issue_token_pair(web.db, user, web.token_settings())

@@ -20,6 +20,7 @@ from werkzeug.routing import IntegerConverter
 from blog_api import errors
 from blog_api.caching import CachedResponse, ResponseCache
 from blog_api.etags import canonical_json, etag_for, etag_of, if_match_satisfied
+from blog_api.mail import MailedLink
 from blog_api.models import User
 from blog_api.pagination import (
     ListRequest,
@@ -80,6 +81,25 @@ class Web:
     def token_settings(self) -> TokenSettings:
         """Token settings from the running app's config."""
         return TokenSettings.from_config(self.config)
+
+    def mailed_link(self, endpoint: str, ttl_setting: str) -> MailedLink:
+        """A link to mail that opens the reader-site page ``endpoint`` with its token.
+
+        The URL is absolute (``url_for(..., _external=True)``), built from the
+        request's scheme and host: the host is one of ``TRUSTED_HOSTS`` (any
+        other is refused before a view runs), and behind a trusted proxy
+        (``PROXY_HOPS``) both come from its ``X-Forwarded-*`` headers, so a
+        client cannot make the mail point at a host of its choosing.
+
+        Args:
+            endpoint: ``"site.reset_password"`` or ``"site.confirm_email"``.
+            ttl_setting: the config key of the link's lifetime in seconds.
+        """
+        url_for = self.fw.url_for
+        return MailedLink(
+            int(self.config[ttl_setting]),
+            lambda token: url_for(endpoint, token=token, _external=True),
+        )
 
     def current_user(self) -> User | None:
         """The authenticated user (set by the auth ``before_request`` hook), if any."""

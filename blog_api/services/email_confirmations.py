@@ -21,22 +21,21 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from blog_api.errors import BadRequest, Forbidden
-from blog_api.mail import enqueue_mail
+from blog_api.mail import MailedLink, enqueue_mail
 from blog_api.models import EmailConfirmation, User, utcnow
 from blog_api.tokens import hash_refresh_token
 
 SUBJECT = "Confirm your e-mail address"
 BODY = """Hello {username},
 
-Please confirm that this address belongs to your blog account by sending this
-token, within {hours} hours and only once:
+Please confirm that this address belongs to your blog account: open this link
+within {hours} hours and press the button; it works once:
 
-    {token}
-
-    POST /api/v1/auth/confirm-email
-    {{"token": "{token}"}}
+    {link}
 
 If you did not create an account, ignore this mail.
+
+(For API clients: POST /api/v1/auth/confirm-email with {{"token": "{token}"}})
 """
 INVALID = "The confirmation token is unknown, used or expired; ask for a new one"
 
@@ -47,8 +46,11 @@ class EmailNotConfirmed(Forbidden):
     code = "email_not_confirmed"
 
 
-def start(session: Session, user: User, ttl: int) -> None:
+def start(session: Session, user: User, link: MailedLink) -> None:
     """Store a link for ``user``'s current address and queue its mail; the caller commits.
+
+    The mail carries ``link.url(token)``, the reader site's confirmation
+    page, and the token itself for API clients.
 
     ``user`` may be new (not yet flushed): the row refers to it through its
     relationship, and the unit of work inserts the user first.
@@ -61,10 +63,11 @@ def start(session: Session, user: User, ttl: int) -> None:
             user=user,
             email=user.email,
             created_at=now,
-            expires_at=now + timedelta(seconds=ttl),
+            expires_at=now + timedelta(seconds=link.ttl),
         )
     )
-    body = BODY.format(username=user.username, token=raw, hours=max(ttl // 3600, 1))
+    hours = max(link.ttl // 3600, 1)
+    body = BODY.format(username=user.username, token=raw, link=link.url(raw), hours=hours)
     enqueue_mail(session, user.email, SUBJECT, body)
 
 

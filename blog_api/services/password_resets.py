@@ -21,7 +21,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from blog_api.errors import BadRequest
-from blog_api.mail import enqueue_mail
+from blog_api.mail import MailedLink, enqueue_mail
 from blog_api.models import PasswordReset, User, utcnow
 from blog_api.services.users import set_password
 from blog_api.tokens import hash_refresh_token
@@ -30,21 +30,24 @@ SUBJECT = "Reset your password"
 BODY = """Hello {username},
 
 Someone (we hope you) asked to reset the password of your blog account.
-To choose a new password, send this token, within {minutes} minutes and only once:
+To choose a new password, open this link within {minutes} minutes; it works once:
 
-    {token}
-
-    POST /api/v1/auth/password-reset/confirm
-    {{"token": "{token}", "new_password": "..."}}
+    {link}
 
 Resetting the password logs you out everywhere. If you did not ask for this,
 ignore this mail: your password stays as it is.
+
+(For API clients: POST /api/v1/auth/password-reset/confirm with
+{{"token": "{token}", "new_password": "..."}})
 """
 INVALID = "The reset token is unknown, used or expired; request a new one"
 
 
-def request_reset(session: Session, email: str, ttl: int) -> bool:
+def request_reset(session: Session, email: str, link: MailedLink) -> bool:
     """Store a reset link for the account of ``email`` and queue its mail; the caller commits.
+
+    The mail carries ``link.url(token)``, the reader site's page that spends
+    the token, and the token itself for API clients.
 
     Returns:
         Whether the address has an account. The web layer must not tell the
@@ -60,10 +63,11 @@ def request_reset(session: Session, email: str, ttl: int) -> bool:
             token_hash=hash_refresh_token(raw),
             user_id=user.id,
             created_at=now,
-            expires_at=now + timedelta(seconds=ttl),
+            expires_at=now + timedelta(seconds=link.ttl),
         )
     )
-    body = BODY.format(username=user.username, token=raw, minutes=max(ttl // 60, 1))
+    minutes = max(link.ttl // 60, 1)
+    body = BODY.format(username=user.username, token=raw, link=link.url(raw), minutes=minutes)
     enqueue_mail(session, user.email, SUBJECT, body)
     return True
 

@@ -20,6 +20,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from blog_api import passwords, tokens
 from blog_api.errors import Conflict, Forbidden, NotFound, ValidationError
+from blog_api.mail import MailedLink
 from blog_api.models import User, utcnow
 from blog_api.schemas import RegisterIn, UserPatch, normalise_username
 from blog_api.services import email_confirmations, site_sessions
@@ -38,9 +39,9 @@ class WrongPassword(Forbidden):
 
 
 def register(
-    session: Session, data: RegisterIn, hash_method: str, confirmation_ttl: int | None = None
+    session: Session, data: RegisterIn, hash_method: str, confirmation: MailedLink | None = None
 ) -> User:
-    """Create a user; with ``confirmation_ttl``, also mail them a confirmation link.
+    """Create a user; with ``confirmation``, also mail them a confirmation link.
 
     The link and its mail job are committed with the user (the outbox,
     ``blog_api/jobs.py``): there is no account whose link was lost.
@@ -57,8 +58,8 @@ def register(
         password_hash=generate_password_hash(data.password, method=hash_method),
     )
     session.add(user)
-    if confirmation_ttl is not None:
-        email_confirmations.start(session, user, confirmation_ttl)
+    if confirmation is not None:
+        email_confirmations.start(session, user, confirmation)
     commit_or_conflict(session)
     return user
 
@@ -131,7 +132,7 @@ def update_user(
     actor: User,
     data: UserPatch,
     hash_method: str,
-    confirmation_ttl: int | None = None,
+    confirmation: MailedLink | None = None,
 ) -> User:
     """Change a user's username, email, password or mail setting; all of it or nothing.
 
@@ -141,7 +142,7 @@ def update_user(
     ``set_password``, so it logs the user out everywhere.
 
     A new e-mail address is unconfirmed until its owner follows the link
-    mailed to it (with ``confirmation_ttl``); a link sent to the old address
+    mailed to it (with ``confirmation``); a link sent to the old address
     no longer confirms anything.
 
     ``current_password`` is always the password of ``actor``, the caller: the
@@ -168,8 +169,8 @@ def update_user(
     if "email" in changes and str(changes["email"]) != user.email:
         user.email = str(changes["email"])
         user.email_confirmed_at = None
-        if confirmation_ttl is not None:
-            email_confirmations.start(session, user, confirmation_ttl)
+        if confirmation is not None:
+            email_confirmations.start(session, user, confirmation)
     if "notify_on_comments" in changes:
         user.notify_on_comments = changes["notify_on_comments"]
     if "password" in changes:

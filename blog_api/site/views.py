@@ -7,6 +7,8 @@ Routes (blueprint ``site``, mounted at ``/``)::
     POST /posts/<id>/comments       add a comment (logged in) -> 303 to the post
     GET  /login   POST /login       log-in form; the session remembers the user
     POST /logout                    end the login (server-side too) -> 303 to /
+    /forgot-password, /reset-password, /confirm-email   the mailed links' pages
+                                    (``accounts.py``)
     GET  /static/site/<file>        the stylesheet
 
 The views call the same services as the API (``blog_api.services``) with the
@@ -51,6 +53,7 @@ from blog_api.schemas import CommentIn, LoginIn, PostListQuery
 from blog_api.services import comments, posts, site_sessions
 from blog_api.services.email_confirmations import ensure_may_publish
 from blog_api.site import security
+from blog_api.site.accounts import register_account_views
 from blog_api.web import Web
 
 #: Posts per page on the front page; comments per page under a post.
@@ -80,6 +83,7 @@ def build_site_blueprint(fw: Any) -> Any:
     bp.record_once(_configure_session_cookie)
     _register_hooks(bp, fw, web)
     _register_error_handlers(bp, fw)
+    register_account_views(bp, fw, web)
 
     @bp.get("/")
     def index() -> Any:

@@ -182,6 +182,7 @@ def test_two_confirmations_racing_with_one_token_succeed_once(
     from blog_api import migrate
     from blog_api.db import make_engine, make_session_factory
     from blog_api.errors import BadRequest
+    from blog_api.mail import MailedLink
     from blog_api.models import User
     from blog_api.services import password_resets
 
@@ -193,7 +194,8 @@ def test_two_confirmations_racing_with_one_token_succeed_once(
     sessions = make_session_factory(engine)
     with sessions() as session:
         session.add(User(username="ann", email="ann@example.com", password_hash="h"))
-        password_resets.request_reset(session, "ann@example.com", 3600)
+        link = MailedLink(3600, lambda token: f"http://localhost/reset-password?token={token}")
+        password_resets.request_reset(session, "ann@example.com", link)
         session.commit()
         raw = session.scalars(select(OutboxJob.payload)).one()
     token = re.search(r'\\"token\\": \\"([^\\"]+)\\"', raw)
