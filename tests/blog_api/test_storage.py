@@ -165,6 +165,7 @@ def test_api_round_trip(database_url: str, tmp_path: Path) -> None:
             "SECRET_KEY": "k" * 64,
             "PASSWORD_HASH_METHOD": HASH,
             "INSTANCE_PATH": str(tmp_path / "i"),
+            "TESTING": True,  # no outbox dispatcher thread outliving the test's database
         },
     )
     app.extensions["blog_db"].create_all()
@@ -331,6 +332,7 @@ def test_the_takeover_is_refused_on_this_database(database_url: str, tmp_path: P
             "SECRET_KEY": "k" * 64,
             "PASSWORD_HASH_METHOD": HASH,
             "INSTANCE_PATH": str(tmp_path / "i"),
+            "TESTING": True,  # no outbox dispatcher thread outliving the test's database
         },
     )
     app.extensions["blog_db"].create_all()
