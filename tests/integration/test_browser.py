@@ -10,7 +10,11 @@ driver.
 What the browser proves that the test client cannot: the browser really
 renders a comment's ``<script>`` and ``<b>`` as text, and a page on another
 origin really can make the logged-in browser post to the blog, which the
-blog then refuses.
+blog then refuses. And the mailed flows work end to end: with the outbox's
+dispatcher thread and a real SMTP server (aiosmtpd), the browser asks for a
+reset link, follows the one the mail carries, sets a new password and logs in
+with it, confirms an address from its mail, and a comment mails the post's
+author.
 """
 
 from __future__ import annotations
@@ -18,18 +22,23 @@ from __future__ import annotations
 import html
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from sqlalchemy import select
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from blog_api.models import Comment
+from blog_api.models import Comment, User
 from blog_api.schemas import PostIn, RegisterIn
 from blog_api.services import posts, users
 from tests.blog_api.conftest import FAST_HASH, PASSWORD, build_app, make_config
+from tests.blog_api.mailbox import SMTPServer
+from tests.blog_api.test_site_accounts import LINK
 from tests.support.apt import apt_install
 
 CHROMIUM = "/usr/bin/chromium"
@@ -294,3 +303,114 @@ def test_a_form_posted_from_another_origin_is_refused(
     driver.find_element(By.CSS_SELECTOR, "form.comment-form button").click()
     wait_for_text(driver, "Your comment is posted.")
     assert comment_bodies(blog["app"]) == ["a real comment"]
+
+
+@pytest.fixture(params=["miniflask", "flask"])
+def mailing_blog(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """The blog with alice and her post, its outbox drained by the dispatcher thread into
+    a real SMTP server, as ``make run`` would with ``BLOG_SMTP_URL`` set."""
+    smtp = SMTPServer()
+    smtp.start()
+    config = make_config(tmp_path, SMTP_URL=smtp.url, JOBS_DISPATCHER="thread")
+    app = build_app(str(request.param), config)
+    with app.extensions["blog_db"].session_factory() as session:
+        data = RegisterIn(username="alice", email="alice@example.com", password=PASSWORD)
+        alice = users.register(session, data, FAST_HASH)
+        post = PostIn(title="Hello, mail", body="A post.", tags=[], status="published")
+        post_id = posts.create_post(session, alice, post)["id"]
+    server = LiveServer(app)
+    try:
+        yield {"app": app, "url": server.url, "post_id": post_id, "smtp": smtp}
+    finally:
+        server.stop()
+        app.extensions["blog_jobs"].stop()
+        smtp.stop()
+        app.extensions["blog_db"].engine.dispose()
+
+
+def wait_for_mail(smtp: SMTPServer, to: str, subject: str) -> EmailMessage:
+    """The first mail to ``to`` whose subject starts with ``subject`` (waits up to ``WAIT`` s)."""
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        for message in list(smtp.messages):
+            if message["To"] == to and str(message["Subject"]).startswith(subject):
+                return message
+        time.sleep(0.05)
+    raise AssertionError(f"no mail {subject!r} to {to}: {[m['Subject'] for m in smtp.messages]}")
+
+
+def link_in(message: EmailMessage) -> str:
+    """The reader-site link a reset or confirmation mail carries."""
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    match = LINK.search(body.get_content())
+    assert match, "no link in the mail"
+    return match.group(1)
+
+
+def test_the_mailed_links_reset_a_password_and_confirm_an_address(
+    driver: Any, mailing_blog: dict[str, Any]
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    blog_url, smtp = mailing_blog["url"], mailing_blog["smtp"]
+    account = {"username": "carol", "email": "carol@example.com", "password": PASSWORD}
+    registered = requests.post(f"{blog_url}/api/v1/auth/register", json=account, timeout=WAIT)
+    assert registered.status_code == 201
+
+    driver.get(f"{blog_url}/login")
+    driver.find_element(By.LINK_TEXT, "Forgot your password?").click()
+    driver.find_element(By.ID, "email").send_keys("carol@example.com")
+    driver.find_element(By.CSS_SELECTOR, "form.account-form button").click()
+    wait_for_text(driver, "If an account has this address, a reset link is on its way to it.")
+
+    reset = link_in(wait_for_mail(smtp, "carol@example.com", "Reset your password"))
+    assert reset.startswith(f"{blog_url}/reset-password?token=")
+    driver.get(reset)
+    driver.find_element(By.ID, "new_password").send_keys("a brand new passphrase")
+    driver.find_element(By.CSS_SELECTOR, "form.account-form button").click()
+    wait_for_text(driver, "Your password is changed. Log in with the new one.")
+    driver.find_element(By.ID, "username").send_keys("carol")
+    driver.find_element(By.ID, "password").send_keys("a brand new passphrase")
+    driver.find_element(By.CSS_SELECTOR, "form.login-form button").click()
+    wait_for_text(driver, "Logged in as carol")
+
+    confirm = link_in(wait_for_mail(smtp, "carol@example.com", "Confirm your e-mail address"))
+    driver.get(confirm)
+    assert email_confirmed(mailing_blog["app"], "carol") is False  # opening it changed nothing
+    driver.find_element(By.CSS_SELECTOR, "form.account-form button").click()
+    wait_for_text(driver, "Thank you: carol@example.com is confirmed.")
+    assert email_confirmed(mailing_blog["app"], "carol") is True
+
+
+def test_a_comment_from_the_browser_mails_the_posts_author(
+    driver: Any, mailing_blog: dict[str, Any]
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    blog_url, smtp = mailing_blog["url"], mailing_blog["smtp"]
+    account = {"username": "dave", "email": "dave@example.com", "password": PASSWORD}
+    assert requests.post(f"{blog_url}/api/v1/auth/register", json=account, timeout=WAIT).ok
+    driver.get(f"{blog_url}/login")
+    driver.find_element(By.ID, "username").send_keys("dave")
+    driver.find_element(By.ID, "password").send_keys(PASSWORD)
+    driver.find_element(By.CSS_SELECTOR, "form.login-form button").click()
+    wait_for_text(driver, "Logged in as dave")
+    driver.get(f"{blog_url}/posts/{mailing_blog['post_id']}")
+    driver.find_element(By.ID, "comment-body").send_keys("Lovely post")
+    driver.find_element(By.CSS_SELECTOR, "form.comment-form button").click()
+    wait_for_text(driver, "Your comment is posted.")
+
+    mail = wait_for_mail(smtp, "alice@example.com", 'New comment on "Hello, mail"')
+    body = mail.get_body(preferencelist=("plain",))
+    assert body is not None and "dave commented" in body.get_content()
+    assert "Lovely post" in body.get_content()
+    time.sleep(0.5)  # the dispatcher had time for any other mail: there is none to alice
+    assert [m["To"] for m in smtp.messages].count("alice@example.com") == 1
+
+
+def email_confirmed(app: Any, username: str) -> bool:
+    """Whether ``username`` has confirmed their address, read from the database."""
+    with app.extensions["blog_db"].session_factory() as session:
+        query = select(User.email_confirmed_at).where(User.username == username)
+        return session.scalar(query) is not None
