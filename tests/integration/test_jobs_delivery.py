@@ -25,6 +25,16 @@ one line of figures (run with ``-s``); ``docs/jobs.md`` quotes them.
 
 Run on SQLite with miniflask and on PostgreSQL with Flask, so both databases
 and both frameworks meet the faults.
+
+The second test does the same in **Celery mode** (``BLOG_JOBS_DISPATCHER=celery``):
+the dispatcher threads publish what they claim to a Celery worker
+(``celery -A blog_api.jobs worker``) through a Redis of the test's own, and
+the faults are the broker's: that Redis is killed three times (with no
+persistence, so every queued message is lost) and started again 1.5 s later,
+the Celery worker is killed with SIGKILL five times and replaced, and the
+gunicorn workers are killed as above. Lost messages are published again when
+their claims' lease (``BLOG_JOBS_LEASE=10``) runs out. Skipped without
+``redis-server`` or the ``celery`` extra.
 """
 
 from __future__ import annotations
@@ -33,25 +43,30 @@ import contextlib
 import os
 import random
 import re
+import shutil
 import signal
 import statistics
+import subprocess
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+import redis
 import requests
 from aiosmtpd.controller import Controller
 from sqlalchemy import Engine, func, select
 
 from blog_api.db import make_engine
 from blog_api.models import OutboxJob, PasswordReset
-from tests.blog_api.mailbox import SMTPServer
+from tests.blog_api.mailbox import SMTPServer, free_port
+from tests.blog_api.test_celery import start_worker
+from tests.blog_api.test_celery import stop as stop_worker
 from tests.integration.conftest import (
     NO_LOGIN_LIMITS,
     Client,
@@ -130,6 +145,8 @@ class Load:
     acknowledged: Counter[str] = field(default_factory=Counter)
     #: attempts whose outcome the client could not see (the worker died)
     unknown: Counter[str] = field(default_factory=Counter)
+    #: attempts answered 5xx where the test allows it (sent again)
+    refused: Counter[str] = field(default_factory=Counter)
     #: account -> [(sent, ended)] wall-clock times of every attempt, in order
     attempts: dict[str, list[tuple[float, float]]] = field(
         default_factory=lambda: defaultdict(list)
@@ -138,7 +155,6 @@ class Load:
     lock: threading.Lock = field(default_factory=threading.Lock)
     progress: threading.Condition = field(default_factory=threading.Condition)
     done: threading.Event = field(default_factory=threading.Event)
-    kills: int = 0
 
     def total(self) -> int:
         """Requests acknowledged so far."""
@@ -148,6 +164,53 @@ class Load:
         """Block until ``count`` requests are acknowledged, the load ends, or ``timeout``."""
         with self.progress:
             self.progress.wait_for(lambda: self.done.is_set() or self.total() >= count, timeout)
+
+
+@dataclass
+class Fault:
+    """A fault injected every ``every`` acknowledged requests, the first at ``first``.
+
+    ``act`` either happens at once (a kill) or, with ``lasts``, takes a while
+    (an outage) and runs in a thread of its own; the next one of a lasting
+    fault waits until the previous one is over.
+    """
+
+    name: str
+    every: int
+    first: int
+    act: Callable[[], None]
+    lasts: bool = False
+    times: int = 0
+    thread: threading.Thread | None = None
+
+    def due(self, total: int) -> bool:
+        """Whether the fault's next occurrence is due after ``total`` acknowledgements."""
+        return total >= self.first + self.times * self.every
+
+    def busy(self) -> bool:
+        """Whether the previous occurrence is still going on."""
+        return self.thread is not None and self.thread.is_alive()
+
+    def happen(self) -> None:
+        """Inject it once."""
+        self.times += 1
+        if self.lasts:
+            self.thread = threading.Thread(target=self.act)
+            self.thread.start()
+        else:
+            self.act()
+
+
+def kill_a_web_worker(server: GunicornServer) -> None:
+    """SIGKILL one of the two gunicorn workers, at random.
+
+    Called right after an acknowledgement: the worker that committed has just
+    woken its dispatcher, which is claiming, sending or publishing. The
+    master replaces a dead worker within a second or so; the kill waits for a
+    full set, so that there is always a survivor to take over the claims.
+    """
+    pids = server.wait_for_workers(2)
+    os.kill(random.choice(sorted(pids)), signal.SIGKILL)
 
 
 @pytest.fixture(params=[("sqlite", "miniflask"), ("postgresql", "flask")], ids=str)
@@ -175,17 +238,45 @@ def test_no_mail_is_lost_through_smtp_outages_and_killed_workers(
     setup: tuple[GunicornServer, OutageableSMTP, Engine],
 ) -> None:
     server, smtp, engine = setup
+    accounts = _register_accounts(server)
+
+    def smtp_outage() -> None:
+        smtp.outage(OUTAGE_SECONDS)
+
+    faults = [
+        Fault("worker kills", KILL_EVERY, KILL_EVERY, lambda: kill_a_web_worker(server)),
+        Fault("SMTP outages", OUTAGE_EVERY, OUTAGE_EVERY // 2, smtp_outage, lasts=True),
+    ]
+    # With BLOG_REDIS_URL the login limiter's counters live in Redis too, so
+    # while it is down the requests, which count in them, answer 500.
+    load, took = _run_load(server, accounts, faults, retry_5xx=True)
+    requests_ended = time.monotonic()
+    assert all(fault.times >= 3 for fault in faults), "the faults did not all happen"
+
+    drained = _wait_until_drained(engine, smtp.recorder, DRAIN_TIMEOUT)
+    figures = _check_delivery(engine, smtp, load)
+    print(f"\n{_summary(load, took, faults)}; {_figures(figures, drained - requests_ended)}")
+
+
+def _register_accounts(server: GunicornServer) -> list[list[str]]:
+    """``ACCOUNTS_PER_THREAD`` new accounts' addresses for each client thread."""
     client = Client(server.base_url)
-    accounts = [
+    return [
         [client.register(unique_name("mail"))["email"] for _ in range(ACCOUNTS_PER_THREAD)]
         for _ in range(CLIENT_THREADS)
     ]
+
+
+def _run_load(
+    server: GunicornServer, accounts: list[list[str]], faults: list[Fault], retry_5xx: bool = False
+) -> tuple[Load, float]:
+    """Send the ``REQUESTS`` with the faults injected; what the clients saw, and the seconds."""
     load, per_thread = Load(), REQUESTS // CLIENT_THREADS
     started = time.monotonic()
-    chaos = threading.Thread(target=_make_trouble, args=(server, smtp, load), daemon=True)
+    chaos = threading.Thread(target=_make_trouble, args=(load, faults), daemon=True)
     chaos.start()
     threads = [
-        threading.Thread(target=_ask_for_links, args=(server, mine, per_thread, load))
+        threading.Thread(target=_ask_for_links, args=(server, mine, per_thread, load, retry_5xx))
         for mine in accounts
     ]
     for thread in threads:
@@ -196,33 +287,41 @@ def test_no_mail_is_lost_through_smtp_outages_and_killed_workers(
     with load.progress:
         load.progress.notify_all()
     chaos.join(timeout=60)
-    requests_ended = time.monotonic()
     assert not load.unexpected, load.unexpected[:5]
     assert load.total() == REQUESTS
-    assert len(smtp.outages) >= 3 and load.kills >= 10, "the faults did not all happen"
+    return load, time.monotonic() - started
 
-    drained = _wait_until_drained(engine, smtp.recorder, DRAIN_TIMEOUT)
-    figures = _check_delivery(engine, smtp, load)
-    print(
-        f"\n{REQUESTS} requests ({sum(load.unknown.values())} more cut by a kill) in "
-        f"{requests_ended - started:.1f} s, {len(smtp.outages)} SMTP outages, "
-        f"{load.kills} worker kills; jobs {figures['jobs']}, mails received "
-        f"{figures['received']}, distinct {figures['distinct']}, lost 0, duplicates "
-        f"{figures['duplicates']}, parked 0; drained {drained - requests_ended:.1f} s after "
-        f"the last request; request to mail median {figures['median_ms']:.0f} ms, "
-        f"p90 {figures['p90_ms']:.0f} ms, max {figures['max_ms']:.0f} ms; "
-        f"{figures['first_try']:.0f} delivered at their first claim (median "
-        f"{figures['first_try_ms']:.0f} ms), {figures['retried']:.0f} after retries or a "
-        f"lost claim (median {figures['retried_ms']:.0f} ms)"
+
+def _summary(load: Load, took: float, faults: list[Fault]) -> str:
+    """The load's half of the printed line."""
+    injected = ", ".join(f"{fault.times} {fault.name}" for fault in faults)
+    cut, refused = sum(load.unknown.values()), sum(load.refused.values())
+    again = f"{cut} more cut off" + (f", {refused} answered 5xx" if refused else "")
+    return f"{REQUESTS} requests ({again}; sent again) in {took:.1f} s, {injected}"
+
+
+def _figures(figures: dict[str, float], drain: float) -> str:
+    """The delivery half of the printed line."""
+    return (
+        f"jobs {figures['jobs']}, mails received {figures['received']}, distinct "
+        f"{figures['distinct']}, lost 0, duplicates {figures['duplicates']}, parked 0; "
+        f"drained {drain:.1f} s after the last request; request to mail median "
+        f"{figures['median_ms']:.0f} ms, p90 {figures['p90_ms']:.0f} ms, max "
+        f"{figures['max_ms']:.0f} ms; {figures['first_try']:.0f} delivered at their first "
+        f"claim (median {figures['first_try_ms']:.0f} ms), {figures['retried']:.0f} after "
+        f"retries or a lost claim (median {figures['retried_ms']:.0f} ms)"
     )
 
 
-def _ask_for_links(server: GunicornServer, emails: list[str], count: int, load: Load) -> None:
+def _ask_for_links(
+    server: GunicornServer, emails: list[str], count: int, load: Load, retry_5xx: bool
+) -> None:
     """Send ``count`` reset requests for this thread's accounts, each until acknowledged.
 
     A request cut off by a killed worker may or may not have committed; it is
     sent again (counted in ``unknown``), so the account may get one mail more
-    than it has acknowledgements, never fewer.
+    than it has acknowledgements, never fewer. With ``retry_5xx``, a 5xx
+    answer is counted in ``refused`` and the request sent again too.
     """
     http = requests.Session()
     url = server.url("/api/v1/auth/password-reset")
@@ -242,6 +341,10 @@ def _ask_for_links(server: GunicornServer, emails: list[str], count: int, load: 
             ended = time.time()
             with load.lock:
                 load.attempts[email].append((sent, ended))
+                if retry_5xx and response.status_code >= 500:
+                    load.refused[email] += 1
+                    time.sleep(0.05)
+                    continue
                 if response.status_code != 202:
                     load.unexpected.append(f"{response.status_code} {response.text[:200]}")
                     return
@@ -252,37 +355,22 @@ def _ask_for_links(server: GunicornServer, emails: list[str], count: int, load: 
     http.close()
 
 
-def _make_trouble(server: GunicornServer, smtp: OutageableSMTP, load: Load) -> None:
-    """Kill a worker every ``KILL_EVERY`` acknowledgements; stop the SMTP server now and then.
-
-    The kill follows an acknowledgement at once: the worker that committed
-    has just woken its dispatcher, which is claiming or sending. Which of
-    the two workers dies is chosen at random.
-    """
-    next_kill, next_outage = KILL_EVERY, OUTAGE_EVERY // 2
-    outage: threading.Thread | None = None
+def _make_trouble(load: Load, faults: list[Fault]) -> None:
+    """Inject each fault when its number of acknowledgements is reached, until the load ends."""
     while not load.done.is_set():
-        load.wait_for_total(min(next_kill, next_outage), timeout=5)
-        total = load.total()
-        if total >= next_kill and not load.done.is_set():
-            # The master replaces a dead worker within a second or so; kill
-            # one of a full set, so that there is always a survivor to
-            # take over the dead one's claims.
-            pids = server.wait_for_workers(2)
-            os.kill(random.choice(sorted(pids)), signal.SIGKILL)
-            load.kills += 1
-            next_kill += KILL_EVERY
-        if total >= next_outage and not load.done.is_set():
-            if outage is not None and outage.is_alive():
-                time.sleep(0.05)  # the next outage is due: it starts when this one ends
+        waiting = [fault for fault in faults if not fault.due(load.total())]
+        if waiting:
+            load.wait_for_total(min(f.first + f.times * f.every for f in waiting), timeout=5)
+        for fault in faults:
+            if load.done.is_set() or not fault.due(load.total()):
                 continue
-            outage = threading.Thread(target=smtp.outage, args=(OUTAGE_SECONDS,))
-            outage.start()
-            next_outage += OUTAGE_EVERY
-    if outage is not None:
-        outage.join()
-    if smtp.controller is None:
-        smtp.start()
+            if fault.busy():
+                time.sleep(0.05)  # due: it starts when the previous one is over
+                continue
+            fault.happen()
+    for fault in faults:
+        if fault.thread is not None:
+            fault.thread.join()
 
 
 def _wait_until_drained(engine: Engine, recorder: SMTPServer, timeout: float) -> float:
@@ -340,7 +428,8 @@ def _check_delivery(engine: Engine, smtp: OutageableSMTP, load: Load) -> dict[st
     reset_mails = _reset_mails_per_account(messages, copies)
     assert sum(reset_mails.values()) == resets, "a stored reset link without its mail, or more"
     for email, acknowledged in load.acknowledged.items():
-        assert acknowledged <= reset_mails[email] <= acknowledged + load.unknown[email], email
+        at_most = acknowledged + load.unknown[email] + load.refused[email]
+        assert acknowledged <= reset_mails[email] <= at_most, email
     timed = _latencies(messages, arrivals, copies, load)
     assert len(timed) >= REQUESTS
     latencies = list(timed.values())
@@ -403,3 +492,143 @@ def _latencies(
         )
         latencies[job_id] = arrivals[positions[0]] + wall_offset - sent
     return latencies
+
+
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+CELERY_SETTINGS = {
+    **SETTINGS,
+    "BLOG_JOBS_DISPATCHER": "celery",
+    # Longer than in thread mode: a job waits in the broker's queue behind the
+    # backlog, and a claim that runs out there is claimed (and counted) again.
+    "BLOG_JOBS_LEASE": "10",
+}
+CELERY_KILL_EVERY = 200  # acknowledged requests between two kills of the Celery worker
+
+
+class PrivateRedis:
+    """A redis-server of the test's own, on a free port and without persistence.
+
+    Stopping it (SIGKILL) loses every message queued in it, as a broker that
+    crashes would; the shared Redis at 6379 is left alone.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """The ``BLOG_REDIS_URL``."""
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        """Start it and wait until it answers PING."""
+        command = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1"]
+        command += ["--save", "", "--appendonly", "no", "--dir", str(self.directory)]
+        with (self.directory / "redis.log").open("ab") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=log)
+        client = redis.Redis(port=self.port, socket_connect_timeout=1)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.05)
+        client.close()
+
+    def stop(self) -> None:
+        """Kill it: whatever was queued is gone."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(10)
+            self.process = None
+
+    def outage(self, seconds: float) -> None:
+        """Be down for ``seconds``, then start empty again."""
+        self.stop()
+        time.sleep(seconds)
+        self.start()
+
+
+class CeleryWorker:
+    """``celery -A blog_api.jobs worker`` (solo pool) with the server's settings."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env = env
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start a worker process."""
+        self.process = start_worker(self.env, self.log)
+
+    def kill_and_replace(self) -> None:
+        """SIGKILL the worker, perhaps in the middle of a job, and start another."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+        self.start()
+
+    def stop(self) -> None:
+        """Stop it (warm shutdown, or SIGKILL after 10 s)."""
+        if self.process is not None:
+            stop_worker(self.process)
+
+
+@pytest.fixture(params=[("sqlite", "flask"), ("postgresql", "miniflask")], ids=str)
+def celery_setup(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[GunicornServer, OutageableSMTP, Engine, PrivateRedis, CeleryWorker]]:
+    """gunicorn in ``celery`` mode, a private Redis as its broker, a Celery worker, SMTP."""
+    pytest.importorskip("celery", reason="the celery extra is not installed")
+    if not os.access(REDIS_SERVER, os.X_OK):
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    database, framework = request.param
+    with contextlib.ExitStack() as stack:
+        broker = PrivateRedis(tmp_path)
+        broker.start()
+        stack.callback(broker.stop)
+        smtp = OutageableSMTP()
+        smtp.start()
+        stack.callback(smtp.stop)
+        env = {**CELERY_SETTINGS, "BLOG_FRAMEWORK": framework, "BLOG_SMTP_URL": smtp.url}
+        env["BLOG_REDIS_URL"] = broker.url
+        if database == "postgresql":
+            env["BLOG_DATABASE_URL"] = stack.enter_context(postgres_schema("blog_jobs"))
+        pool = ServerPool(tmp_path)
+        stack.callback(pool.stop_all)
+        server = pool.start(env, workers=2, threads=None)
+        worker = CeleryWorker(server.env, tmp_path / "celery.log")
+        worker.start()
+        stack.callback(worker.stop)
+        engine = make_engine(server.database_url)
+        stack.callback(engine.dispose)
+        yield server, smtp, engine, broker, worker
+
+
+def test_no_mail_is_lost_in_celery_mode_through_broker_outages_and_killed_workers(
+    celery_setup: tuple[GunicornServer, OutageableSMTP, Engine, PrivateRedis, CeleryWorker],
+) -> None:
+    server, smtp, engine, broker, worker = celery_setup
+    accounts = _register_accounts(server)
+
+    def broker_outage() -> None:
+        broker.outage(OUTAGE_SECONDS)
+
+    faults = [
+        Fault("web worker kills", KILL_EVERY, KILL_EVERY, lambda: kill_a_web_worker(server)),
+        Fault("Celery worker kills", CELERY_KILL_EVERY, 100, worker.kill_and_replace),
+        Fault("broker outages", OUTAGE_EVERY, OUTAGE_EVERY // 2, broker_outage, lasts=True),
+    ]
+    # With BLOG_REDIS_URL the login limiter's counters live in Redis too, so
+    # while it is down the requests, which count in them, answer 500.
+    load, took = _run_load(server, accounts, faults, retry_5xx=True)
+    requests_ended = time.monotonic()
+    assert all(fault.times >= 3 for fault in faults), "the faults did not all happen"
+
+    drained = _wait_until_drained(engine, smtp.recorder, DRAIN_TIMEOUT)
+    figures = _check_delivery(engine, smtp, load)
+    print(f"\n{_summary(load, took, faults)}; {_figures(figures, drained - requests_ended)}")
