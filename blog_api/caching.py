@@ -31,16 +31,20 @@ write has already retired.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import redis
 from sqlalchemy import Engine, select
 
 from blog_api.db import upsert
 from blog_api.models import CacheGeneration
+
+log = logging.getLogger("blog_api.cache")
 
 #: The id of ``cache_generation``'s only row.
 _ROW = 1
@@ -78,7 +82,7 @@ class Lookup:
     that goes on to compute the response must ``store`` it under this one.
     """
 
-    generation: int
+    generation: int | None  # None: unknown (the cache is unreachable), store nothing
     entry: CachedResponse | None
 
 
@@ -218,12 +222,16 @@ class RedisCache:
         self.ttl = ttl
 
     def lookup(self, key: str) -> Lookup:
-        """See ``ResponseCache.lookup``."""
+        """See ``ResponseCache.lookup``; Redis unreachable is a miss that stores nothing."""
         # PERF: two round trips per lookup (generation, then entry); a write in
         # another worker must be seen at once, so the generation cannot be
         # cached locally.
-        generation = int(self.client.get(self._generation_key()) or 0)
-        raw = self.client.get(self._key(generation, key))
+        try:
+            generation = int(self.client.get(self._generation_key()) or 0)
+            raw = self.client.get(self._key(generation, key))
+        except redis.RedisError as e:
+            log.warning("cache lookup skipped, Redis unreachable: %s", e)
+            return Lookup(None, None)  # no generation: the body is not stored
         return Lookup(generation, None if raw is None else CachedResponse.loads(raw))
 
     def store(self, generation: int, key: str, value: CachedResponse) -> None:

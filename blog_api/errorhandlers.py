@@ -17,13 +17,21 @@ past the services' checks (a race) is a 409, and SQLAlchemy's optimistic-lock
 ``StaleDataError`` (a concurrent edit) too, or a 412 when the request was
 conditional (``If-Match``). The session is closed at teardown
 either way, so nothing half-written is committed.
+
+Redis unreachable (``BLOG_REDIS_URL`` set: the login counters and the cache
+live there) is a 503 with ``Retry-After``: the request was refused before it
+changed anything, and the client may send it again. A write that already
+committed never gets it (``hooks.finish_response`` logs a failed cache
+invalidation instead of failing the request).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
+import redis
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import ClientDisconnected, HTTPException, RequestTimeout
@@ -32,6 +40,9 @@ from blog_api import errors
 
 #: ``app.extensions`` key of the reader site's HTML error page for non-API URLs.
 SITE_ERROR_PAGE = "blog_site_error_page"
+
+
+log = logging.getLogger("blog_api.errors")
 
 
 def register_error_handlers(app: Any, fw: Any) -> None:
@@ -89,6 +100,16 @@ def register_error_handlers(app: Any, fw: Any) -> None:
         # raise PendingRollbackError and turn this 409/412 into a 500.
         fw.current_app.extensions["blog_db"].session.rollback()
 
+    def handle_redis_unreachable(e: redis.RedisError) -> Any:
+        rollback()
+        log.error("Redis unreachable, request refused with 503: %s", e)
+        body = {
+            "error": "A service the API depends on is unavailable; try again shortly",
+            "code": 503,
+            "type": "service_unavailable",
+        }
+        return error_response(body, 503, {"Retry-After": "5"})
+
     def handle_integrity_error(e: IntegrityError) -> Any:
         rollback()
         return handle_api_error(errors.Conflict("The change conflicts with existing data"))
@@ -116,6 +137,7 @@ def register_error_handlers(app: Any, fw: Any) -> None:
     app.register_error_handler(500, handle_server_error)
     app.register_error_handler(IntegrityError, handle_integrity_error)
     app.register_error_handler(StaleDataError, handle_stale_data)
+    app.register_error_handler(redis.RedisError, handle_redis_unreachable)
 
 
 def _first_sentence(text: str | None) -> str:

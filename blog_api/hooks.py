@@ -32,11 +32,14 @@ import time
 import uuid
 from typing import Any
 
+import redis
+
 from blog_api.logs import RequestFields
 from blog_api.tokens import TokenSettings, authenticate_access_token
 from blog_api.web import cache_key
 
 request_log = logging.getLogger("blog_api.request")
+log = logging.getLogger("blog_api.cache")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 #: Writes that change no public data, so they leave the server cache alone: the
@@ -130,8 +133,24 @@ class RequestHooks:
             and response.status_code < 400
             and request.endpoint not in _CACHE_NEUTRAL_ENDPOINTS
         ):
-            self.fw.current_app.extensions["blog_cache"].invalidate()
+            self._invalidate_cache()
         return response
+
+    def _invalidate_cache(self) -> None:
+        """Retire every cached response after a write; Redis down is logged, not raised.
+
+        The write has committed: failing the request now would tell the
+        client it did not happen. Cached copies then stay until their TTL
+        (``BLOG_CACHE_TTL``) at most, which the log line says.
+        """
+        try:
+            self.fw.current_app.extensions["blog_cache"].invalidate()
+        except redis.RedisError as e:
+            log.error(
+                "a write committed but the cache could not be invalidated (Redis: %s); "
+                "cached copies may be served until their TTL runs out",
+                e,
+            )
 
     def log_request(self, sender: Any, response: Any, **extra: Any) -> None:
         """Step 5: the access log line, as structured fields."""

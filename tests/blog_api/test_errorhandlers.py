@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import event, text
 
 from blog_api import errors
+from tests.blog_api.conftest import Api, build_app, make_config
 
 SHAPE = {"error", "code", "type", "request_id"}
 
@@ -280,3 +282,28 @@ def test_a_body_cut_short_by_a_disconnect_stays_400(client: Any, alice: dict[str
         environ_overrides={"wsgi.input": io.BytesIO(b'{"title": '), "CONTENT_LENGTH": "100"},
     )
     assert_error(response, 400)
+
+
+def test_redis_unreachable_refuses_with_503_and_never_fails_a_committed_write(
+    framework: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Port 1 refuses at once: Redis is down. Its users are the login counters
+    # (refuse: a login that cannot be counted is not checked), the cache lookup
+    # (a miss) and the invalidation after a write (the write stands, logged).
+    healthy = build_app(framework, make_config(tmp_path))
+    down = build_app(framework, make_config(tmp_path, REDIS_URL="redis://127.0.0.1:1/0"))
+    headers = Api(healthy, healthy.test_client()).user("alice")
+    client = down.test_client()
+
+    refused = client.post("/api/v1/auth/login", json={"username": "alice", "password": "x" * 9})
+    assert_error(refused, 503)
+    assert refused.headers["Retry-After"] == "5"
+    assert client.get("/api/v1/posts").status_code == 200  # read from the database
+    created = client.post(
+        "/api/v1/posts", json={"title": "t", "body": "b", "status": "published"}, headers=headers
+    )
+    assert created.status_code == 201
+    assert client.get(f"/api/v1/posts/{created.get_json()['id']}").status_code == 200
+    assert "cache could not be invalidated" in caplog.text
+    for app in (healthy, down):
+        app.extensions["blog_db"].engine.dispose()

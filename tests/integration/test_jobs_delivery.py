@@ -248,7 +248,7 @@ def test_no_mail_is_lost_through_smtp_outages_and_killed_workers(
         Fault("SMTP outages", OUTAGE_EVERY, OUTAGE_EVERY // 2, smtp_outage, lasts=True),
     ]
     # With BLOG_REDIS_URL the login limiter's counters live in Redis too, so
-    # while it is down the requests, which count in them, answer 500.
+    # while it is down the requests, which count in them, are refused (503).
     load, took = _run_load(server, accounts, faults, retry_5xx=True)
     requests_ended = time.monotonic()
     assert all(fault.times >= 3 for fault in faults), "the faults did not all happen"
@@ -624,7 +624,7 @@ def test_no_mail_is_lost_in_celery_mode_through_broker_outages_and_killed_worker
         Fault("broker outages", OUTAGE_EVERY, OUTAGE_EVERY // 2, broker_outage, lasts=True),
     ]
     # With BLOG_REDIS_URL the login limiter's counters live in Redis too, so
-    # while it is down the requests, which count in them, answer 500.
+    # while it is down the requests, which count in them, are refused (503).
     load, took = _run_load(server, accounts, faults, retry_5xx=True)
     requests_ended = time.monotonic()
     assert all(fault.times >= 3 for fault in faults), "the faults did not all happen"
