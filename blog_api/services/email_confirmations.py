@@ -15,14 +15,15 @@ publishing and commenting with 403 until the address is confirmed.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from blog_api.errors import BadRequest, Forbidden
 from blog_api.mail import MailedLink, enqueue_mail
 from blog_api.models import EmailConfirmation, User, utcnow
+from blog_api.services import single_use
 from blog_api.tokens import hash_refresh_token
 
 SUBJECT = "Confirm your e-mail address"
@@ -86,31 +87,9 @@ def confirm(session: Session, raw: str) -> User:
     user = session.get(User, link.user_id)
     if user is None or user.email != link.email:
         raise BadRequest(INVALID)
-    _spend(session, link, now)
+    single_use.spend(session, EmailConfirmation, link, now, INVALID)
     user.email_confirmed_at = now
     return user
-
-
-def _spend(session: Session, link: EmailConfirmation, now: datetime) -> None:
-    """Mark the link used, and every other unused link of the account.
-
-    As for reset links, the first UPDATE's row count says whether this
-    request spent the token, so two racing confirmations cannot both count.
-
-    Raises:
-        BadRequest: another request spent the token in the meantime.
-    """
-    unused = EmailConfirmation.used_at.is_(None)
-    spent = session.execute(
-        update(EmailConfirmation).where(EmailConfirmation.id == link.id, unused).values(used_at=now)
-    )
-    if spent.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult: DML has rowcount
-        raise BadRequest(INVALID)
-    session.execute(
-        update(EmailConfirmation)
-        .where(EmailConfirmation.user_id == link.user_id, unused)
-        .values(used_at=now)
-    )
 
 
 def ensure_may_publish(user: User, required: bool) -> None:

@@ -15,14 +15,15 @@ account is spent with it.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from blog_api.errors import BadRequest
 from blog_api.mail import MailedLink, enqueue_mail
 from blog_api.models import PasswordReset, User, utcnow
+from blog_api.services import single_use
 from blog_api.services.users import set_password
 from blog_api.tokens import hash_refresh_token
 
@@ -89,30 +90,5 @@ def confirm_reset(session: Session, raw: str, new_password: str, hash_method: st
     if user is None:
         raise BadRequest(INVALID)
     set_password(session, user, new_password, hash_method)
-    _spend(session, reset, now)
+    single_use.spend(session, PasswordReset, reset, now, INVALID)
     return user
-
-
-def _spend(session: Session, reset: PasswordReset, now: datetime) -> None:
-    """Mark ``reset`` used, and with it every other unused link of its account.
-
-    The first UPDATE says whether this request spent the token: two
-    confirmations of one token that both read it unused cannot both succeed,
-    because the database applies the second UPDATE's ``used_at IS NULL`` to
-    the row as the first left it (PostgreSQL re-checks it after waiting for
-    the row; SQLite runs writers one at a time).
-
-    Raises:
-        BadRequest: another request spent the token in the meantime.
-    """
-    unused = PasswordReset.used_at.is_(None)
-    spent = session.execute(
-        update(PasswordReset).where(PasswordReset.id == reset.id, unused).values(used_at=now)
-    )
-    if spent.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult: DML has rowcount
-        raise BadRequest(INVALID)
-    session.execute(
-        update(PasswordReset)
-        .where(PasswordReset.user_id == reset.user_id, unused)
-        .values(used_at=now)
-    )
