@@ -26,6 +26,7 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -182,7 +183,7 @@ def _compose_services() -> dict[str, Any]:
 
 def test_compose_starts_both_apps_after_the_migration_and_healthy_postgres_and_redis() -> None:
     services = _compose_services()
-    assert set(services) == {"migrate", *APP_SERVICES, "db", "redis"}
+    assert set(services) == {"migrate", *APP_SERVICES, "worker", "db", "redis"}
     for name in APP_SERVICES:
         assert services[name]["depends_on"] == {
             "db": {"condition": "service_healthy"},
@@ -208,6 +209,21 @@ def test_compose_apps_are_alike_but_for_their_loopback_port() -> None:
         assert int(services[name]["stop_grace_period"].rstrip("s")) > 30
     assert first["environment"]["BLOG_DATABASE_URL"].startswith("postgresql://")
     assert first["environment"]["BLOG_REDIS_URL"].startswith("redis://")
+
+
+def test_compose_runs_the_jobs_on_a_celery_worker_with_the_apps_settings() -> None:
+    services = _compose_services()
+    worker, app = services["worker"], services["app"]
+    assert worker["command"] == ["celery", "-A", "blog_api.jobs", "worker", "--loglevel=INFO"]
+    assert worker["environment"] == app["environment"]  # the same database, broker, mail
+    assert app["environment"]["BLOG_JOBS_DISPATCHER"] == "celery"
+    assert worker["depends_on"] == app["depends_on"]  # after the migration
+    assert "ports" not in worker  # it serves nothing
+    # The image has Celery: the deploy extra it installs names it.
+    deploy = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]["deploy"]
+    assert any(requirement.startswith("celery") for requirement in deploy)
 
 
 def test_compose_runs_the_image_s_upgrade_command_once_before_the_apps() -> None:
