@@ -226,7 +226,6 @@ class ListStatements:
     count: AnySelect
     page: AnySelect
     seek: AnySelect
-    start: AnySelect
 
     @classmethod
     def build(cls, query: AnySelect, model: Any, sort: SortSpec) -> ListStatements:
@@ -238,7 +237,6 @@ class ListStatements:
             .limit(limit)
             .offset(bindparam("offset", type_=Integer())),
             seek=keyset_order(query, model, sort, True).limit(limit),
-            start=keyset_order(query, model, sort, False).limit(limit),
         )
 
 
@@ -273,8 +271,8 @@ def fetch_page(
         after = decode_cursor(request.cursor, secret, request.sort)
         values.update(after_value=after.value, after_id=after.id)
         fetched = list(connection.execute(statements.seek, values))
-    else:
-        fetched = list(connection.execute(statements.start, values))
+    else:  # an empty cursor: keyset mode from the start, the first page's rows
+        fetched = list(connection.execute(statements.page, {**values, "offset": 0}))
     items = fetched[: request.per_page]
     next_cursor = None
     if len(fetched) > request.per_page:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from blog_api.errors import BadRequest, Forbidden
@@ -79,11 +78,8 @@ def confirm(session: Session, raw: str) -> User:
         BadRequest: the token is unknown, used or expired, or the account's
             address changed since it was mailed (one message for all).
     """
-    query = select(EmailConfirmation).where(EmailConfirmation.token_hash == hash_refresh_token(raw))
-    link = session.scalars(query).first()
     now = utcnow()
-    if link is None or link.used_at is not None or link.expires_at <= now:
-        raise BadRequest(INVALID)
+    link = single_use.find_usable(session, EmailConfirmation, raw, now, INVALID)
     user = session.get(User, link.user_id)
     if user is None or user.email != link.email:
         raise BadRequest(INVALID)

@@ -81,11 +81,8 @@ def confirm_reset(session: Session, raw: str, new_password: str, hash_method: st
             message for all three: which one it is helps only an attacker).
         ValidationError: the password breaks the policy; the token stays usable.
     """
-    query = select(PasswordReset).where(PasswordReset.token_hash == hash_refresh_token(raw))
-    reset = session.scalars(query).first()
     now = utcnow()
-    if reset is None or reset.used_at is not None or reset.expires_at <= now:
-        raise BadRequest(INVALID)
+    reset = single_use.find_usable(session, PasswordReset, raw, now, INVALID)
     user = session.get(User, reset.user_id)
     if user is None:
         raise BadRequest(INVALID)

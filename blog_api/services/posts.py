@@ -115,11 +115,17 @@ def post_json(
     }
 
 
+#: Who sees a post: anyone a published one, a signed-in viewer (``:viewer_id``)
+#: their own drafts too. Statements built once use these with the id bound.
+PUBLISHED = Post.status == "published"
+PUBLISHED_OR_OWN = or_(PUBLISHED, Post.author_id == bindparam("viewer_id"))
+
+
 def visible_to(viewer: User | None) -> Any:
     """SQL condition: published posts, plus the viewer's own drafts."""
     if viewer is None:
-        return Post.status == "published"
-    return or_(Post.status == "published", Post.author_id == viewer.id)
+        return PUBLISHED
+    return or_(PUBLISHED, Post.author_id == viewer.id)
 
 
 def get_post(session: Session, post_id: int, viewer: User | None) -> Post:
@@ -144,11 +150,8 @@ def ensure_visible(session: Session, post_id: int, viewer: User | None) -> None:
 
 #: One post by id, for anyone and for a signed-in viewer (their drafts too);
 #: built once, with the ids bound (SQLAlchemy need not build and key them again).
-_PUBLISHED_POST = POST_ROWS.where(Post.id == bindparam("post_id"), Post.status == "published")
-_VISIBLE_POST = POST_ROWS.where(
-    Post.id == bindparam("post_id"),
-    or_(Post.status == "published", Post.author_id == bindparam("viewer_id")),
-)
+_PUBLISHED_POST = POST_ROWS.where(Post.id == bindparam("post_id"), PUBLISHED)
+_VISIBLE_POST = POST_ROWS.where(Post.id == bindparam("post_id"), PUBLISHED_OR_OWN)
 
 
 def read_post(session: Session, post_id: int, viewer: User | None) -> dict[str, Any]:
@@ -214,8 +217,7 @@ def _list_statements(signed_in: bool, names: tuple[str, ...], sort: SortSpec) ->
     and every value is a bound parameter. ``viewer_id`` in ``names`` only
     says that the viewer is signed in.
     """
-    visible = or_(Post.status == "published", Post.author_id == bindparam("viewer_id"))
-    query = POST_ROWS.where(visible if signed_in else Post.status == "published")
+    query = POST_ROWS.where(PUBLISHED_OR_OWN if signed_in else PUBLISHED)
     for name in names:
         if name in _FILTERS:
             query = query.where(_FILTERS[name])

@@ -1,7 +1,8 @@
-"""Spending a mailed single-use link (a password reset, an e-mail confirmation).
+"""Finding and spending a mailed single-use link (a password reset, an e-mail confirmation).
 
-Both kinds are rows with ``id``, ``user_id`` and ``used_at``, found by the
-SHA-256 of the token a mail carried; spending one is the same two UPDATEs.
+Both kinds are rows with ``id``, ``user_id``, ``token_hash``, ``expires_at``
+and ``used_at``, found by the SHA-256 of the token a mail carried; finding a
+usable one is the same query, and spending it the same two UPDATEs.
 """
 
 from __future__ import annotations
@@ -9,10 +10,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from blog_api.errors import BadRequest
+from blog_api.tokens import hash_refresh_token
+
+
+def find_usable(session: Session, model: Any, raw: str, now: datetime, invalid: str) -> Any:
+    """The row of ``model`` for token ``raw``, if it is neither used nor expired at ``now``.
+
+    Raises:
+        BadRequest: with ``invalid``, one message for unknown, used and
+            expired alike: which one it is helps only an attacker.
+    """
+    query = select(model).where(model.token_hash == hash_refresh_token(raw))
+    link = session.scalars(query).first()
+    if link is None or link.used_at is not None or link.expires_at <= now:
+        raise BadRequest(invalid)
+    return link
 
 
 def spend(session: Session, model: Any, link: Any, now: datetime, invalid: str) -> None:

@@ -13,7 +13,6 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,14 +27,6 @@ from tests.blog_api.conftest import SECRET, make_config
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = {"users", "posts", "tags", "post_tags", "comments", "refresh_tokens"}
 HEAD = migrate.script_directory().get_current_head()
-
-
-@pytest.fixture
-def fresh_app(framework: str, tmp_path: Path) -> Iterator[Any]:
-    """The blog on one framework, on a new SQLite file (``create_app`` made its tables)."""
-    app = create_app(framework, make_config(tmp_path))
-    yield app
-    app.extensions["blog_db"].engine.dispose()
 
 
 def database_url(app: Any) -> str:
@@ -60,29 +51,29 @@ def test_init_db_creates_the_tables_on_an_empty_postgresql_schema(
     assert tables(postgres_url) >= TABLES
 
 
-def test_init_db_on_an_up_to_date_database_changes_nothing(fresh_app: Any) -> None:
-    result = fresh_app.test_cli_runner().invoke(args=["init-db"])
+def test_init_db_on_an_up_to_date_database_changes_nothing(app: Any) -> None:
+    result = app.test_cli_runner().invoke(args=["init-db"])
     assert result.exit_code == 0, result.output
-    assert result.output == f"{database_url(fresh_app)} at revision {HEAD}\n"
+    assert result.output == f"{database_url(app)} at revision {HEAD}\n"
 
 
-def test_seed_adds_users_posts_and_an_admin(fresh_app: Any) -> None:
-    runner = fresh_app.test_cli_runner()
+def test_seed_adds_users_posts_and_an_admin(app: Any) -> None:
+    runner = app.test_cli_runner()
     first = runner.invoke(args=["seed", "--users", "3", "--posts", "12"])
     assert first.exit_code == 0, first.output
     assert first.output == "seeded 3 users, 12 posts, 24 comments\n"
     assert runner.invoke(args=["seed", "--users", "2", "--posts", "1"]).exit_code == 0
-    with make_session_factory(make_engine(database_url(fresh_app)))() as session:
+    with make_session_factory(make_engine(database_url(app)))() as session:
         assert session.scalar(select(func.count()).select_from(User)) == 6
         assert session.scalar(select(func.count()).select_from(Post)) == 13
         admin = session.scalars(select(User).where(User.username == "admin")).one()
         assert admin.is_admin
 
 
-def test_seed_works_again_after_seeded_users_were_deleted(fresh_app: Any) -> None:
-    runner = fresh_app.test_cli_runner()
+def test_seed_works_again_after_seeded_users_were_deleted(app: Any) -> None:
+    runner = app.test_cli_runner()
     assert runner.invoke(args=["seed", "--users", "3", "--posts", "2"]).exit_code == 0
-    engine = make_engine(database_url(fresh_app))
+    engine = make_engine(database_url(app))
     with engine.begin() as connection:  # user1 and admin leave; user2, user3 stay
         connection.execute(delete(User).where(User.username.in_(["user1", "admin"])))
     result = runner.invoke(args=["seed", "--users", "2", "--posts", "2"])
@@ -92,10 +83,10 @@ def test_seed_works_again_after_seeded_users_were_deleted(fresh_app: Any) -> Non
     assert names == {"user2", "user3", "user4", "user5", "admin"}
 
 
-def test_a_failing_seed_says_why_in_one_line_and_shows_no_hash(fresh_app: Any) -> None:
-    runner = fresh_app.test_cli_runner()
+def test_a_failing_seed_says_why_in_one_line_and_shows_no_hash(app: Any) -> None:
+    runner = app.test_cli_runner()
     assert runner.invoke(args=["seed", "--users", "1", "--posts", "1"]).exit_code == 0
-    engine = make_engine(database_url(fresh_app))
+    engine = make_engine(database_url(app))
     with engine.begin() as connection:  # a name seed will want next, taken by hand
         connection.exec_driver_sql(
             "INSERT INTO users (username, email, password_hash, is_admin, created_at, "
@@ -112,10 +103,10 @@ def test_a_failing_seed_says_why_in_one_line_and_shows_no_hash(fresh_app: Any) -
         assert session.scalar(select(func.count()).select_from(Post)) == before
 
 
-def test_seeded_users_can_log_in(fresh_app: Any) -> None:
-    runner = fresh_app.test_cli_runner()
+def test_seeded_users_can_log_in(app: Any) -> None:
+    runner = app.test_cli_runner()
     assert runner.invoke(args=["seed", "--users", "1", "--posts", "2"]).exit_code == 0
-    client = fresh_app.test_client()
+    client = app.test_client()
     for username, password in (("user1", "password"), ("admin", "admin-password")):
         response = client.post(
             "/api/v1/auth/login", json={"username": username, "password": password}
@@ -123,8 +114,8 @@ def test_seeded_users_can_log_in(fresh_app: Any) -> None:
         assert response.status_code == 200, username
 
 
-def test_seed_help_names_the_seeded_accounts(fresh_app: Any) -> None:
-    result = fresh_app.test_cli_runner().invoke(args=["seed", "--help"])
+def test_seed_help_names_the_seeded_accounts(app: Any) -> None:
+    result = app.test_cli_runner().invoke(args=["seed", "--help"])
     assert result.exit_code == 0
     assert "* admin / admin-password (an administrator)\n" in result.output
     assert "* user1 ... userN / password\n" in result.output

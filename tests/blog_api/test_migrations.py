@@ -308,15 +308,8 @@ def test_concurrent_upgrades_queue_and_all_succeed(url: str) -> None:
 # -- the commands --------------------------------------------------------------
 
 
-@pytest.fixture
-def blog(framework: str, tmp_path: Path) -> Iterator[Any]:
-    app = create_app(framework, make_config(tmp_path))
-    yield app
-    app.extensions["blog_db"].engine.dispose()
-
-
-def test_db_current_history_downgrade_upgrade(blog: Any) -> None:
-    runner = blog.test_cli_runner()
+def test_db_current_history_downgrade_upgrade(app: Any) -> None:
+    runner = app.test_cli_runner()
     assert runner.invoke(args=["db", "current"]).output == f"{HEAD} (head)\n"
     history = runner.invoke(args=["db", "history"]).output.splitlines()
     assert history[0].startswith(f"0004 -> {HEAD}: users.notify_on_comments")
@@ -334,15 +327,15 @@ def test_db_current_history_downgrade_upgrade(blog: Any) -> None:
     assert result.output == "the database is at head and matches models.py\n"
 
 
-def test_db_upgrade_to_an_unknown_revision_is_one_line(blog: Any) -> None:
-    result = blog.test_cli_runner().invoke(args=["db", "upgrade", "nope"])
+def test_db_upgrade_to_an_unknown_revision_is_one_line(app: Any) -> None:
+    result = app.test_cli_runner().invoke(args=["db", "upgrade", "nope"])
     assert result.exit_code == 1
     assert result.output.startswith("Error: ") and "Traceback" not in result.output
     assert "nope" in result.output
 
 
 def test_db_revision_autogenerates_the_next_numbered_file(
-    blog: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    app: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Into a copy of the migrations, so the package's own stay as they are.
     copy = tmp_path / "migrations"
@@ -350,7 +343,7 @@ def test_db_revision_autogenerates_the_next_numbered_file(
     monkeypatch.setattr(migrate, "SCRIPT_LOCATION", str(copy))
     Base.metadata.tables["posts"].append_column(_slug_column())
     try:
-        result = blog.test_cli_runner().invoke(args=["db", "revision", "-m", "posts slug"])
+        result = app.test_cli_runner().invoke(args=["db", "revision", "-m", "posts slug"])
     finally:
         posts = Base.metadata.tables["posts"]
         posts._columns.remove(posts.c.slug)
