@@ -1,4 +1,4 @@
-"""The SQLAlchemy 2 ORM model: users, posts, tags, comments and tokens.
+"""The SQLAlchemy 2 ORM model: users, posts, tags, comments, tokens and OAuth clients.
 
 Two more tables hold state every gunicorn worker must share: the server
 cache's generation and the failed-login counters.
@@ -32,6 +32,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     func,
     true,
 )
@@ -209,6 +210,89 @@ class RefreshToken(Base):
     token_version: Mapped[int] = mapped_column(
         Integer, nullable=False, default=0, server_default="0"
     )
+    #: The third-party app the token was issued to (``oauth_clients.client_id``),
+    #: or NULL for the blog's own log in; a client may refresh only its own
+    #: tokens. Added by 0006.
+    client_id: Mapped[str | None] = mapped_column(
+        ForeignKey(
+            "oauth_clients.client_id", ondelete="CASCADE", name="fk_refresh_tokens_client_id"
+        ),
+        nullable=True,
+        index=True,
+    )
+    #: The scopes granted (space-separated, RFC 6749 §3.3), which every token
+    #: of the family carries; NULL for the blog's own log in (every scope).
+    scope: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class OAuthClient(Base):
+    """A third-party app registered to use the blog as its authorisation server.
+
+    ``client_id`` is public; the secret is random and long, so, as for refresh
+    tokens, only its SHA-256 is kept (``secret_hash``), and a client without
+    one is *public* (a browser or mobile app that cannot keep a secret; PKCE
+    protects its codes). ``redirect_uris`` holds one URI per line, compared
+    exactly (RFC 9700 §4.1.3: no patterns, no prefixes). ``scope`` lists what
+    the app may ever ask for. Added by 0006.
+    """
+
+    __tablename__ = "oauth_clients"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(48), unique=True)
+    secret_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    name: Mapped[str] = mapped_column(String(100))
+    redirect_uris: Mapped[str] = mapped_column(Text)
+    scope: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuthorizationCode(Base):
+    """An authorisation code (RFC 6749 §4.1.2): single use, short-lived, stored hashed.
+
+    The code is bound to its client, its ``redirect_uri`` and its PKCE
+    challenge (RFC 7636, S256 only). ``used_at`` and ``family_id`` make a
+    second use detectable: the refresh-token family the first use created is
+    revoked with it (RFC 6749 §4.1.2: "SHOULD revoke ... all tokens
+    previously issued based on that authorization code"). Added by 0006.
+    """
+
+    __tablename__ = "oauth_authorization_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    client_id: Mapped[str] = mapped_column(
+        ForeignKey("oauth_clients.client_id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    redirect_uri: Mapped[str] = mapped_column(Text)
+    scope: Mapped[str] = mapped_column(String(200))
+    code_challenge: Mapped[str] = mapped_column(String(128))
+    code_challenge_method: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    family_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+class UserIdentity(Base):
+    """A sign-in provider's account linked to a user ("Sign in with ...", OpenID Connect).
+
+    The provider names its user by ``issuer`` and ``subject`` (the ID token's
+    ``iss`` and ``sub``), which never change and are never reused, unlike an
+    e-mail address; the pair is unique. ``email`` is what the provider said
+    when the link was made, for the user's own information. Added by 0006.
+    """
+
+    __tablename__ = "user_identities"
+    __table_args__ = (UniqueConstraint("issuer", "subject", name="uq_user_identities_issuer"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    issuer: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class RevokedToken(Base):

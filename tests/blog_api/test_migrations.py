@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from blog_api import create_app, migrate, schema
 from blog_api.db import make_engine
@@ -263,6 +264,46 @@ def test_0005_turns_comment_mails_on_for_existing_users_and_its_downgrade_drops_
     assert migrate.differences(url) == []
 
 
+def test_0006_keeps_refresh_tokens_as_first_party_and_its_downgrade_drops_the_oauth_tables(
+    url: str,
+) -> None:
+    migrate.upgrade(url, "0001")
+    run(url, ROWS_0001)
+    migrate.upgrade(url, "0005")
+    every_index = indexes(url)
+    migrate.upgrade(url, "0006")
+    # Existing refresh tokens are the blog's own log in: no client, every scope.
+    assert query(url, "SELECT count(*) FROM refresh_tokens WHERE client_id IS NULL") == [(2,)]
+    assert query(url, "SELECT count(*) FROM refresh_tokens WHERE scope IS NULL") == [(2,)]
+    run(
+        url,
+        [
+            "INSERT INTO oauth_clients (id, client_id, name, redirect_uris, scope, created_at)"
+            " VALUES (1, 'app', 'App', 'https://app.example/cb', 'profile',"
+            " '2026-03-01 00:00:00')",
+            "INSERT INTO user_identities (user_id, issuer, subject, created_at)"
+            " VALUES (1, 'https://id.example', 's1', '2026-03-01 00:00:00')",
+        ],
+    )
+    with pytest.raises(IntegrityError):  # one provider account links to one user
+        run(
+            url,
+            [
+                "INSERT INTO user_identities (user_id, issuer, subject, created_at)"
+                " VALUES (2, 'https://id.example', 's1', '2026-03-01 00:00:00')"
+            ],
+        )
+    migrate.downgrade(url, "0005")
+    tables = inspect(make_engine(url)).get_table_names()
+    assert not {"oauth_clients", "oauth_authorization_codes", "user_identities"} & set(tables)
+    columns = {c["name"] for c in inspect(make_engine(url)).get_columns("refresh_tokens")}
+    assert not {"client_id", "scope"} & columns
+    assert counts(url) == TABLES_0001
+    assert indexes(url) == every_index
+    migrate.upgrade(url)
+    assert migrate.differences(url) == []
+
+
 def test_a_database_made_before_migrations_is_adopted_then_upgraded(url: str) -> None:
     migrate.upgrade(url, "0001")
     run(url, [*ROWS_0001, "DROP TABLE alembic_version"])  # what the old init-db left
@@ -312,14 +353,15 @@ def test_db_current_history_downgrade_upgrade(app: Any) -> None:
     runner = app.test_cli_runner()
     assert runner.invoke(args=["db", "current"]).output == f"{HEAD} (head)\n"
     history = runner.invoke(args=["db", "history"]).output.splitlines()
-    assert history[0].startswith(f"0004 -> {HEAD}: users.notify_on_comments")
-    assert history[1].startswith("0003 -> 0004: users.email_confirmed_at")
-    assert history[2].startswith("0002 -> 0003: The transactional outbox")
-    assert history[3].startswith("0001 -> 0002: users.last_login_at")
+    assert history[0].startswith(f"0005 -> {HEAD}: OAuth 2.0 tables")
+    assert history[1].startswith("0004 -> 0005: users.notify_on_comments")
+    assert history[2].startswith("0003 -> 0004: users.email_confirmed_at")
+    assert history[3].startswith("0002 -> 0003: The transactional outbox")
+    assert history[4].startswith("0001 -> 0002: users.last_login_at")
     assert history[-1] == "<base> -> 0001: The schema of models.py when migrations began."
     result = runner.invoke(args=["db", "downgrade"])
-    assert result.exit_code == 0 and result.output == "at revision 0004\n"
-    assert runner.invoke(args=["db", "current"]).output == f"0004 (head is {HEAD})\n"
+    assert result.exit_code == 0 and result.output == "at revision 0005\n"
+    assert runner.invoke(args=["db", "current"]).output == f"0005 (head is {HEAD})\n"
     assert runner.invoke(args=["db", "check"]).exit_code == 1
     result = runner.invoke(args=["db", "upgrade"])
     assert result.exit_code == 0 and result.output.endswith(f" at revision {HEAD}\n")
