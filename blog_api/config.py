@@ -102,6 +102,14 @@ ENVIRONMENT_KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "BLOG_EMAIL_CONFIRMATION_TTL": ("EMAIL_CONFIRMATION_TTL", int),
     # On: publishing and commenting need a confirmed address (403 until then).
     "BLOG_REQUIRE_CONFIRMED_EMAIL": ("REQUIRE_CONFIRMED_EMAIL", flag),
+    # "Sign in with ..." through an OpenID Connect provider (blog_api/oidc.py,
+    # docs/oauth.md): its discovery URL, and the client it registered for us.
+    "BLOG_OIDC_DISCOVERY_URL": ("OIDC_DISCOVERY_URL", str),
+    "BLOG_OIDC_CLIENT_ID": ("OIDC_CLIENT_ID", str),
+    "BLOG_OIDC_CLIENT_SECRET": ("OIDC_CLIENT_SECRET", str),
+    "BLOG_OIDC_NAME": ("OIDC_NAME", str),
+    # The blog as an authorisation server for third-party apps (blog_api/oauth_server.py).
+    "BLOG_OAUTH_CODE_TTL": ("OAUTH_CODE_TTL", int),
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -157,6 +165,13 @@ DEFAULTS: dict[str, Any] = {
     # Off by default: an unconfirmed account may do everything, as before
     # confirmation existed (the README's curl session needs no mailbox).
     "REQUIRE_CONFIRMED_EMAIL": False,
+    # None: no "Sign in with ..." button. The three are set together.
+    "OIDC_DISCOVERY_URL": None,  # https://provider/.well-known/openid-configuration
+    "OIDC_CLIENT_ID": None,
+    "OIDC_CLIENT_SECRET": None,
+    "OIDC_NAME": "OpenID Connect",  # the provider's name on the button
+    # Seconds an authorisation code lives; RFC 6749 §4.1.2 says at most 10 minutes.
+    "OAUTH_CODE_TTL": 120,
 }
 
 

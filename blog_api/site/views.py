@@ -54,6 +54,8 @@ from blog_api.services import comments, posts, site_sessions
 from blog_api.services.email_confirmations import ensure_may_publish
 from blog_api.site import security
 from blog_api.site.accounts import register_account_views
+from blog_api.site.consent import register_consent_views
+from blog_api.site.oidc import register_oidc_views
 from blog_api.web import Web
 
 #: Posts per page on the front page; comments per page under a post.
@@ -84,6 +86,8 @@ def build_site_blueprint(fw: Any) -> Any:
     _register_hooks(bp, fw, web)
     _register_error_handlers(bp, fw)
     register_account_views(bp, fw, web)
+    register_consent_views(bp, fw, web)
+    register_oidc_views(bp, fw, web)
 
     @bp.get("/")
     def index() -> Any:
