@@ -129,12 +129,23 @@ def _install_jobs(app: Any, session_factory: sessionmaker[Session], engine: Any)
 
 
 def _dispatcher(app: Any) -> str:
+    """The dispatcher's part of the start-up line: who sends the jobs, and what that needs.
+
+    Celery mode is the default whenever ``BLOG_REDIS_URL`` is set, so the line
+    says plainly that mail waits for a worker: a deployment that set Redis
+    for the cache alone learns here why no mail leaves, and how to change it.
+    """
     mode = jobs.dispatcher_mode(app.config)
     if mode == "thread":
         return "a thread in each app process"
     if mode == "celery":
         broker = urlsplit(app.config["REDIS_URL"])  # its host only: no password in the log
-        return f"a thread in each app process, publishing to Celery (Redis at {broker.hostname})"
+        return (
+            f"celery (Redis at {broker.hostname}): a thread in each app process publishes "
+            "the jobs, and nothing is delivered until a worker runs "
+            "`celery -A blog_api.jobs worker`; BLOG_JOBS_DISPATCHER=thread sends from "
+            "the web processes instead"
+        )
     return "off in this process (run `jobs run`)"
 
 

@@ -12,7 +12,8 @@ runs them, app loading and all::
 ``history``, ``stamp``, ``revision``, ``check``) over Alembic's API, through
 ``blog_api/migrate.py``. ``jobs`` runs and inspects the outbox of
 ``blog_api/jobs.py``: ``jobs run`` (drain once, or ``--loop``), ``jobs failed``
-(the parked jobs), ``jobs retry ID...`` or ``jobs retry --all``.
+(the parked jobs), ``jobs retry ID...`` or ``jobs retry --all``, ``jobs sweep``
+(delete old done jobs, as the dispatcher thread does hourly).
 
 PERF: each command imports ``blog_api.migrate`` when it runs, where the plain
 version imports it at the top. Every gunicorn worker imports this module
@@ -189,7 +190,7 @@ def _jobs_group(database: Any, config: Any) -> click.Group:
 
     @click.group("jobs")
     def jobs_group() -> None:
-        """The outbox of background jobs (mail): run, list parked jobs, retry them."""
+        """The outbox of background jobs (mail): run, list parked jobs, retry, sweep."""
 
     @jobs_group.command("run")
     @click.option("--loop", is_flag=True, help="Keep polling (like the dispatcher thread).")
@@ -226,6 +227,20 @@ def _jobs_group(database: Any, config: Any) -> click.Group:
             raise click.UsageError("give job IDs or --all (not both)")
         count = jobs.retry(database.engine, None if retry_all else ids)
         click.echo(f"{count} job(s) pending again")
+
+    @jobs_group.command("sweep")
+    @click.option(
+        "--older-than",
+        type=click.IntRange(min=0),
+        default=None,
+        metavar="SECONDS",
+        help="Delete done jobs finished longer ago than this (default: BLOG_JOBS_KEEP_DONE).",
+    )
+    def sweep(older_than: int | None) -> None:
+        """Delete old done jobs (pending and failed ones are kept)."""
+        seconds = older_than if older_than is not None else int(config["JOBS_KEEP_DONE"])
+        count = jobs.sweep_done(database.engine, timedelta(seconds=seconds))
+        click.echo(f"{count} done job(s) deleted")
 
     return jobs_group
 

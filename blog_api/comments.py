@@ -41,7 +41,8 @@ def build_comments_blueprint(fw: Any) -> Any:
         post = posts.get_post(web.db, post_id, author)
         data = web.json_body(CommentIn)
         ensure_may_publish(author, web.config["REQUIRE_CONFIRMED_EMAIL"])
-        comment = comments.create_comment(web.db, post, author, data)
+        post_url = web.site_url("site.post", post_id=post.id)
+        comment = comments.create_comment(web.db, post, author, data, post_url)
         location = fw.url_for("comments.get_comment", comment_id=comment.id)
         return web.created(comments.render(comment), location)
 

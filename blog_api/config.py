@@ -95,6 +95,7 @@ ENVIRONMENT_KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "BLOG_JOBS_MAX_ATTEMPTS": ("JOBS_MAX_ATTEMPTS", int),
     "BLOG_JOBS_RETRY_DELAY": ("JOBS_RETRY_DELAY", int),
     "BLOG_JOBS_CELERY_QUEUE": ("JOBS_CELERY_QUEUE", str),
+    "BLOG_JOBS_KEEP_DONE": ("JOBS_KEEP_DONE", int),
     "BLOG_SMTP_URL": ("SMTP_URL", str),
     "BLOG_SMTP_STARTTLS": ("SMTP_STARTTLS", flag),
     "BLOG_MAIL_FROM": ("MAIL_FROM", str),
@@ -148,15 +149,17 @@ DEFAULTS: dict[str, Any] = {
     # this machine; a deployment names its own host in BLOG_TRUSTED_HOSTS.
     "TRUSTED_HOSTS": ["localhost", "127.0.0.1"],
     "LOG_LEVEL": "INFO",
-    # None: "thread" in a server, "off" in an app with TESTING set (tests run
-    # jobs.run_due themselves). The thread starts at the first request, so the
-    # command line (db upgrade, jobs run) never starts one.
+    # None: "off" in an app with TESTING set (tests run jobs.run_due
+    # themselves), else "celery" when REDIS_URL is set (a worker must run
+    # `celery -A blog_api.jobs worker`), else "thread". The thread starts at the
+    # first request, so the command line (db upgrade, jobs run) never starts one.
     "JOBS_DISPATCHER": None,
     "JOBS_POLL_INTERVAL": 1.0,  # seconds between looks at the outbox (a commit wakes it sooner)
     "JOBS_LEASE": 60,  # seconds a claim holds before another dispatcher may take the job
     "JOBS_MAX_ATTEMPTS": 8,  # then the job is parked as failed (jobs failed / jobs retry)
     "JOBS_RETRY_DELAY": 30,  # seconds before the first retry; doubled after each failure
     "JOBS_CELERY_QUEUE": "blog_api.jobs",  # the Celery queue of BLOG_JOBS_DISPATCHER=celery
+    "JOBS_KEEP_DONE": 7 * 24 * 3600,  # seconds a done job stays; then the dispatcher sweeps it
     "SMTP_URL": None,  # None -> .eml files under INSTANCE_PATH/mail
     "SMTP_STARTTLS": False,
     "MAIL_FROM": "blog@localhost",

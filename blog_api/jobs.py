@@ -31,12 +31,15 @@ again: a job function must tolerate running twice. A mail does so by carrying
 a ``Message-ID`` derived from the job (``blog_api/mail.py``), so a second
 copy is recognisably the same message.
 
-Who drains it: by default a :class:`Dispatcher` thread in each app process
-(``JOBS_DISPATCHER=thread``, started at the first request and woken by every
-commit that enqueued a job), or the ``jobs run`` command. With
-``JOBS_DISPATCHER=celery`` the same thread publishes what it claims to Celery
-workers (:func:`relay_due`, ``blog_api/celery_worker.py``), which run the same
-job functions (:func:`run_claimed`). ``docs/jobs.md`` tells the whole story.
+Who drains it: a :class:`Dispatcher` thread in each app process (started at
+the first request and woken by every commit that enqueued a job), or the
+``jobs run`` command. In ``thread`` mode (the default without ``REDIS_URL``)
+the thread runs the jobs itself; in ``celery`` mode (the default with
+``REDIS_URL``) it publishes what it claims to Celery workers
+(:func:`relay_due`, ``blog_api/celery_worker.py``), which run the same job
+functions (:func:`run_claimed`). Done jobs are deleted once they are older
+than ``JOBS_KEEP_DONE`` (:func:`sweep_done`). ``docs/jobs.md`` tells the whole
+story.
 
 Example::
 
@@ -47,17 +50,19 @@ Example::
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import os
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, event, or_, select, update
+from sqlalchemy import Engine, delete, event, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from blog_api.models import OutboxJob, utcnow
@@ -72,6 +77,9 @@ ENQUEUED = "blog_jobs_enqueued"
 BATCH_SIZE = 20
 #: ``last_error`` keeps the start of the exception's text.
 MAX_ERROR_LENGTH = 2000
+#: Seconds between two sweeps of done jobs by one dispatcher thread: the
+#: DELETE is cheap, but there is no reason to run it at every poll.
+SWEEP_INTERVAL = 3600
 
 
 @dataclass(frozen=True)
@@ -362,6 +370,24 @@ def retry(engine: Engine, ids: Iterable[int] | None = None) -> int:
         return connection.execute(statement).rowcount
 
 
+def sweep_done(engine: Engine, older_than: timedelta) -> int:
+    """Delete the done jobs finished more than ``older_than`` ago, in one statement.
+
+    A done job's row is only a record once its mail has left (its payload is
+    already emptied), so old ones can go; without this the table grows by a
+    row for every mail ever sent. Pending jobs are owed work and failed jobs
+    wait for a person (``jobs failed``), so neither is ever swept.
+
+    Returns:
+        How many rows were deleted.
+    """
+    row = OutboxJob
+    cutoff = utcnow() - older_than
+    statement = delete(row).where(row.status == "done", row.done_at < cutoff)
+    with engine.begin() as connection:
+        return connection.execute(statement).rowcount
+
+
 class Dispatcher:
     """A daemon thread that drains the outbox inside an app process (``JOBS_DISPATCHER=thread``).
 
@@ -370,7 +396,8 @@ class Dispatcher:
     job twice while its lease holds. The thread polls every ``poll_interval``
     seconds, and a commit that enqueued a job in this process wakes it at once
     (:meth:`on_commit`), so a mail usually leaves within milliseconds of the
-    request that caused it.
+    request that caused it. Once an hour (:data:`SWEEP_INTERVAL`) it also
+    deletes the done jobs older than ``JOBS_KEEP_DONE`` (:func:`sweep_done`).
 
     It is started lazily by :meth:`ensure_started` (a ``before_request``
     function), not when the app is built: a command such as ``db upgrade``
@@ -387,7 +414,9 @@ class Dispatcher:
         self.engine = engine
         self.config = config
         self.poll_interval = float(config["JOBS_POLL_INTERVAL"])
+        self.keep_done = timedelta(seconds=float(config["JOBS_KEEP_DONE"]))
         self._run = run
+        self._next_sweep = 0.0  # time.monotonic() of the next sweep; 0: the first round sweeps
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -430,8 +459,28 @@ class Dispatcher:
                 # log and look again at the next poll.
                 log.exception("the job dispatcher could not read the outbox")
                 result = RunResult()
+            self.sweep_if_due()
             if result.claimed < BATCH_SIZE:
                 self._wake.wait(self.poll_interval)
+
+    def sweep_if_due(self) -> int:
+        """Delete old done jobs if the last sweep is an hour ago; how many went.
+
+        A failed sweep is logged and tried again an hour later: the rows only
+        take room, and the loop must go on delivering.
+        """
+        now = time.monotonic()
+        if now < self._next_sweep:
+            return 0
+        self._next_sweep = now + SWEEP_INTERVAL
+        try:
+            deleted = sweep_done(self.engine, self.keep_done)
+        except Exception:
+            log.exception("the job dispatcher could not sweep the done jobs")
+            return 0
+        if deleted:
+            log.info("swept %s done job(s) older than %s", deleted, self.keep_done)
+        return deleted
 
 
 def __getattr__(name: str) -> Any:
@@ -455,11 +504,19 @@ def _relay_to_celery(engine: Engine, config: Mapping[str, Any]) -> RunResult:
 
 
 def dispatcher_mode(config: Mapping[str, Any]) -> str:
-    """``JOBS_DISPATCHER``, with its default: ``thread``, or ``off`` in a TESTING app."""
+    """``JOBS_DISPATCHER`` if set; else ``off`` in a TESTING app, ``celery`` with ``REDIS_URL``.
+
+    The issue asked that a deployment with Redis run its jobs on Celery
+    workers without a second setting. Tests run the outbox themselves
+    (:func:`run_due`), so a TESTING app gets ``off`` even with Redis; an app
+    with neither setting gets ``thread``, which needs no other process.
+    """
     mode = config.get("JOBS_DISPATCHER")
     if mode:
         return str(mode)
-    return "off" if config.get("TESTING") else "thread"
+    if config.get("TESTING"):
+        return "off"
+    return "celery" if config.get("REDIS_URL") else "thread"
 
 
 def init_app(app: Any, session_factory: sessionmaker[Session], engine: Engine) -> Dispatcher:
@@ -473,13 +530,36 @@ def init_app(app: Any, session_factory: sessionmaker[Session], engine: Engine) -
 
     Raises:
         ValueError: ``celery`` mode without ``REDIS_URL``.
+        RuntimeError: ``celery`` mode without Celery installed.
     """
     mode = dispatcher_mode(app.config)
-    if mode == "celery" and not app.config.get("REDIS_URL"):
-        raise ValueError("BLOG_JOBS_DISPATCHER=celery needs BLOG_REDIS_URL (the broker)")
+    if mode == "celery":
+        _check_celery(app.config)
     dispatcher = Dispatcher(engine, app.config, _relay_to_celery if mode == "celery" else run_due)
     app.extensions["blog_jobs"] = dispatcher
     if mode in {"thread", "celery"}:
         event.listen(session_factory, "after_commit", dispatcher.on_commit)
         app.before_request(dispatcher.ensure_started)
     return dispatcher
+
+
+def _check_celery(config: Mapping[str, Any]) -> None:
+    """Refuse ``celery`` mode at start-up when it could never deliver a job.
+
+    ``find_spec`` looks for Celery without importing it: web processes only
+    publish, and import it at their first publish, not at start-up.
+    """
+    if not config.get("REDIS_URL"):
+        raise ValueError("BLOG_JOBS_DISPATCHER=celery needs BLOG_REDIS_URL (the broker)")
+    if importlib.util.find_spec("celery") is None:
+        why = (
+            "BLOG_JOBS_DISPATCHER=celery"
+            if config.get("JOBS_DISPATCHER")
+            else "the default when BLOG_REDIS_URL is set"
+        )
+        raise RuntimeError(
+            f"the job dispatcher is celery ({why}) but Celery is not installed: "
+            "pip install -e '.[celery]' and run "
+            "`celery -A blog_api.jobs worker`, or set BLOG_JOBS_DISPATCHER=thread "
+            "to send the jobs from the web processes"
+        )

@@ -95,11 +95,18 @@ class Web:
             endpoint: ``"site.reset_password"`` or ``"site.confirm_email"``.
             ttl_setting: the config key of the link's lifetime in seconds.
         """
-        url_for = self.fw.url_for
         return MailedLink(
             int(self.config[ttl_setting]),
-            lambda token: url_for(endpoint, token=token, _external=True),
+            lambda token: self.site_url(endpoint, token=token),
         )
+
+    def site_url(self, endpoint: str, **values: Any) -> str:
+        """The absolute URL of a reader-site page, for a mail (``"site.post", post_id=3``).
+
+        Built as :meth:`mailed_link`'s links are, and as safe: from the
+        request's trusted host and scheme, never from a host the client chose.
+        """
+        return str(self.fw.url_for(endpoint, _external=True, **values))
 
     def current_user(self) -> User | None:
         """The authenticated user (set by the auth ``before_request`` hook), if any."""

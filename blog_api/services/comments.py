@@ -78,12 +78,19 @@ def _list_statements(sort: SortSpec) -> ListStatements:
     return ListStatements.build(query, Comment, sort)
 
 
-def create_comment(session: Session, post: Post, author: User, data: CommentIn) -> Comment:
-    """Add a comment by ``author`` to ``post``, and queue the mail to the post's author."""
+def create_comment(
+    session: Session, post: Post, author: User, data: CommentIn, post_url: str | None = None
+) -> Comment:
+    """Add a comment by ``author`` to ``post``, and queue the mail to the post's author.
+
+    ``post_url`` is the post's absolute address on the reader site, which the
+    mail links to; the web layer builds it (``Web.site_url``), as services
+    cannot call ``url_for``.
+    """
     now = utcnow()
     comment = Comment(post=post, author=author, body=data.body, created_at=now, updated_at=now)
     session.add(comment)
-    notify_post_author(session, post, author, data.body)
+    notify_post_author(session, post, author, data.body, post_url)
     session.commit()
     return comment
 
@@ -93,7 +100,7 @@ NOTIFICATION_BODY = """Hello {username},
 {commenter} commented on your post "{title}":
 
 {body}
-
+{link}
 You get these mails because comments on your posts are mailed to you. To stop them:
 
     PATCH /api/v1/users/{user_id}
@@ -101,11 +108,14 @@ You get these mails because comments on your posts are mailed to you. To stop th
 """
 
 
-def notify_post_author(session: Session, post: Post, commenter: User, body: str) -> None:
+def notify_post_author(
+    session: Session, post: Post, commenter: User, body: str, post_url: str | None = None
+) -> None:
     """Queue a mail to ``post``'s author about a comment, unless it is theirs or they opted out.
 
     One small SELECT for the author's address and setting, in the caller's
-    transaction; the mail itself is sent after the commit by the outbox.
+    transaction; the mail itself is sent after the commit by the outbox. The
+    mail links to ``post_url`` (the post on the reader site) when given.
     """
     if post.author_id == commenter.id:
         return
@@ -120,6 +130,7 @@ def notify_post_author(session: Session, post: Post, commenter: User, body: str)
         commenter=commenter.username,
         title=post.title,
         body=body,
+        link=f"\nRead it and reply: {post_url}\n" if post_url else "",
         user_id=post.author_id,
     )
     subject = f'New comment on "{post.title}"'

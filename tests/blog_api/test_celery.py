@@ -5,12 +5,15 @@ them; ``celery -A blog_api.jobs worker`` runs them. A worker killed with
 SIGKILL in the middle of a batch loses nothing: once the claims' leases run
 out the jobs are published again, every mail arrives, and any duplicate is
 the same message (same ``Message-ID``, same bytes) as its first copy.
-Skipped without Redis at 127.0.0.1:6379.
+The tests of start-up (the default mode with ``BLOG_REDIS_URL``, its log line,
+Celery missing) need neither; the others are skipped without Redis at
+127.0.0.1:6379.
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import signal
 import subprocess
@@ -118,6 +121,65 @@ def build(framework: str, tmp_path: Path, env: dict[str, str], **settings: Any) 
 def test_celery_mode_needs_a_broker(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="BLOG_REDIS_URL"):
         create_app("miniflask", make_config(tmp_path, JOBS_DISPATCHER="celery"))
+
+
+#: A server's settings (not TESTING) with a broker; nothing connects to it at start-up.
+SERVER_WITH_REDIS = {"TESTING": False, "REDIS_URL": "redis://:hunter2@127.0.0.1:6379/0"}
+
+
+def test_with_redis_a_server_publishes_to_celery_and_its_log_says_a_worker_must_run(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="blog_api")
+    app = create_app("miniflask", make_config(tmp_path, **SERVER_WITH_REDIS))
+    dispatcher = app.extensions["blog_jobs"]
+    assert dispatcher._run is jobs._relay_to_celery
+    [line] = [r.getMessage() for r in caplog.records if "job dispatcher" in r.getMessage()]
+    assert "celery (Redis at 127.0.0.1)" in line and "hunter2" not in line
+    assert "nothing is delivered until a worker runs `celery -A blog_api.jobs worker`" in line
+    assert "BLOG_JOBS_DISPATCHER=thread sends from the web processes instead" in line
+    app.extensions["blog_db"].engine.dispose()
+
+
+def test_without_celery_installed_celery_mode_stops_the_start_with_both_remedies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "celery", None)  # find_spec("celery") is then None
+    for settings, why in [
+        (SERVER_WITH_REDIS, "the default when BLOG_REDIS_URL is set"),
+        ({**SERVER_WITH_REDIS, "JOBS_DISPATCHER": "celery"}, "BLOG_JOBS_DISPATCHER=celery"),
+    ]:
+        with pytest.raises(RuntimeError) as refused:
+            create_app("miniflask", make_config(tmp_path, **settings))
+        message = str(refused.value)
+        assert "\n" not in message and f"celery ({why}) but Celery is not installed" in message
+        assert "pip install -e '.[celery]'" in message
+        assert "or set BLOG_JOBS_DISPATCHER=thread" in message
+    # The way out the message names: the thread sends the mail, no Celery needed.
+    settings = {**SERVER_WITH_REDIS, "JOBS_DISPATCHER": "thread"}
+    app = create_app("miniflask", make_config(tmp_path, **settings))
+    assert app.extensions["blog_jobs"]._run is jobs.run_due
+    app.extensions["blog_db"].engine.dispose()
+
+
+def test_a_web_process_in_celery_mode_does_not_import_celery_at_start_up(tmp_path: Path) -> None:
+    script = (
+        "import sys; from blog_api import create_app, jobs; app = create_app('miniflask'); "
+        "print(jobs.dispatcher_mode(app.config), 'celery' in sys.modules)"
+    )
+    env = {
+        **os.environ,
+        "BLOG_DATABASE_URL": f"sqlite:///{tmp_path / 'blog.db'}",
+        "BLOG_REDIS_URL": SERVER_WITH_REDIS["REDIS_URL"],
+        "BLOG_SECRET_KEY": SECRET,
+        "BLOG_INSTANCE_PATH": str(tmp_path / "instance"),
+    }
+    env.pop("BLOG_JOBS_DISPATCHER", None)
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "celery False"
 
 
 def test_a_reset_mail_goes_through_a_celery_worker(

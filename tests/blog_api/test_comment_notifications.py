@@ -1,11 +1,13 @@
 """A new comment mails the post's author (services/comments.py), through the outbox and real SMTP.
 
 Not for the author's own comments, not when they turned it off, and only if
-the comment was stored. Both frameworks.
+the comment was stored; the mail links to the post on the reader site. Both
+frameworks.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -38,6 +40,21 @@ def test_a_comment_by_someone_else_mails_the_posts_author(
     assert message["Subject"] == 'New comment on "Line one line two"'
     text = message.get_content()
     assert "bob commented on your post" in text and "What a post!" in text
+
+
+def test_the_mail_links_to_the_post_on_the_reader_site(
+    api: Api, smtp_server: SMTPServer, alice: dict[str, str], bob: dict[str, str]
+) -> None:
+    post = api.create_post(alice, title="Worth a link")
+    api.comment(bob, post["id"], "See you there")
+    [message] = notifications(api, smtp_server)
+    found = re.search(r"^Read it and reply: (\S+)$", message.get_content(), re.MULTILINE)
+    assert found is not None
+    # Absolute, on the request's host (the test client's), as reset links are.
+    assert found[1] == f"http://localhost/posts/{post['id']}"
+    page = api.client.get(found[1])
+    assert page.status_code == 200
+    assert "Worth a link" in page.get_data(as_text=True)
 
 
 def test_the_authors_own_comments_mail_nobody(

@@ -5,12 +5,15 @@ claim is never held by two dispatchers at once (threads racing on SQLite and
 on PostgreSQL); failures are retried with backoff and then parked, and
 ``jobs retry`` brings them back; a dispatcher that dies after the mail was
 sent leaves the job to be sent again, with the same ``Message-ID``, once the
-lease runs out.
+lease runs out. Done jobs older than ``JOBS_KEEP_DONE`` are swept (by the
+dispatcher thread hourly, or ``jobs sweep``); pending and failed ones never.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
@@ -271,6 +274,119 @@ def test_jobs_retry_needs_ids_or_all(tmp_path: Path) -> None:
     app.extensions["blog_db"].engine.dispose()
 
 
+# Sweeping done jobs.
+
+
+def set_rows(engine: Engine, ids: list[int], **values: Any) -> None:
+    """Give the jobs ``ids`` these column values, as time and outcomes would have."""
+    with engine.begin() as connection:
+        connection.execute(update(OutboxJob).where(OutboxJob.id.in_(ids)).values(**values))
+
+
+def remaining_ids(engine: Engine) -> list[int]:
+    with engine.connect() as connection:
+        return list(connection.scalars(select(OutboxJob.id).order_by(OutboxJob.id)))
+
+
+def add_swept_and_kept(engine: Engine) -> tuple[list[int], list[int]]:
+    """Two done jobs eight days old (to sweep), and a week's jobs that must stay.
+
+    The old ones ran for real (``run_due``) and were then made older. Those to
+    keep: a done job six days old, and a pending and a failed job whose
+    ``done_at`` is old too, so that only their status can save them.
+    """
+    old_done = add_jobs(engine, 2)
+    assert jobs.run_due(engine, SETTINGS).done == 2
+    recent_done, pending, failed = (add_jobs(engine, 2) for _ in range(3))
+    long_ago = utcnow() - timedelta(days=8)
+    set_rows(engine, old_done, done_at=long_ago)
+    set_rows(engine, recent_done, status="done", done_at=utcnow() - timedelta(days=6))
+    set_rows(engine, pending, done_at=long_ago)
+    set_rows(engine, failed, status="failed", done_at=long_ago)
+    return old_done, sorted(recent_done + pending + failed)
+
+
+def test_sweep_deletes_only_done_jobs_older_than_the_cutoff(
+    engine: Engine, recorded: list[int]
+) -> None:
+    old_done, kept = add_swept_and_kept(engine)
+    assert jobs.sweep_done(engine, timedelta(days=7)) == len(old_done)
+    assert remaining_ids(engine) == kept
+    assert jobs.sweep_done(engine, timedelta(days=7)) == 0
+
+
+def test_the_dispatcher_sweeps_at_most_once_an_hour(
+    engine: Engine, recorded: list[int], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="blog_api.jobs")
+    _, kept = add_swept_and_kept(engine)
+    dispatcher = jobs.Dispatcher(engine, {**SETTINGS, "JOBS_KEEP_DONE": 7 * 24 * 3600})
+    assert dispatcher.sweep_if_due() == 2
+    assert "swept 2 done job(s)" in caplog.text
+    more = add_jobs(engine, 1)
+    set_rows(engine, more, status="done", done_at=utcnow() - timedelta(days=8))
+    assert dispatcher.sweep_if_due() == 0  # within the hour: not even a statement
+    assert remaining_ids(engine) == sorted(kept + more)
+    dispatcher._next_sweep = time.monotonic()  # an hour later
+    assert dispatcher.sweep_if_due() == 1
+    assert remaining_ids(engine) == kept
+
+
+def test_the_dispatcher_thread_sweeps_and_a_failing_sweep_does_not_stop_it(
+    engine: Engine, recorded: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, kept = add_swept_and_kept(engine)
+    config = {**SETTINGS, "JOBS_KEEP_DONE": 7 * 24 * 3600}
+    dispatcher = jobs.Dispatcher(engine, config)
+    dispatcher.ensure_started()
+    try:
+        deadline = time.monotonic() + 5
+        while remaining_ids(engine) != kept and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert remaining_ids(engine) == kept
+    finally:
+        dispatcher.stop()
+
+    def broken_sweep(engine: Engine, older_than: timedelta) -> int:
+        raise ConnectionError("the database went away")
+
+    monkeypatch.setattr(jobs, "sweep_done", broken_sweep)
+    rounds: list[int] = []
+
+    def count_rounds(engine: Engine, config: Mapping[str, Any]) -> jobs.RunResult:
+        rounds.append(1)
+        return jobs.RunResult()
+
+    survivor = jobs.Dispatcher(engine, config, count_rounds)
+    survivor.ensure_started()
+    try:
+        deadline = time.monotonic() + 5
+        while len(rounds) < 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(rounds) >= 3  # it went on polling after the sweep failed
+    finally:
+        survivor.stop()
+
+
+def test_jobs_sweep_deletes_old_done_jobs_and_says_how_many(tmp_path: Path) -> None:
+    app = create_app("miniflask", make_config(tmp_path))
+    engine = app.extensions["blog_db"].engine
+    with app.extensions["blog_db"].session_factory() as session:
+        for subject in ("old", "recent"):
+            mail.enqueue_mail(session, "ann@example.com", subject, "...")
+        session.commit()
+    runner = app.test_cli_runner()
+    assert "done 2" in runner.invoke(args=["jobs", "run"]).output
+    [old, recent] = remaining_ids(engine)
+    set_rows(engine, [old], done_at=utcnow() - timedelta(days=2))
+    assert runner.invoke(args=["jobs", "sweep"]).output == "0 done job(s) deleted\n"  # 7 days
+    swept = runner.invoke(args=["jobs", "sweep", "--older-than", "86400"])
+    assert swept.output == "1 done job(s) deleted\n"
+    assert remaining_ids(engine) == [recent]
+    assert runner.invoke(args=["jobs", "sweep", "--older-than", "-1"]).exit_code == 2
+    engine.dispose()
+
+
 # The web side: no job without its commit; the dispatcher thread.
 
 
@@ -293,6 +409,19 @@ def test_a_request_that_fails_after_enqueueing_leaves_no_job(
     with sessions() as session:
         assert len(session.scalars(select(OutboxJob)).all()) == len(jobs_before)
         assert session.scalars(select(PasswordReset)).all() == []
+
+
+def test_the_dispatcher_mode_is_celery_by_default_when_redis_is_set() -> None:
+    redis = {"REDIS_URL": "redis://127.0.0.1:6379/0"}
+    assert jobs.dispatcher_mode({}) == "thread"
+    assert jobs.dispatcher_mode({"REDIS_URL": None}) == "thread"
+    assert jobs.dispatcher_mode(redis) == "celery"
+    # Tests run the outbox themselves, Redis or not.
+    assert jobs.dispatcher_mode({**redis, "TESTING": True}) == "off"
+    # An explicit setting wins over both defaults.
+    assert jobs.dispatcher_mode({**redis, "JOBS_DISPATCHER": "thread"}) == "thread"
+    assert jobs.dispatcher_mode({**redis, "JOBS_DISPATCHER": "off"}) == "off"
+    assert jobs.dispatcher_mode({**redis, "TESTING": True, "JOBS_DISPATCHER": "celery"}) == "celery"
 
 
 def test_the_dispatcher_is_off_in_test_apps_and_starts_at_the_first_request_in_servers(

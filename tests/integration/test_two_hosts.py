@@ -392,6 +392,9 @@ def _host_env(network: Hosts, database_url: str, redis_instance: RedisServer) ->
         "BLOG_FRAMEWORK": "miniflask",
         "BLOG_DATABASE_URL": database_url,
         "BLOG_REDIS_URL": redis_instance.url,
+        # With Redis the default is Celery, whose worker this cluster does not
+        # run: the hosts send their mail (the confirmations) themselves.
+        "BLOG_JOBS_DISPATCHER": "thread",
         # server_env sets the same BLOG_SECRET_KEY for every server it starts.
         "BLOG_PROXY_HOPS": "1",
         # nginx forwards the Host its clients used (127.0.0.1); the tests also
