@@ -11,8 +11,9 @@ The outbox closes that gap: :func:`enqueue` adds a row to ``outbox_jobs`` in
 the *caller's* transaction, so the job is committed together with the change
 that causes it, or not at all. A dispatcher then drains the table:
 
-1. :func:`claim_due` takes a batch of due jobs in one ``UPDATE ... WHERE id IN
-   (...) AND (claimed_until IS NULL OR claimed_until < now)``, which sets a
+1. :func:`claim_due` takes a batch of due jobs in one ``WITH due AS (SELECT
+   ... LIMIT n) UPDATE ... WHERE id IN (SELECT id FROM due) AND
+   (claimed_until IS NULL OR claimed_until < now)``, which sets a
    lease (``claimed_until``) and a random ``claim_token``. The statement is
    atomic on both databases (SQLite holds its write lock for it; PostgreSQL
    re-checks the ``WHERE`` of a row another transaction just changed, and
@@ -212,12 +213,17 @@ def claim_due(engine: Engine, settings: JobSettings, token: str, limit: int) -> 
         # PostgreSQL: pass over rows another dispatcher is claiming right now
         # instead of queueing behind it. SQLite has no row locks and drops it.
         .with_for_update(skip_locked=True)
+        # A WITH query that PostgreSQL must run once. As a plain subquery it
+        # may be planned as the inner side of a semi-join and re-run for each
+        # row the UPDATE looks at, which claimed every due job, not ``limit``.
+        .cte("due")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
     statement = (
         update(row)
         # The conditions again, on the row as it is when the UPDATE reaches it:
         # on PostgreSQL a concurrent claim may have committed since the subquery read it.
-        .where(row.id.in_(due), row.status == "pending", free)
+        .where(row.id.in_(select(due.c.id)), row.status == "pending", free)
         .values(
             claimed_until=now + timedelta(seconds=settings.lease),
             claim_token=token,

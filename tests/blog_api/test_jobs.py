@@ -134,6 +134,19 @@ def test_a_claim_is_not_taken_again_until_its_lease_runs_out(
     assert (again.id, again.attempts) == (job_id, 2)
 
 
+def test_a_claim_takes_at_most_its_limit(engine: Engine, recorded: list[int]) -> None:
+    # PostgreSQL once claimed all 8: it re-ran the LIMIT ... FOR UPDATE
+    # subquery for every row the UPDATE looked at (a semi-join's rescans).
+    ids = add_jobs(engine, 8)
+    settings = jobs.JobSettings.from_config(SETTINGS)
+    claimed = jobs.claim_due(engine, settings, "a" * 32, limit=2)
+    assert [job.id for job in claimed] == ids[:2]
+    with engine.connect() as connection:
+        tokens = connection.scalars(select(OutboxJob.claim_token).order_by(OutboxJob.id)).all()
+    assert tokens == ["a" * 32] * 2 + [None] * 6
+    assert jobs.run_due(engine, SETTINGS, limit=3).claimed == 3
+
+
 def test_concurrent_dispatchers_never_claim_one_job_twice(
     engine: Engine, recorded: list[int]
 ) -> None:
