@@ -76,6 +76,26 @@ class Forbidden(APIError):
     status, code, message = 403, "forbidden", "You may not do this"
 
 
+class InsufficientScope(APIError):
+    """403: the access token is good, but was not granted the scope this endpoint needs.
+
+    RFC 6750 §3.1: the challenge says ``error="insufficient_scope"`` and names
+    the scope needed, so a third-party app knows what to ask the user for.
+    The body is ours, with ``type: "insufficient_scope"``.
+    """
+
+    status, code = 403, "insufficient_scope"
+
+    def __init__(self, scope: str) -> None:
+        message = f"The access token lacks the {scope!r} scope this needs"
+        challenge = (
+            f'Bearer realm="blog_api", error="insufficient_scope", scope="{scope}", '
+            f'error_description="{message}"'
+        )
+        super().__init__(message, headers={"WWW-Authenticate": challenge})
+        self.scope = scope
+
+
 class NotFound(APIError):
     """404: no such resource, or one the caller may not see (drafts)."""
 

@@ -11,7 +11,9 @@ every request, 404s included. In run order:
    any database work).
 3. ``before_request`` -> ``authenticate``: a ``Bearer`` token is verified and
    its user put on ``g.user``; a bad token is a 401 even on public endpoints
-   (RFC 6750 §3.1: the client should learn its token is no good).
+   (RFC 6750 §3.1: the client should learn its token is no good). A good
+   token without the scope the endpoint needs (``blog_api/scopes.py``) is a
+   403 ``insufficient_scope``.
 4. the view, then ``after_request`` -> ``finish_response``: echo the request
    id, add ``X-Content-Type-Options: nosniff`` to every response, and
    invalidate the server cache after a successful write.
@@ -34,8 +36,10 @@ from typing import Any
 
 import redis
 
+from blog_api import scopes
+from blog_api.errors import InsufficientScope
 from blog_api.logs import RequestFields
-from blog_api.tokens import TokenSettings, authenticate_access_token
+from blog_api.tokens import TokenSettings, authenticate_access_token, token_scopes
 from blog_api.web import cache_key
 
 request_log = logging.getLogger("blog_api.request")
@@ -111,6 +115,15 @@ class RequestHooks:
         client libraries) are left alone. The checks themselves (signature,
         claims, revocation, the user's token version) live in
         ``tokens.authenticate_access_token``.
+
+        Then the token's scopes (``g.token_scopes``) must include the one the
+        endpoint needs (``scopes.required``). Requests without a Bearer token
+        are not checked: anonymous ones get what anyone gets, and the reader
+        site's cookie session is the blog's own (first party).
+
+        Raises:
+            Unauthorized: the token is refused (401 ``invalid_token``).
+            InsufficientScope: the token lacks the endpoint's scope (403).
         """
         scheme, _, token = self.fw.request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer":
@@ -118,8 +131,21 @@ class RequestHooks:
         settings = TokenSettings.from_config(self.fw.current_app.config)
         session = self.fw.current_app.extensions["blog_db"].session
         user, claims = authenticate_access_token(session, token.strip(), settings)
-        self.fw.g.user = user
-        self.fw.g.token_claims = claims
+        g = self.fw.g
+        # Set before the scope check, so the request log names the user of a 403.
+        g.user = user
+        g.token_claims = claims
+        g.token_scopes = token_scopes(claims)
+        self._check_scope(g.token_scopes)
+
+    def _check_scope(self, granted: frozenset[str]) -> None:
+        """403 unless ``granted`` holds the scope of the endpoint the request reached."""
+        endpoint = self.fw.request.endpoint
+        if endpoint is None:
+            return  # no route matched: the 404 or 405 comes next
+        needed = scopes.required(endpoint)
+        if needed is not None and needed not in granted:
+            raise InsufficientScope(needed)
 
     def finish_response(self, response: Any) -> Any:
         """Step 4: request id and nosniff on each response; a successful write empties the cache."""

@@ -10,6 +10,13 @@ older token stops working. A counter, not a "valid after" time, because JWT
 times have one-second resolution: a token issued in the same second as the
 change, just after it, must still work, and one issued just before must not.
 
+Since OAuth (issue 16) an access token also says what it may do: ``scope``,
+the granted scopes (``blog_api/scopes.py``), and, for a third-party app,
+``client_id``. The blog's own log in gets every scope. A token without a
+``scope`` claim was issued before scopes existed (it lives 15 minutes) and
+counts as first party. Refresh tokens keep the client and the scope of their
+family, and only the client they were issued to may use them.
+
 A refused token gets a fixed message per cause (expired, bad signature,
 malformed...), never PyJWT's own text, which can quote the token's bytes.
 
@@ -33,6 +40,7 @@ import jwt
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from blog_api import scopes
 from blog_api.errors import Unauthorized
 from blog_api.models import RefreshToken, RevokedToken, User, utcnow
 from blog_api.schemas import ID_DIGITS
@@ -43,6 +51,10 @@ ALGORITHM = "HS256"
 _SUBJECT = re.compile(rf"[1-9][0-9]{{0,{ID_DIGITS - 1}}}")
 #: ``jti`` is ours (a UUID's hex); it is stored on log out in a 64-character column.
 _TOKEN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+#: ``client_id`` must fit ``oauth_clients.client_id`` (48 characters).
+_CLIENT_ID = re.compile(r"[\x21-\x7e]{1,48}")
+#: The ``scope`` claim of a first-party token: every scope.
+FIRST_PARTY_SCOPE = " ".join(scopes.FIRST_PARTY)
 #: ``ver`` must fit the INTEGER column it is compared with.
 _MAX_VERSION = 2**31 - 1
 MALFORMED = "The access token is malformed"
@@ -88,23 +100,42 @@ class TokenPair:
     refresh_token: str
     expires_in: int
     token_type: str = "Bearer"
+    #: The granted scopes; ``None`` for the blog's own log in, whose
+    #: responses stay as they were.
+    scope: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON body of a successful token response."""
-        return {
+        body: dict[str, Any] = {
             "access_token": self.access_token,
             "refresh_token": self.refresh_token,
             "token_type": self.token_type,
             "expires_in": self.expires_in,
         }
+        if self.scope is not None:
+            # RFC 6749 §5.1: the client learns what it was granted, which
+            # may be less than it asked for.
+            body["scope"] = self.scope
+        return body
 
 
 def create_access_token(
-    user_id: int, settings: TokenSettings, now: datetime | None = None, *, version: int = 0
+    user_id: int,
+    settings: TokenSettings,
+    now: datetime | None = None,
+    *,
+    version: int = 0,
+    scope: str | None = None,
+    client_id: str | None = None,
 ) -> str:
-    """Sign a new access token for ``user_id`` at the user's ``token_version``."""
+    """Sign a new access token for ``user_id`` at the user's ``token_version``.
+
+    Args:
+        scope: the granted scopes; ``None`` (the blog's own log in) is every scope.
+        client_id: the third-party app the token is for, if any.
+    """
     issued = now or utcnow()
-    claims = {
+    claims: dict[str, Any] = {
         "sub": str(user_id),
         "iat": issued,
         "exp": issued + timedelta(seconds=settings.access_ttl),
@@ -112,7 +143,10 @@ def create_access_token(
         "iss": settings.issuer,
         "typ": "access",
         "ver": version,
+        "scope": FIRST_PARTY_SCOPE if scope is None else scope,
     }
+    if client_id is not None:
+        claims["client_id"] = client_id
     return jwt.encode(claims, settings.secret_key, algorithm=ALGORITHM)
 
 
@@ -142,7 +176,7 @@ def decode_access_token(token: str, settings: TokenSettings) -> dict[str, Any]:
         raise Unauthorized(MALFORMED, token_error="invalid_token") from None
     if claims.get("typ") != "access":
         raise Unauthorized("Not an access token", token_error="invalid_token")
-    if not _claims_well_formed(claims):
+    if not _claims_well_formed(claims) or not _grant_well_formed(claims):
         raise Unauthorized(MALFORMED, token_error="invalid_token")
     return claims
 
@@ -172,6 +206,32 @@ def _claims_well_formed(claims: dict[str, Any]) -> bool:
         and type(version) is int
         and 0 <= version <= _MAX_VERSION
     )
+
+
+def _grant_well_formed(claims: dict[str, Any]) -> bool:
+    """Whether ``scope`` and ``client_id``, when present, are ours.
+
+    A token without ``scope`` predates scopes and is first party; one with a
+    ``client_id`` must say its scope. A scope name we do not know, or
+    :data:`scopes.ACCOUNT` in a third-party token, is no token we issued.
+    """
+    scope, client_id = claims.get("scope"), claims.get("client_id")
+    if scope is None:
+        return client_id is None
+    if not isinstance(scope, str) or not scopes.all_known(scope):
+        return False
+    if client_id is None:
+        return True
+    return (
+        isinstance(client_id, str)
+        and _CLIENT_ID.fullmatch(client_id) is not None
+        and scopes.ACCOUNT not in scopes.parse(scope)
+    )
+
+
+def token_scopes(claims: dict[str, Any]) -> frozenset[str]:
+    """The scopes of a decoded access token (every scope when it has no ``scope`` claim)."""
+    return scopes.parse(claims.get("scope"))
 
 
 def authenticate_access_token(
@@ -235,12 +295,35 @@ def hash_refresh_token(raw: str) -> str:
 
 
 def issue_token_pair(
-    session: Session, user: User, settings: TokenSettings, family_id: str | None = None
+    session: Session,
+    user: User,
+    settings: TokenSettings,
+    family_id: str | None = None,
+    *,
+    client_id: str | None = None,
+    scope: str | None = None,
 ) -> TokenPair:
     """Create an access token and a new refresh token (in ``family_id``, or a new family).
 
     The caller commits.
+
+    Args:
+        client_id: the third-party app the pair is for; ``None`` for the
+            blog's own log in.
+        scope: the scopes granted to that app (space-separated); ``None``
+            for the blog's own log in, which may do everything.
+
+    Raises:
+        ValueError: a third-party pair without a scope, or with an unknown
+            scope or :data:`scopes.ACCOUNT` (a bug in the caller, not a
+            client's mistake: the authorisation server checks requests first).
+
+    Example::
+
+        pair = issue_token_pair(session, user, settings, client_id="app", scope="posts:read")
+        session.commit()
     """
+    _check_grant(client_id, scope)
     raw = secrets.token_urlsafe(32)
     now = utcnow()
     session.add(
@@ -251,26 +334,55 @@ def issue_token_pair(
             created_at=now,
             expires_at=now + timedelta(seconds=settings.refresh_ttl),
             token_version=user.token_version,
+            client_id=client_id,
+            scope=scope,
         )
     )
-    access = create_access_token(user.id, settings, now, version=user.token_version)
-    return TokenPair(access, raw, settings.access_ttl)
+    access = create_access_token(
+        user.id, settings, now, version=user.token_version, scope=scope, client_id=client_id
+    )
+    return TokenPair(access, raw, settings.access_ttl, scope=scope)
+
+
+def _check_grant(client_id: str | None, scope: str | None) -> None:
+    """Refuse a grant that would make a token :func:`decode_access_token` calls forged."""
+    if scope is not None and not scopes.all_known(scope):
+        raise ValueError(f"unknown scope in {scope!r}")
+    if client_id is None:
+        return
+    if scope is None:
+        raise ValueError("a third-party token needs its granted scope")
+    if scopes.ACCOUNT in scopes.parse(scope):
+        raise ValueError(f"{scopes.ACCOUNT!r} is never granted to a third-party app")
 
 
 class RefreshTokenReused(Unauthorized):
     """A rotated refresh token was presented again; its family is now revoked."""
 
 
-def rotate_refresh_token(session: Session, raw: str, settings: TokenSettings) -> TokenPair:
+def rotate_refresh_token(
+    session: Session, raw: str, settings: TokenSettings, *, client_id: str | None = None
+) -> TokenPair:
     """Exchange a refresh token for a new pair, retiring the old token.
 
+    The new pair keeps the family's client and scope.
+
+    Args:
+        client_id: the client asking (authenticated by the caller); ``None``
+            for the blog's own ``/auth/refresh``.
+
     Raises:
-        Unauthorized: unknown, expired or revoked token, or one issued before
-            the user's last password change.
+        Unauthorized: unknown, expired or revoked token, one issued to another
+            client, or one issued before the user's last password change.
         RefreshTokenReused: the token was already rotated; the whole family was
             revoked and **committed**, so the revocation survives the error.
     """
     record = _find_refresh_token(session, raw)
+    if record.client_id != client_id:
+        # RFC 6749 §6: a refresh token is bound to its client. Checked before
+        # reuse, so another client showing a rotated token cannot revoke the
+        # family of the one it was issued to.
+        raise Unauthorized("The refresh token was issued to another client")
     if record.replaced_at is not None:
         revoke_family(session, record.family_id)
         session.commit()
@@ -284,7 +396,24 @@ def rotate_refresh_token(session: Session, raw: str, settings: TokenSettings) ->
         # but carries the old version.
         raise Unauthorized("The refresh token was revoked")
     record.replaced_at = utcnow()
-    return issue_token_pair(session, user, settings, family_id=record.family_id)
+    return issue_token_pair(
+        session,
+        user,
+        settings,
+        family_id=record.family_id,
+        client_id=record.client_id,
+        scope=record.scope,
+    )
+
+
+def refresh_token_record(session: Session, raw: str) -> RefreshToken | None:
+    """The stored row of a refresh token, if any, whatever its state.
+
+    No checks: revocation (RFC 7009) and introspection (RFC 7662) look at
+    expired, revoked and rotated tokens too, and decide themselves.
+    """
+    query = select(RefreshToken).where(RefreshToken.token_hash == hash_refresh_token(raw))
+    return session.scalars(query).first()
 
 
 def _find_refresh_token(session: Session, raw: str) -> RefreshToken:
@@ -329,7 +458,6 @@ def revoke_all_tokens(session: Session, user: User) -> None:
 
 def revoke_refresh_token(session: Session, raw: str, user_id: int) -> None:
     """Log out a refresh token's family, if it belongs to ``user_id``."""
-    query = select(RefreshToken).where(RefreshToken.token_hash == hash_refresh_token(raw))
-    record = session.scalars(query).first()
+    record = refresh_token_record(session, raw)
     if record is not None and record.user_id == user_id:
         revoke_family(session, record.family_id)

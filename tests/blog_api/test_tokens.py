@@ -12,15 +12,18 @@ import jwt
 import pytest
 from sqlalchemy import event, select
 
+from blog_api import scopes
 from blog_api.errors import Unauthorized
-from blog_api.models import RefreshToken, User, utcnow
+from blog_api.models import OAuthClient, RefreshToken, User, utcnow
 from blog_api.tokens import (
     TokenSettings,
     create_access_token,
     decode_access_token,
     hash_refresh_token,
     issue_token_pair,
+    refresh_token_record,
     rotate_refresh_token,
+    token_scopes,
 )
 
 SETTINGS = TokenSettings(secret_key="k" * 64)
@@ -288,3 +291,84 @@ def test_a_refresh_token_of_an_older_token_version_cannot_be_rotated(api: Any, a
         session.rollback()
         row = session.scalars(select(RefreshToken)).one()
         assert row.replaced_at is None and row.token_version == 0
+
+
+def _alice_and_app(session: Any) -> User:
+    """Alice (registered through the API) and a registered app "app" in ``session``."""
+    session.add(
+        OAuthClient(client_id="app", name="App", redirect_uris="https://a.example/", scope="")
+    )
+    return session.scalars(select(User)).one()
+
+
+def test_a_third_party_pair_says_its_scope_and_client(api: Any, app: Any) -> None:
+    api.register("alice")
+    settings = TokenSettings.from_config(app.config)
+    with app.extensions["blog_db"].session_factory() as session:
+        alice = _alice_and_app(session)
+        pair = issue_token_pair(session, alice, settings, client_id="app", scope="posts:read")
+        session.commit()
+        row = refresh_token_record(session, pair.refresh_token)
+    assert pair.to_dict()["scope"] == "posts:read"  # RFC 6749 §5.1
+    assert row is not None and (row.client_id, row.scope) == ("app", "posts:read")
+    claims = decode_access_token(pair.access_token, settings)
+    assert (claims["scope"], claims["client_id"]) == ("posts:read", "app")
+
+
+@pytest.mark.parametrize(
+    "client_id, scope",
+    [("app", None), ("app", "posts:read account"), ("app", "posts:read admin"), (None, "nope")],
+)
+def test_a_grant_the_blog_never_makes_is_a_bug_in_the_caller(
+    api: Any, app: Any, client_id: str | None, scope: str | None
+) -> None:
+    api.register("alice")
+    with app.extensions["blog_db"].session_factory() as session:
+        alice = _alice_and_app(session)
+        with pytest.raises(ValueError):
+            issue_token_pair(session, alice, SETTINGS, client_id=client_id, scope=scope)
+
+
+def test_refreshing_keeps_the_client_and_the_scope(api: Any, app: Any) -> None:
+    api.register("alice")
+    settings = TokenSettings.from_config(app.config)
+    with app.extensions["blog_db"].session_factory() as session:
+        alice = _alice_and_app(session)
+        first = issue_token_pair(session, alice, settings, client_id="app", scope="profile")
+        session.commit()
+        second = rotate_refresh_token(session, first.refresh_token, settings, client_id="app")
+        session.commit()
+        row = refresh_token_record(session, second.refresh_token)
+    assert second.scope == "profile"
+    assert row is not None and (row.client_id, row.scope) == ("app", "profile")
+    claims = decode_access_token(second.access_token, settings)
+    assert (claims["scope"], claims["client_id"]) == ("profile", "app")
+
+
+def test_a_refresh_token_works_only_for_the_client_it_was_issued_to(
+    api: Any, app: Any, client: Any
+) -> None:
+    api.register("alice")
+    own = api.login("alice")["refresh_token"]
+    settings = TokenSettings.from_config(app.config)
+    with app.extensions["blog_db"].session_factory() as session:
+        alice = _alice_and_app(session)
+        apps = issue_token_pair(session, alice, settings, client_id="app", scope="profile")
+        session.commit()
+        with pytest.raises(Unauthorized, match=r"^The refresh token was issued to another client$"):
+            rotate_refresh_token(session, own, settings, client_id="app")
+    # The blog's own refresh endpoint cannot refresh the app's token.
+    response = client.post("/api/v1/auth/refresh", json={"refresh_token": apps.refresh_token})
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "The refresh token was issued to another client"
+    # Neither refusal revoked anything: each client still refreshes its own.
+    with app.extensions["blog_db"].session_factory() as session:
+        assert rotate_refresh_token(session, apps.refresh_token, settings, client_id="app")
+        session.commit()
+    assert client.post("/api/v1/auth/refresh", json={"refresh_token": own}).status_code == 200
+
+
+def test_a_token_without_a_scope_claim_is_first_party() -> None:
+    old = claims()  # sub, exp, iat, jti, iss, typ, ver: what tokens carried before scopes
+    decoded = decode_access_token(jwt.encode(old, SETTINGS.secret_key), SETTINGS)
+    assert token_scopes(decoded) == set(scopes.FIRST_PARTY)
