@@ -196,11 +196,18 @@ def run_due(
     return result
 
 
-def claim_due(engine: Engine, settings: JobSettings, token: str, limit: int) -> list[Job]:
+def claim_due(
+    engine: Engine, settings: JobSettings, token: str, limit: int, *, count: bool = True
+) -> list[Job]:
     """Lease up to ``limit`` pending, due, unclaimed jobs to ``token``, in one statement.
 
-    ``attempts`` counts claims, not failures: a job whose function kills its
-    process every time must reach ``max_attempts`` too.
+    ``attempts`` counts runs, not failures: a job whose function kills its
+    process every time must reach ``max_attempts`` too, so a claim that will
+    run the job counts it at once. A claim that only publishes the job to a
+    queue (:func:`relay_due`, ``count=False``) does not: with no Celery worker
+    running, the job is published again at every lease, and those rounds must
+    not use up its tries before any worker has run it (:func:`run_claimed`
+    counts the run).
     """
     now = utcnow()
     row = OutboxJob
@@ -227,7 +234,7 @@ def claim_due(engine: Engine, settings: JobSettings, token: str, limit: int) -> 
         .values(
             claimed_until=now + timedelta(seconds=settings.lease),
             claim_token=token,
-            attempts=row.attempts + 1,
+            attempts=row.attempts + 1 if count else row.attempts,
         )
         .returning(row.id, row.kind, row.payload, row.attempts, row.created_at)
     )
@@ -301,21 +308,23 @@ def relay_due(
 
     The claim is the same as :func:`run_due`'s, so the outbox stays the record
     of what is owed: a job whose worker dies, or whose message the broker
-    loses, is claimed and published again when its lease runs out. When
-    ``publish`` fails (the broker is down), the claim is given back at once,
-    uncounted, and the rest of the batch waits for the next poll.
+    loses, is claimed and published again when its lease runs out. Publishing
+    is not a run, so it does not count as an attempt (the worker's
+    :func:`run_claimed` does). When ``publish`` fails (the broker is down),
+    the claim is given back at once, and the rest of the batch waits for the
+    next poll.
     """
     settings = JobSettings.from_config(config)
     token = uuid.uuid4().hex
     result = RunResult()
-    claimed = claim_due(engine, settings, token, limit)
+    claimed = claim_due(engine, settings, token, limit, count=False)
     for position, claimed_job in enumerate(claimed):
         try:
             publish(claimed_job.id, token)
         except Exception as e:
             log.warning("could not publish job %s, will try again: %s", claimed_job.id, e)
             for unpublished in claimed[position:]:
-                _finish(engine, unpublished, token, attempts=unpublished.attempts - 1)
+                _finish(engine, unpublished, token)
             break
         result.claimed += 1
     return result
@@ -330,10 +339,11 @@ def run_claimed(
 ) -> str:
     """Run one job published by :func:`relay_due`, if its claim is still ``token``'s.
 
-    The claim's lease is renewed first, in the same statement that checks it:
-    the job may have waited in the broker's queue for a while. A message
-    whose claim was taken over (its lease ran out and the job was published
-    again) runs nothing, so a slow queue does not send two copies.
+    The claim's lease is renewed first, in the same statement that checks it
+    and counts the attempt: the job may have waited in the broker's queue for
+    a while. A message whose claim was taken over (its lease ran out and the
+    job was published again) runs nothing, so a slow queue does not send two
+    copies.
 
     Returns:
         ``done``, ``retrying``, ``failed``, or ``skipped``.
@@ -343,7 +353,10 @@ def run_claimed(
     renew = (
         update(row)
         .where(row.id == job_id, row.claim_token == token, row.status == "pending")
-        .values(claimed_until=utcnow() + timedelta(seconds=settings.lease))
+        .values(
+            claimed_until=utcnow() + timedelta(seconds=settings.lease),
+            attempts=row.attempts + 1,
+        )
         .returning(row.id, row.kind, row.payload, row.attempts, row.created_at)
     )
     with engine.begin() as connection:

@@ -118,7 +118,8 @@ def build_site_blueprint(fw: Any) -> Any:
         except pydantic.ValidationError:
             fw.flash("A comment needs between 1 and 10,000 characters.", "error")
             return _render_post(fw, web, post_id, draft=text, status=400)
-        comment = comments.create_comment(web.db, post, author, data)
+        post_url = web.site_url("site.post", post_id=post_id)
+        comment = comments.create_comment(web.db, post, author, data, post_url)
         fw.flash("Your comment is posted.", "success")
         url = fw.url_for("site.post", post_id=post_id, _anchor=f"comment-{comment.id}")
         return fw.redirect(url, 303)

@@ -15,6 +15,7 @@ import pytest
 from blog_api import jobs
 from tests.blog_api.conftest import Api
 from tests.blog_api.mailbox import SMTPServer
+from tests.blog_api.test_site import log_in, token_from
 
 
 @pytest.fixture
@@ -55,6 +56,20 @@ def test_the_mail_links_to_the_post_on_the_reader_site(
     page = api.client.get(found[1])
     assert page.status_code == 200
     assert "Worth a link" in page.get_data(as_text=True)
+
+
+def test_a_comment_from_the_reader_site_mails_the_link_too(
+    api: Api, smtp_server: SMTPServer, alice: dict[str, str], bob: dict[str, str]
+) -> None:
+    post = api.create_post(alice, title="Commented in a browser")
+    site = api.app.test_client()
+    log_in(site, "bob", api.password)
+    token = token_from(site.get(f"/posts/{post['id']}").get_data(as_text=True))
+    form = {"body": "From the site", "csrf_token": token}
+    assert site.post(f"/posts/{post['id']}/comments", data=form).status_code == 303
+    [message] = notifications(api, smtp_server)
+    assert "From the site" in message.get_content()
+    assert f"Read it and reply: http://localhost/posts/{post['id']}\n" in message.get_content()
 
 
 def test_the_authors_own_comments_mail_nobody(

@@ -224,6 +224,37 @@ def test_a_job_that_kills_its_dispatcher_every_time_is_parked(
     assert job_row(engine, job_id).attempts == 4
 
 
+def test_publishing_to_an_idle_queue_does_not_use_up_a_jobs_tries(
+    engine: Engine, recorded: list[int]
+) -> None:
+    """Celery mode with no worker running: each lease publishes the job again, uncounted."""
+    [job_id] = add_jobs(engine, 1)
+    published: list[tuple[int, str]] = []
+    for _ in range(SETTINGS["JOBS_MAX_ATTEMPTS"] + 2):  # more rounds than the job has tries
+        relayed = jobs.relay_due(engine, SETTINGS, lambda *message: published.append(message))
+        assert relayed.claimed == 1
+        expire_leases(engine)
+    assert job_row(engine, job_id).attempts == 0
+    # A worker finally runs the last message: that run is the first attempt.
+    assert jobs.run_claimed(engine, SETTINGS, *published[-1]) == "done"
+    assert recorded == [0] and job_row(engine, job_id).attempts == 1
+    # An older message's claim was taken over: it runs nothing.
+    assert jobs.run_claimed(engine, SETTINGS, *published[0]) == "skipped"
+
+
+def test_a_job_a_worker_fails_counts_each_run_and_is_parked_after_the_last(
+    engine: Engine, recorded: list[int]
+) -> None:
+    [job_id] = add_jobs(engine, 1, kind="broken")
+    published: list[tuple[int, str]] = []
+    for attempt in range(1, SETTINGS["JOBS_MAX_ATTEMPTS"] + 1):
+        jobs.relay_due(engine, SETTINGS, lambda *message: published.append(message))
+        outcome = jobs.run_claimed(engine, SETTINGS, *published[-1])
+        assert job_row(engine, job_id).attempts == attempt
+        make_due(engine)
+    assert outcome == "failed" and job_row(engine, job_id).status == "failed"
+
+
 # Mail through the outbox, at least once.
 
 
