@@ -15,10 +15,14 @@ with keys generated here by joserfc.
 
 from __future__ import annotations
 
+import dataclasses
+import html
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
@@ -384,6 +388,32 @@ def test_the_login_page_offers_the_provider_with_next(client: Any) -> None:
     assert 'href="/login/oidc?next=/posts/1?x%3Dy"' in text
 
 
+def test_a_consent_page_next_survives_the_round_trip(client: Any, provider: MockProvider) -> None:
+    """From the consent page (``/login?next=/oauth/authorize?...``) through the provider and back.
+
+    The button on the log-in page carries ``next``, the sign-in keeps it in
+    the session, and the callback sends the reader back to it, every
+    parameter intact (``&``, ``%2F``, ``+`` included).
+    """
+    consent = (
+        "/oauth/authorize?response_type=code&client_id=app-1"
+        "&redirect_uri=https%3A%2F%2Fapp.example%2Fcallback&scope=posts%3Aread+profile"
+        "&state=xyz&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        "&code_challenge_method=S256"
+    )
+    provider.set_user("sub-judy", email="judy@example.com", email_verified=True)
+    login_page = page(client, "/login?" + urlencode({"next": consent}))
+    button = re.search(r'id="oidc-sign-in" href="([^"]+)"', login_page)
+    assert button is not None
+
+    response = client.get(html.unescape(button.group(1)))
+    callback = provider.authorize(response.headers["Location"], "sub-judy")
+    response = client.get(path_and_query(callback))
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == consent
+
+
 def test_without_settings_there_is_no_button_and_no_route(framework: str, tmp_path: Path) -> None:
     app = build_app(framework, make_config(tmp_path))
     client = app.test_client()
@@ -587,7 +617,7 @@ def test_hs256_with_the_client_secret_is_refused(rsa_key: RSAKey) -> None:
 
 
 def test_an_algorithm_the_provider_does_not_announce_is_refused(rsa_key: RSAKey) -> None:
-    provider = oidc.Provider(**{**PROVIDER.__dict__, "algorithms": ("ES256",)})
+    provider = dataclasses.replace(PROVIDER, algorithms=("ES256",))
     with pytest.raises(oidc.SignInError, match="algorithm"):
         oidc.verify_id_token(
             token(rsa_key), provider, CLIENT_ID, NONCE, keys=lambda _: KeySet([rsa_key])
