@@ -1,10 +1,12 @@
-"""Web layer: registration, log in, the OAuth2 token endpoint, refresh, log out.
+"""Web layer: registration, log in, the OAuth 2.0 endpoints, refresh, log out.
 
 Routes (under ``/api/v1``)::
 
     POST /auth/register   JSON {username, email, password}   -> 201 + Location
     POST /auth/login      JSON {username, password}          -> 200 token pair
-    POST /auth/token      form, RFC 6749 §4.3 / §6 grants      -> 200 token pair
+    POST /auth/token      form, RFC 6749 §4.1.3 / §6 grants    -> 200 token pair
+    POST /auth/revoke     form {token, token_type_hint}      -> 200 {} (RFC 7009)
+    POST /auth/introspect form {token, token_type_hint}      -> 200 (RFC 7662)
     POST /auth/refresh    JSON {refresh_token}               -> 200 token pair
     POST /auth/logout     Bearer (+ optional refresh_token)   -> 204
     POST /auth/password-reset          JSON {email}           -> 202, always the same
@@ -13,9 +15,20 @@ Routes (under ``/api/v1``)::
     POST /auth/confirm-email/resend    Bearer                 -> 202 (409 if confirmed)
 
 Token responses say ``Cache-Control: no-store`` (RFC 6749 §5.1): tokens must
-never sit in a cache. Failed password checks are counted by the rate limiter
-(per client and username, per client, per username); the lock-out answers 429
-before the password is even checked.
+never sit in a cache.
+
+The blog's own apps log in with ``/auth/login`` and refresh with
+``/auth/refresh`` (or the token endpoint's ``refresh_token`` grant without
+client credentials). Third-party apps get their tokens from the
+authorization code flow (the consent page is ``site/consent.py``) and use
+the token, revocation and introspection endpoints as registered clients;
+``oauth_server.py`` adapts Authlib's server for these. The password grant
+is retired (RFC 9700 §2.4: it MUST NOT be used): it asks an app for the
+user's password, which is what OAuth exists to avoid.
+
+Failed password checks are counted by the rate limiter (per client and
+username, per client, per username); the lock-out answers 429 before the
+password is even checked.
 
 "Forgot password" answers 202 with one body whether or not the address has an
 account, so it cannot be used to find out who has one; the mail with the link
@@ -28,9 +41,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import pydantic
+from authlib.oauth2.rfc6749 import OAuth2Error
 
 from blog_api import errors, tokens
+from blog_api.oauth_server import (
+    TOKEN_HEADERS,
+    BlogAuthorizationServer,
+    check_basic_header,
+    check_parameters,
+    token_error,
+)
 from blog_api.ratelimit import RateLimiter
 from blog_api.schemas import (
     ConfirmEmailIn,
@@ -45,15 +65,21 @@ from blog_api.services import email_confirmations, password_resets, users
 from blog_api.users import render_user
 from blog_api.web import NO_STORE, Web
 
-TOKEN_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 RESET_ACCEPTED = "If an account has this address, a reset link is on its way to it"
 CONFIRMATION_SENT = "A new confirmation link is on its way to your address"
+#: The answer to ``grant_type=password`` (RFC 6749 error descriptions are ASCII).
+PASSWORD_GRANT_RETIRED = (
+    "The password grant is retired (RFC 9700 section 2.4). The blog's own apps log in "
+    "with POST /api/v1/auth/login; third-party apps use the authorization code flow "
+    "with PKCE (GET /oauth/authorize, see /.well-known/oauth-authorization-server)"
+)
 
 
 def build_auth_blueprint(fw: Any) -> Any:
     """The ``auth`` blueprint, built on the framework module ``fw``."""
     bp = fw.Blueprint("auth", __name__, url_prefix="/api/v1")
     web = Web(fw)
+    server = BlogAuthorizationServer(fw, web)
 
     @bp.route("/auth/register", methods=["POST"])
     def register() -> Any:
@@ -73,7 +99,15 @@ def build_auth_blueprint(fw: Any) -> Any:
 
     @bp.route("/auth/token", methods=["POST"])
     def token() -> Any:
-        return oauth2_token(fw, web)
+        return oauth2_token(web, server)
+
+    @bp.route("/auth/revoke", methods=["POST"])
+    def revoke() -> Any:
+        return oauth2_endpoint(web, server, "revocation")
+
+    @bp.route("/auth/introspect", methods=["POST"])
+    def introspect() -> Any:
+        return oauth2_endpoint(web, server, "introspection")
 
     @bp.route("/auth/refresh", methods=["POST"])
     def refresh() -> Any:
@@ -182,52 +216,63 @@ def token_response(web: Web, pair: tokens.TokenPair) -> Any:
     return web.respond(pair.to_dict(), cache=NO_STORE, headers=TOKEN_HEADERS)
 
 
-def oauth2_token(fw: Any, web: Web) -> Any:
-    """RFC 6749 token endpoint: ``password`` (§4.3.2) and ``refresh_token`` (§6) grants.
+def oauth2_token(web: Web, server: BlogAuthorizationServer) -> Any:
+    """RFC 6749 token endpoint: ``authorization_code`` (§4.1.3) and ``refresh_token`` (§6).
 
-    Clients are public (RFC 6749 §2.1): a ``client_id`` or a Basic header is
-    accepted and not checked, since there are no registered client secrets.
-    Errors use the §5.2 shape via ``OAuthError``.
+    Authlib serves both grants for registered clients (``oauth_server.py``).
+    A ``refresh_token`` request without client credentials is the blog's
+    own refresh, as ``/auth/refresh`` (a first-party token; a third-party
+    token needs its client). ``password`` is refused with a pointer to what
+    replaces it. Errors use the §5.2 shape via ``OAuthError``.
     """
-    request = fw.request
-    if request.mimetype != "application/x-www-form-urlencoded":
-        raise errors.OAuthError(
-            "invalid_request", "The token endpoint takes application/x-www-form-urlencoded"
-        )
-    web.check_size()
-    form = request.form
+    form = read_form(web)
     grant_type = form.get("grant_type")
-    if grant_type == "password":
-        return token_response(web, _password_grant(web, form))
-    if grant_type == "refresh_token":
-        return token_response(web, _refresh_grant(web, form))
     if not grant_type:
         raise errors.OAuthError("invalid_request", "grant_type is required")
-    raise errors.OAuthError("unsupported_grant_type", f"Unsupported grant_type {grant_type!r}")
-
-
-def _password_grant(web: Web, form: Any) -> tokens.TokenPair:
-    """Resource owner password credentials grant (RFC 6749 §4.3.2)."""
-    username, password = form.get("username"), form.get("password")
-    if not username or not password:
-        raise errors.OAuthError("invalid_request", "username and password are required")
+    if grant_type == "password":
+        raise errors.OAuthError("unsupported_grant_type", PASSWORD_GRANT_RETIRED)
+    if grant_type == "refresh_token" and not server.has_client_credentials():
+        return token_response(web, _first_party_refresh(web, form))
     try:
-        # The same limits as the JSON login (lengths, no NUL, which PostgreSQL
-        # cannot even compare against a column).
-        credentials = LoginIn.model_validate({"username": username, "password": password})
-    except pydantic.ValidationError:
-        raise errors.OAuthError("invalid_request", "malformed username or password") from None
+        response = server.create_token_response()
+    except OAuth2Error as e:  # raised before Authlib's own handling (an http URL)
+        raise token_error(e) from None
+    web.db.commit()
+    return response
+
+
+def oauth2_endpoint(web: Web, server: BlogAuthorizationServer, name: str) -> Any:
+    """Revocation (RFC 7009) or introspection (RFC 7662), served by Authlib."""
+    read_form(web)
     try:
-        user = check_password(web, credentials.username, credentials.password)
-    except errors.TooManyRequests as e:
-        raise _oauth_too_many(e) from None
-    if user is None:
-        raise errors.OAuthError("invalid_grant", "Invalid username or password")
-    return tokens.issue_token_pair(web.db, user, web.token_settings())
+        return server.create_endpoint_response(name)
+    except OAuth2Error as e:
+        raise token_error(e) from None
 
 
-def _refresh_grant(web: Web, form: Any) -> tokens.TokenPair:
-    """Refreshing an access token (RFC 6749 §6), with rotation."""
+def read_form(web: Web) -> Any:
+    """The form of an OAuth request, after the checks that keep malformed input a 400.
+
+    Raises:
+        OAuthError: not a form, a repeated or malformed parameter, or a Basic
+            header that is no base64 of ASCII.
+    """
+    request = web.fw.request
+    if request.mimetype != "application/x-www-form-urlencoded":
+        raise errors.OAuthError(
+            "invalid_request", "The OAuth endpoints take application/x-www-form-urlencoded"
+        )
+    web.check_size()
+    try:
+        check_parameters(request.form)
+        check_basic_header(request.headers)
+    except OAuth2Error as e:
+        raise token_error(e) from None
+    return request.form
+
+
+def _first_party_refresh(web: Web, form: Any) -> tokens.TokenPair:
+    """Refreshing a first-party token (RFC 6749 §6), with rotation."""
     raw = form.get("refresh_token")
     if not raw:
         raise errors.OAuthError("invalid_request", "refresh_token is required")
@@ -235,10 +280,3 @@ def _refresh_grant(web: Web, form: Any) -> tokens.TokenPair:
         return tokens.rotate_refresh_token(web.db, raw, web.token_settings())
     except errors.Unauthorized as e:
         raise errors.OAuthError("invalid_grant", e.message) from None
-
-
-def _oauth_too_many(e: errors.TooManyRequests) -> errors.OAuthError:
-    """The rate-limit refusal in the token endpoint's error shape."""
-    error = errors.OAuthError("invalid_request", e.message, status=429)
-    error.headers["Retry-After"] = e.headers["Retry-After"]
-    return error

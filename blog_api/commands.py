@@ -43,6 +43,7 @@ from werkzeug.security import generate_password_hash
 from blog_api import jobs
 from blog_api.db import make_session_factory
 from blog_api.models import Comment, Post, Tag, User, utcnow
+from blog_api.oauth_cli import clients_group
 
 SEED_PASSWORD = "password"
 ADMIN_PASSWORD = "admin-password"
@@ -72,6 +73,7 @@ def register_commands(app: Any) -> None:
     database = app.extensions["blog_db"]
     app.cli.add_command(_db_group(database))
     app.cli.add_command(_jobs_group(database, app.config))
+    app.cli.add_command(clients_group(database))
 
     @app.cli.command("init-db")
     def init_db() -> None:

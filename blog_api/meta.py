@@ -1,19 +1,32 @@
 """Web layer: the API's description of itself.
 
-Routes (under ``/api/v1``)::
+Routes::
 
-    GET /openapi.json     the OpenAPI 3.1 document (built once per app, with its limits)
+    GET /api/v1/openapi.json                  the OpenAPI 3.1 document (built once per
+                                              app, with its limits)
+    GET /.well-known/oauth-authorization-server   RFC 8414 metadata of the blog as an
+                                              OAuth 2.0 authorisation server
+
+RFC 8414 §3 fixes the metadata's path at the host's root, outside the
+blueprint's ``/api/v1`` prefix, so that route is added to the app itself
+when the blueprint is registered, under the blueprint's endpoint name
+``meta.oauth_authorization_server`` (Flask reads the blueprint of a request
+from its endpoint, so the API's hooks and error handlers treat it as one
+of ``meta``'s).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from blog_api.oauth_server import server_metadata
 from blog_api.openapi import build_spec
-from blog_api.web import PUBLIC, Web
+from blog_api.web import PRIVATE, PUBLIC, Web
 
 #: ``app.extensions`` key of the app's OpenAPI document.
 SPEC_KEY = "blog_openapi"
+#: RFC 8414 §3: the metadata of an issuer without a path lives here.
+METADATA_PATH = "/.well-known/oauth-authorization-server"
 
 
 def build_meta_blueprint(fw: Any) -> Any:
@@ -33,4 +46,18 @@ def build_meta_blueprint(fw: Any) -> Any:
     def openapi() -> Any:
         return web.respond(fw.current_app.extensions[SPEC_KEY], cache=PUBLIC)
 
+    def oauth_authorization_server() -> Any:
+        # PRIVATE, not PUBLIC: the URLs name the request's host, and the
+        # server-side cache keys responses by path alone.
+        return web.respond(server_metadata(web), cache=PRIVATE)
+
+    def add_metadata_route(state: Any) -> None:
+        state.app.add_url_rule(
+            METADATA_PATH,
+            "meta.oauth_authorization_server",
+            oauth_authorization_server,
+            methods=["GET"],
+        )
+
+    bp.record_once(add_metadata_route)
     return bp
