@@ -5,27 +5,45 @@ spec's ``components.schemas`` come straight from the pydantic models
 (OpenAPI 3.1 *is* JSON Schema 2020-12, which pydantic v2 emits), so the
 documented bodies cannot drift from the validated ones. A test checks that
 every URL rule of the app appears in ``ROUTES`` and vice versa.
+
+Security is documented twice over, as the API takes it: the ``bearerAuth``
+scheme (any Bearer access token, such as the blog's own log in issues) and
+the ``oauth2`` scheme (the authorization code flow third-party apps use),
+each operation naming the scope it needs. That scope comes from
+``scopes.required`` for the route's endpoint: the table the server enforces,
+not a copy of it.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from blog_api import schemas
+from blog_api import schemas, scopes
 from blog_api.config import DEFAULTS
 from blog_api.tags import TagListQuery
 
 PREFIX = "/api/v1"
 REF = "#/components/schemas/{model}"
+#: Paths served from the site's root rather than under ``PREFIX``: RFC 8414
+#: §3 puts the metadata at ``/.well-known/`` on the issuer's host.
+ROOT_PATHS = ("/.well-known/",)
 
 
 @dataclass(frozen=True)
 class Route:
-    """One operation: method, path (OpenAPI style), and what it takes and returns."""
+    """One operation: method, path (OpenAPI style), and what it takes and returns.
+
+    ``auth`` says who calls it: ``"none"`` (anyone, no credentials),
+    ``"optional"`` (anyone; a Bearer token changes the answer),
+    ``"required"`` (a Bearer token) or ``"client"`` (an OAuth client,
+    authenticated as RFC 6749 §2.3 has it). ``endpoint`` is the view's
+    endpoint name, which finds the operation's scope in ``scopes``.
+    """
 
     method: str
     path: str
@@ -34,20 +52,53 @@ class Route:
     response: type[BaseModel] | None = None
     body: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
-    auth: str = "none"  # "none" | "optional" | "required"
+    auth: Literal["none", "optional", "required", "client"] = "none"
     form: bool = False
     errors: tuple[int, ...] = field(default=())
+    description: str = ""
+    endpoint: str = field(kw_only=True)
 
 
 class TokenForm(BaseModel):
-    """The token endpoint's form fields (RFC 6749 §4.3.2 and §6)."""
+    """The token endpoint's form fields (RFC 6749 §4.1.3 and §6, RFC 7636 §4.5).
 
-    grant_type: str
-    username: str | None = None
-    password: str | None = None
+    ``client_id`` and ``client_secret`` are the ``client_secret_post``
+    method; a public client sends ``client_id`` alone.
+    """
+
+    grant_type: Literal["authorization_code", "refresh_token"]
+    code: str | None = None
+    redirect_uri: str | None = None
+    code_verifier: str | None = None
     refresh_token: str | None = None
     scope: str | None = None
     client_id: str | None = None
+    client_secret: str | None = None
+
+
+class TokenLookupForm(BaseModel):
+    """The form of revocation (RFC 7009 §2.1) and introspection (RFC 7662 §2.1)."""
+
+    token: str
+    token_type_hint: Literal["access_token", "refresh_token"] | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+
+
+TOKEN_DESCRIPTION = (
+    "RFC 6749 token endpoint. Grants: authorization_code (§4.1.3), with the PKCE "
+    "code_verifier (RFC 7636, S256 only), for registered apps after the user allowed "
+    "them on /oauth/authorize; and refresh_token (§6), which rotates the refresh token "
+    "and keeps its client and scope. A refresh_token request without client "
+    "credentials refreshes a token of the blog's own log in, as /auth/refresh does. "
+    "The password grant is retired (RFC 9700 §2.4: it MUST NOT be used); the blog's own "
+    "apps log in with /auth/login."
+)
+CLIENT_AUTH = (
+    " The client authenticates with HTTP Basic (client_secret_basic) or with "
+    "client_id and client_secret in the form (client_secret_post); a public client "
+    "sends client_id alone."
+)
 
 
 _WRITE_ERRORS = (400, 401, 403, 404, 412, 415, 422)
@@ -60,6 +111,7 @@ ROUTES: tuple[Route, ...] = (
         schemas.UserOut,
         schemas.RegisterIn,
         errors=(400, 409, 413, 415, 422),
+        endpoint="auth.register",
     ),
     Route(
         "post",
@@ -69,16 +121,50 @@ ROUTES: tuple[Route, ...] = (
         schemas.TokenOut,
         schemas.LoginIn,
         errors=(400, 401, 415, 422, 429),
+        endpoint="auth.login",
     ),
     Route(
         "post",
         "/auth/token",
-        "OAuth2 token endpoint (password, refresh_token grants)",
+        "OAuth2 token endpoint (authorization_code with PKCE, refresh_token grants)",
         200,
         schemas.TokenOut,
         TokenForm,
+        auth="client",
         form=True,
-        errors=(400, 429),
+        errors=(400, 401),
+        description=TOKEN_DESCRIPTION + CLIENT_AUTH,
+        endpoint="auth.token",
+    ),
+    Route(
+        "post",
+        "/auth/revoke",
+        "Revoke a token (RFC 7009)",
+        200,
+        schemas.RevocationOut,
+        TokenLookupForm,
+        auth="client",
+        form=True,
+        errors=(400, 401),
+        description="A client revokes one of its own tokens: a refresh token with its "
+        "whole family, or an access token. The answer is 200 with {} whether or not "
+        "the token was known (RFC 7009 §2.2)." + CLIENT_AUTH,
+        endpoint="auth.revoke",
+    ),
+    Route(
+        "post",
+        "/auth/introspect",
+        "Describe a token (RFC 7662)",
+        200,
+        schemas.IntrospectionOut,
+        TokenLookupForm,
+        auth="client",
+        form=True,
+        errors=(400, 401),
+        description="Whether a token is active, and if so its scope, client, user and "
+        "lifetime. A token that is unknown, expired, revoked or another client's is "
+        "{active: false} and nothing more (RFC 7662 §2.2)." + CLIENT_AUTH,
+        endpoint="auth.introspect",
     ),
     Route(
         "post",
@@ -88,6 +174,7 @@ ROUTES: tuple[Route, ...] = (
         schemas.TokenOut,
         schemas.RefreshIn,
         errors=(400, 401, 415, 422),
+        endpoint="auth.refresh",
     ),
     Route(
         "post",
@@ -97,6 +184,7 @@ ROUTES: tuple[Route, ...] = (
         body=schemas.RefreshIn,
         auth="required",
         errors=(401,),
+        endpoint="auth.logout",
     ),
     Route(
         "post",
@@ -106,6 +194,7 @@ ROUTES: tuple[Route, ...] = (
         schemas.AcceptedOut,
         schemas.PasswordResetIn,
         errors=(400, 415, 422, 429),
+        endpoint="auth.password_reset",
     ),
     Route(
         "post",
@@ -114,6 +203,7 @@ ROUTES: tuple[Route, ...] = (
         204,
         body=schemas.PasswordResetConfirmIn,
         errors=(400, 415, 422),
+        endpoint="auth.password_reset_confirm",
     ),
     Route(
         "post",
@@ -122,6 +212,7 @@ ROUTES: tuple[Route, ...] = (
         204,
         body=schemas.ConfirmEmailIn,
         errors=(400, 415, 422),
+        endpoint="auth.confirm_email",
     ),
     Route(
         "post",
@@ -131,6 +222,7 @@ ROUTES: tuple[Route, ...] = (
         schemas.AcceptedOut,
         auth="required",
         errors=(401, 409, 429),
+        endpoint="auth.resend_confirmation",
     ),
     Route(
         "get",
@@ -141,6 +233,7 @@ ROUTES: tuple[Route, ...] = (
         query=schemas.QueryModel,
         auth="optional",
         errors=(400,),
+        endpoint="users.list_users",
     ),
     Route(
         "get",
@@ -150,9 +243,17 @@ ROUTES: tuple[Route, ...] = (
         schemas.UserOut,
         auth="required",
         errors=(401,),
+        endpoint="users.get_me",
     ),
     Route(
-        "get", "/users/{user_id}", "A user", 200, schemas.UserOut, auth="optional", errors=(404,)
+        "get",
+        "/users/{user_id}",
+        "A user",
+        200,
+        schemas.UserOut,
+        auth="optional",
+        errors=(404,),
+        endpoint="users.get_user",
     ),
     Route(
         "patch",
@@ -164,6 +265,7 @@ ROUTES: tuple[Route, ...] = (
         auth="required",
         # 403 also for a wrong current_password; 429 when too many were wrong.
         errors=(*_WRITE_ERRORS, 409, 429),
+        endpoint="users.patch_user",
     ),
     Route(
         "delete",
@@ -172,6 +274,7 @@ ROUTES: tuple[Route, ...] = (
         204,
         auth="required",
         errors=(401, 403, 404, 412),
+        endpoint="users.delete_user",
     ),
     Route(
         "get",
@@ -182,6 +285,7 @@ ROUTES: tuple[Route, ...] = (
         query=schemas.PostListQuery,
         auth="optional",
         errors=(400,),
+        endpoint="posts.list_posts",
     ),
     Route(
         "post",
@@ -193,9 +297,17 @@ ROUTES: tuple[Route, ...] = (
         auth="required",
         # 403: a published post by an unconfirmed user (BLOG_REQUIRE_CONFIRMED_EMAIL).
         errors=(400, 401, 403, 415, 422),
+        endpoint="posts.create_post",
     ),
     Route(
-        "get", "/posts/{post_id}", "A post", 200, schemas.PostOut, auth="optional", errors=(404,)
+        "get",
+        "/posts/{post_id}",
+        "A post",
+        200,
+        schemas.PostOut,
+        auth="optional",
+        errors=(404,),
+        endpoint="posts.get_post",
     ),
     Route(
         "put",
@@ -206,6 +318,7 @@ ROUTES: tuple[Route, ...] = (
         schemas.PostIn,
         auth="required",
         errors=_WRITE_ERRORS,
+        endpoint="posts.replace_post",
     ),
     Route(
         "patch",
@@ -216,6 +329,7 @@ ROUTES: tuple[Route, ...] = (
         schemas.PostPatch,
         auth="required",
         errors=_WRITE_ERRORS,
+        endpoint="posts.patch_post",
     ),
     Route(
         "delete",
@@ -224,6 +338,7 @@ ROUTES: tuple[Route, ...] = (
         204,
         auth="required",
         errors=(401, 403, 404, 412),
+        endpoint="posts.delete_post",
     ),
     Route(
         "get",
@@ -234,6 +349,7 @@ ROUTES: tuple[Route, ...] = (
         query=schemas.QueryModel,
         auth="optional",
         errors=(400, 404),
+        endpoint="comments.list_comments",
     ),
     Route(
         "post",
@@ -244,6 +360,7 @@ ROUTES: tuple[Route, ...] = (
         schemas.CommentIn,
         auth="required",
         errors=(400, 401, 403, 404, 415, 422),
+        endpoint="comments.create_comment",
     ),
     Route(
         "get",
@@ -253,6 +370,7 @@ ROUTES: tuple[Route, ...] = (
         schemas.CommentOut,
         auth="optional",
         errors=(404,),
+        endpoint="comments.get_comment",
     ),
     Route(
         "delete",
@@ -261,6 +379,7 @@ ROUTES: tuple[Route, ...] = (
         204,
         auth="required",
         errors=(401, 403, 404, 412),
+        endpoint="comments.delete_comment",
     ),
     Route(
         "get",
@@ -271,8 +390,20 @@ ROUTES: tuple[Route, ...] = (
         query=TagListQuery,
         auth="optional",
         errors=(400,),
+        endpoint="tags.list_tags",
     ),
-    Route("get", "/openapi.json", "This document", 200),
+    Route("get", "/openapi.json", "This document", 200, endpoint="meta.openapi"),
+    Route(
+        "get",
+        "/.well-known/oauth-authorization-server",
+        "OAuth 2.0 authorization server metadata (RFC 8414)",
+        200,
+        schemas.AuthorizationServerMetadata,
+        description="Where the authorization, token, revocation and introspection "
+        "endpoints are, and what they support: the code flow with PKCE (S256), the "
+        "refresh_token grant, the third-party scopes, the iss parameter (RFC 9207).",
+        endpoint="meta.oauth_authorization_server",
+    ),
 )
 
 _MODELS: tuple[type[BaseModel], ...] = (
@@ -293,6 +424,9 @@ _MODELS: tuple[type[BaseModel], ...] = (
     schemas.CommentOut,
     schemas.TagOut,
     schemas.TokenOut,
+    schemas.RevocationOut,
+    schemas.IntrospectionOut,
+    schemas.AuthorizationServerMetadata,
     schemas.ErrorOut,
     schemas.OAuthErrorOut,
     schemas.UserList,
@@ -300,6 +434,7 @@ _MODELS: tuple[type[BaseModel], ...] = (
     schemas.CommentList,
     schemas.TagList,
     TokenForm,
+    TokenLookupForm,
 )
 
 
@@ -324,11 +459,58 @@ def build_spec(per_page_max: int = DEFAULTS["PER_PAGE_MAX"]) -> dict[str, Any]:
         "components": {
             "schemas": _component_schemas(),
             "headers": HEADERS,
-            "securitySchemes": {
-                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-            },
+            "securitySchemes": SECURITY_SCHEMES,
         },
     }
+
+
+#: ``components.securitySchemes``. URLs are relative: to the server's host
+#: (OpenAPI 3.1 resolves them against the server URL), not to ``PREFIX``.
+SECURITY_SCHEMES: dict[str, Any] = {
+    "bearerAuth": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "An access token from /auth/login (every scope) or from the "
+        "oauth2 flow (the scopes granted).",
+    },
+    "oauth2": {
+        "type": "oauth2",
+        "description": "The authorization code flow with PKCE (S256) for third-party "
+        "apps; the user allows the scopes on the consent page. Changing the account "
+        "(password, e-mail address, deleting it) is never granted to an app.",
+        "flows": {
+            "authorizationCode": {
+                "authorizationUrl": "/oauth/authorize",
+                "tokenUrl": f"{PREFIX}/auth/token",
+                "refreshUrl": f"{PREFIX}/auth/token",
+                "scopes": {name: scopes.DESCRIPTIONS[name] for name in scopes.THIRD_PARTY},
+            }
+        },
+    },
+    "clientBasic": {
+        "type": "http",
+        "scheme": "basic",
+        "description": "OAuth client authentication (client_secret_basic, RFC 6749 "
+        "§2.3.1): the client id and secret. Or the form's client_id and client_secret "
+        "(client_secret_post), or client_id alone for a public client.",
+    },
+}
+
+
+def spec_path(rule: str) -> str | None:
+    """The document's path for a URL rule of the app, or ``None`` if it is not the API's.
+
+    Example::
+
+        >>> spec_path("/api/v1/posts/<id:post_id>")
+        '/posts/{post_id}'
+    """
+    if rule.startswith(PREFIX):
+        rule = rule[len(PREFIX) :]
+    elif not rule.startswith(ROOT_PATHS):
+        return None
+    return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule)
 
 
 def _component_schemas() -> dict[str, Any]:
@@ -338,9 +520,14 @@ def _component_schemas() -> dict[str, Any]:
 
 
 def _paths(per_page_max: int) -> dict[str, Any]:
+    """The path items, one per path, with an operation per method."""
     paths: dict[str, Any] = {}
     for route in ROUTES:
-        paths.setdefault(route.path, {})[route.method] = _operation(route, per_page_max)
+        item = paths.setdefault(route.path, {})
+        if route.path.startswith(ROOT_PATHS):
+            # Appended to the site's root instead of the document's /api/v1.
+            item["servers"] = [{"url": "/", "description": "The site's root (RFC 8414 §3)"}]
+        item[route.method] = _operation(route, per_page_max)
     return paths
 
 
@@ -352,17 +539,42 @@ def _operation(route: Route, per_page_max: int) -> dict[str, Any]:
         "parameters": _parameters(route, per_page_max),
         "responses": _responses(route),
     }
+    if route.description:
+        operation["description"] = route.description
     if route.body is not None:
         media = "application/x-www-form-urlencoded" if route.form else "application/json"
         operation["requestBody"] = {
             "required": route.method != "post" or route.auth != "required" or route.status != 204,
             "content": {media: {"schema": {"$ref": REF.format(model=route.body.__name__)}}},
         }
-    if route.auth == "required":
-        operation["security"] = [{"bearerAuth": []}]
-    elif route.auth == "optional":
-        operation["security"] = [{}, {"bearerAuth": []}]
+    security = _security(route)
+    if security is not None:
+        operation["security"] = security
     return operation
+
+
+def _security(route: Route) -> list[dict[str, list[str]]] | None:
+    """The operation's security requirements; ``None``: no credentials at all.
+
+    A token-taking operation lists both schemes, the oauth2 one with the
+    scope ``scopes.required`` gives its endpoint (none: any token). An
+    optional token adds ``{}``, "no credentials", as the first alternative.
+    """
+    if route.auth == "client":
+        return [{"clientBasic": []}, {}]  # {}: the form's client_id (and secret)
+    if route.auth == "none":
+        return None
+    scope = scopes.required(route.endpoint)
+    token: list[dict[str, list[str]]] = [
+        {"bearerAuth": []},
+        {"oauth2": [] if scope is None else [scope]},
+    ]
+    return token if route.auth == "required" else [{}, *token]
+
+
+def _scope(route: Route) -> str | None:
+    """The scope a token needs for the operation (``None``: no token, or any token)."""
+    return None if route.auth in {"none", "client"} else scopes.required(route.endpoint)
 
 
 #: Path ids, as ``web.IdConverter`` routes them (other numbers are a 404).
@@ -431,7 +643,8 @@ def _responses(route: Route) -> dict[str, Any]:
             "headers": _header_refs(_not_modified_headers(route)),
         }
     body_errors = (_WITH_FORM if route.form else _WITH_BODY) if route.body else ()
-    for status in sorted({*route.errors, *_ALWAYS_POSSIBLE, *body_errors}):
+    scope_error = (403,) if _scope(route) is not None else ()
+    for status in sorted({*route.errors, *_ALWAYS_POSSIBLE, *body_errors, *scope_error}):
         responses[str(status)] = _error_response(route, status)
     return responses
 
@@ -453,10 +666,37 @@ def _error_response(route: Route, status: int) -> dict[str, Any]:
     else:
         schema = {"$ref": REF.format(model="OAuthErrorOut")}
         headers = _header_refs((*_error_headers(status), *_OAUTH_ERROR_HEADERS))
+    scope = _scope(route)
+    if status == 403 and scope is not None:
+        return _forbidden_response(route, scope)
     return {
         "description": f"Error {status}",
         "content": {"application/json": {"schema": schema}},
         "headers": headers,
+    }
+
+
+def _forbidden_response(route: Route, scope: str) -> dict[str, Any]:
+    """The 403 of an operation that needs a scope (RFC 6750 §3.1 ``insufficient_scope``).
+
+    Its challenge is always sent when the scope is missing; an operation that
+    also refuses for other reasons (not the author) sends it only then.
+    """
+    other_reasons = 403 in route.errors
+    challenge = ("WWW-Authenticate",)
+    description = (
+        f"Forbidden. type insufficient_scope: the access token lacks the {scope!r} "
+        'scope; WWW-Authenticate says error="insufficient_scope" and the scope needed.'
+    )
+    if other_reasons:
+        description += " Other 403s: the caller may not do this (type forbidden)."
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": REF.format(model="ErrorOut")}}},
+        "headers": _header_refs(
+            (*_EVERY_RESPONSE, *(() if other_reasons else challenge)),
+            optional=challenge if other_reasons else (),
+        ),
     }
 
 
@@ -471,8 +711,8 @@ def _success_headers(route: Route) -> tuple[str, ...]:
         names.append("Link")  # every list: web.page
     if route.status == 201:
         names.append("Location")  # web.created
-    if route.response is schemas.TokenOut:
-        names.append("Pragma")  # auth.TOKEN_HEADERS
+    if route.response is schemas.TokenOut or route.form:
+        names.append("Pragma")  # auth.TOKEN_HEADERS: the OAuth endpoints' answers
     return tuple(names)
 
 
@@ -566,9 +806,11 @@ HEADERS: dict[str, dict[str, Any]] = {
     },
     "WWW-Authenticate": {
         "description": 'RFC 6750 Bearer challenge; error="invalid_token" when a token '
-        "was sent and refused.",
+        'was sent and refused, error="insufficient_scope" with the scope needed when a '
+        "good token lacks it (403). An OAuth client that failed HTTP Basic "
+        "authentication gets a Basic challenge (RFC 6749 §5.2).",
         "required": True,
-        "schema": {"type": "string", "pattern": "^Bearer "},
+        "schema": {"type": "string", "pattern": "^(Bearer|Basic) "},
     },
     "Retry-After": {
         "description": "Seconds to wait before trying again (RFC 9110 §10.2.3).",

@@ -348,12 +348,66 @@ class TagOut(BaseModel):
 
 
 class TokenOut(BaseModel):
-    """The token response (RFC 6749 §5.1)."""
+    """The token response (RFC 6749 §5.1).
+
+    ``scope`` is there for third-party apps only: what they were granted
+    (``blog_api/scopes.py``). The blog's own log in may do everything and
+    gets no ``scope``.
+    """
+
+    # Left out when absent, never null: documented without null.
+    model_config = ConfigDict(json_schema_extra=_without_null)
 
     access_token: str
     refresh_token: str
     token_type: Literal["Bearer"]
     expires_in: int
+    scope: str | None = None
+
+
+class RevocationOut(BaseModel):
+    """RFC 7009 §2.2: a revocation answers 200 with an empty object, known token or not."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class IntrospectionOut(BaseModel):
+    """RFC 7662 §2.2: what the blog knows of a token; only ``active`` when it is not active.
+
+    An inactive token (unknown, expired, revoked, or another client's) says
+    nothing else, so the endpoint tells a client no more than "no".
+    """
+
+    # The optional members are left out, never null: documented without null.
+    model_config = ConfigDict(json_schema_extra=_without_null)
+
+    active: bool
+    scope: str | None = None
+    client_id: str | None = None
+    username: str | None = None
+    sub: str | None = None
+    token_type: str | None = None
+    exp: int | None = None
+    iat: int | None = None
+    iss: str | None = None
+
+
+class AuthorizationServerMetadata(BaseModel):
+    """RFC 8414 §2: where the OAuth endpoints are and what they support."""
+
+    issuer: str
+    authorization_endpoint: str
+    token_endpoint: str
+    revocation_endpoint: str
+    introspection_endpoint: str
+    scopes_supported: list[str]
+    response_types_supported: list[Literal["code"]]
+    grant_types_supported: list[Literal["authorization_code", "refresh_token"]]
+    code_challenge_methods_supported: list[Literal["S256"]]
+    token_endpoint_auth_methods_supported: list[
+        Literal["client_secret_basic", "client_secret_post", "none"]
+    ]
+    authorization_response_iss_parameter_supported: Literal[True]
 
 
 class AcceptedOut(BaseModel):

@@ -10,14 +10,13 @@ here, since the document says nothing about them.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
-from blog_api.openapi import PREFIX
+from blog_api.openapi import spec_path
 
 #: Headers the document does not list per response, and why: OpenAPI describes
 #: the body's type under ``content`` (and ignores a ``Content-Type`` header
@@ -47,9 +46,9 @@ class SpecCheck:
             rule, _ = self.adapter.match(path, method, return_rule=True)
         except (HTTPException, RequestRedirect):
             return None
-        if not rule.rule.startswith(PREFIX):
+        template = spec_path(rule.rule)
+        if template is None:
             return None
-        template = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule[len(PREFIX) :])
         return template, self.spec["paths"][template][method.lower()]
 
     def problems(

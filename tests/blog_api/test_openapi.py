@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import defaultdict
 from typing import Any
 
-from blog_api.openapi import PREFIX
+from sqlalchemy import select
+
+from blog_api import scopes, tokens
+from blog_api.models import OAuthClient, User
+from blog_api.openapi import PREFIX, ROOT_PATHS, ROUTES, spec_path
 from blog_api.schemas import MAX_ID
 from tests.blog_api.conftest import PASSWORD, Api, build_app
 from tests.blog_api.mailbox import confirmation_token, eml_messages, reset_token
@@ -20,6 +25,31 @@ def spec(client: Any) -> dict[str, Any]:
     return body
 
 
+#: The keys of a path item that are operations (a path item may also hold ``servers``).
+METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
+
+
+def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """Every ``(method, path, operation)`` of the document."""
+    return [
+        (method, path, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method in METHODS
+    ]
+
+
+def served_endpoints(app: Any) -> dict[tuple[str, str], str]:
+    """``(METHOD, documented path) -> endpoint`` for every rule the document should cover."""
+    served = {}
+    for rule in app.url_map.iter_rules():
+        path = spec_path(rule.rule)
+        if path is not None:
+            for method in rule.methods - {"HEAD", "OPTIONS"}:
+                served[(method, path)] = rule.endpoint
+    return served
+
+
 def test_spec_is_openapi_3_1(client: Any) -> None:
     document = spec(client)
     assert document["openapi"].startswith("3.1")
@@ -27,18 +57,9 @@ def test_spec_is_openapi_3_1(client: Any) -> None:
 
 
 def test_every_route_is_documented_and_nothing_else(app: Any, client: Any) -> None:
-    documented = {
-        (method.upper(), path)
-        for path, operations in spec(client)["paths"].items()
-        for method in operations
-    }
-    served = set()
-    for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith(PREFIX):
-            continue
-        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule[len(PREFIX) :])
-        served |= {(method, path) for method in rule.methods - {"HEAD", "OPTIONS"}}
-    assert documented == served
+    """Needs the OAuth server's routes (/auth/revoke, /auth/introspect, /.well-known/...)."""
+    documented = {(method.upper(), path) for method, path, _ in operations(spec(client))}
+    assert documented == set(served_endpoints(app))
 
 
 def test_every_schema_reference_resolves(client: Any) -> None:
@@ -59,7 +80,10 @@ def test_request_schemas_forbid_unknown_fields(client: Any) -> None:
 
 def test_protected_operations_declare_bearer_security(client: Any) -> None:
     paths = spec(client)["paths"]
-    assert paths["/posts"]["post"]["security"] == [{"bearerAuth": []}]
+    assert paths["/posts"]["post"]["security"] == [
+        {"bearerAuth": []},
+        {"oauth2": ["posts:write"]},
+    ]
     assert {
         "name": "If-Match",
         "in": "header",
@@ -81,14 +105,13 @@ def test_spec_documents_what_the_validators_accept(client: Any) -> None:
 
 
 def test_every_operation_documents_401_and_bodies_document_413(client: Any) -> None:
-    for path, operations in spec(client)["paths"].items():
-        for method, operation in operations.items():
-            assert "401" in operation["responses"], (method, path)
-            if "requestBody" in operation:
-                # The token endpoint answers any bad form with RFC 6749's 400.
-                form = "application/x-www-form-urlencoded" in operation["requestBody"]["content"]
-                expected = {"400", "413"} if form else {"400", "413", "415", "422"}
-                assert expected <= set(operation["responses"]), (method, path)
+    for method, path, operation in operations(spec(client)):
+        assert "401" in operation["responses"], (method, path)
+        if "requestBody" in operation:
+            # The OAuth endpoints answer any bad form with RFC 6749's 400.
+            form = "application/x-www-form-urlencoded" in operation["requestBody"]["content"]
+            expected = {"400", "413"} if form else {"400", "413", "415", "422"}
+            assert expected <= set(operation["responses"]), (method, path)
 
 
 def test_the_user_patch_documents_current_password_and_the_new_tokens(client: Any) -> None:
@@ -141,20 +164,141 @@ def test_tags_document_their_paging_parameters(client: Any) -> None:
 
 def test_reads_document_304_and_the_headers_of_every_answer(client: Any) -> None:
     document = spec(client)
-    for path, operations in document["paths"].items():
-        for method, operation in operations.items():
-            responses = operation["responses"]
-            assert "X-Request-ID" in responses["401"]["headers"], (method, path)
-            assert "WWW-Authenticate" in responses["401"]["headers"], (method, path)
-            if method == "get":
-                assert set(responses["304"]["headers"]) >= {"ETag", "Cache-Control", "Vary"}
-                assert "ETag" in responses["200"]["headers"], path
-            if "201" in responses:
-                assert "Location" in responses["201"]["headers"], path
-            if "429" in responses:
-                assert "Retry-After" in responses["429"]["headers"], path
+    for method, path, operation in operations(document):
+        responses = operation["responses"]
+        assert "X-Request-ID" in responses["401"]["headers"], (method, path)
+        assert "WWW-Authenticate" in responses["401"]["headers"], (method, path)
+        if method == "get":
+            assert set(responses["304"]["headers"]) >= {"ETag", "Cache-Control", "Vary"}
+            assert "ETag" in responses["200"]["headers"], path
+        if "201" in responses:
+            assert "Location" in responses["201"]["headers"], path
+        if "429" in responses:
+            assert "Retry-After" in responses["429"]["headers"], path
     assert document["components"]["headers"]["Link"]["required"] is False
     assert "Link" in document["paths"]["/posts"]["get"]["responses"]["200"]["headers"]
+
+
+def test_the_oauth2_scheme_describes_the_code_flow_and_the_third_party_scopes(
+    client: Any,
+) -> None:
+    schemes = spec(client)["components"]["securitySchemes"]
+    assert schemes["oauth2"]["type"] == "oauth2"
+    flow = schemes["oauth2"]["flows"]["authorizationCode"]
+    assert flow["authorizationUrl"] == "/oauth/authorize"
+    assert flow["tokenUrl"] == flow["refreshUrl"] == "/api/v1/auth/token"
+    assert set(flow["scopes"]) == set(scopes.THIRD_PARTY)  # never "account"
+    assert flow["scopes"]["posts:read"] == scopes.DESCRIPTIONS["posts:read"]
+    assert schemes["bearerAuth"]["scheme"] == "bearer"
+
+
+def test_each_operation_names_the_scope_the_server_enforces(app: Any, client: Any) -> None:
+    """The document's scopes come from the table the hook enforces, for the served endpoint."""
+    served = served_endpoints(app)
+    documented = {(method.upper(), path): op for method, path, op in operations(spec(client))}
+    for route in ROUTES:
+        key = (route.method.upper(), route.path)
+        if key in served:
+            assert served[key] == route.endpoint, key
+    for key, endpoint in served.items():
+        security = documented[key].get("security", [])
+        if {"bearerAuth": []} in security:
+            needed = scopes.required(endpoint)
+            assert {"oauth2": [needed] if needed else []} in security, key
+            assert ("403" in documented[key]["responses"]) == (needed is not None), key
+
+
+def test_a_missing_scope_is_a_documented_403_with_its_challenge(client: Any) -> None:
+    paths = spec(client)["paths"]
+    refused = paths["/posts"]["get"]["responses"]["403"]
+    assert "insufficient_scope" in refused["description"]
+    assert refused["headers"]["WWW-Authenticate"] == {
+        "$ref": "#/components/headers/WWW-Authenticate"
+    }
+    # Where a 403 has other causes too (not the author), the challenge is optional.
+    patch = paths["/posts/{post_id}"]["patch"]["responses"]["403"]
+    assert patch["headers"]["WWW-Authenticate"]["required"] is False
+    assert "403" not in paths["/auth/logout"]["post"]["responses"]  # any token will do
+
+
+def test_the_token_endpoint_offers_the_code_and_refresh_grants_only(client: Any) -> None:
+    document = spec(client)
+    token = document["paths"]["/auth/token"]["post"]
+    assert "RFC 9700" in token["description"] and "retired" in token["description"]
+    form = document["components"]["schemas"]["TokenForm"]
+    assert form["properties"]["grant_type"]["enum"] == ["authorization_code", "refresh_token"]
+    assert {"code", "redirect_uri", "code_verifier", "client_secret"} <= set(form["properties"])
+    assert "password" not in form["properties"]
+    assert token["security"] == [{"clientBasic": []}, {}]
+    granted = document["components"]["schemas"]["TokenOut"]["properties"]["scope"]
+    assert granted["type"] == "string"
+
+
+def test_revocation_and_introspection_are_documented(client: Any) -> None:
+    """The document only; the endpoints themselves are the OAuth server's."""
+    document = spec(client)
+    schemas = document["components"]["schemas"]
+    form = schemas["TokenLookupForm"]
+    assert form["required"] == ["token"]
+    assert set(form["properties"]) == {"token", "token_type_hint", "client_id", "client_secret"}
+    for path, answer in (
+        ("/auth/revoke", "RevocationOut"),
+        ("/auth/introspect", "IntrospectionOut"),
+    ):
+        operation = document["paths"][path]["post"]
+        body = operation["requestBody"]["content"]["application/x-www-form-urlencoded"]
+        assert body["schema"] == {"$ref": "#/components/schemas/TokenLookupForm"}
+        assert operation["security"] == [{"clientBasic": []}, {}]
+        success = operation["responses"]["200"]["content"]["application/json"]["schema"]
+        assert success == {"$ref": f"#/components/schemas/{answer}"}
+        error = operation["responses"]["400"]["content"]["application/json"]["schema"]
+        assert {"$ref": "#/components/schemas/OAuthErrorOut"} in error["anyOf"]
+    assert schemas["RevocationOut"]["properties"] == {}
+    assert schemas["RevocationOut"]["additionalProperties"] is False
+    introspection = schemas["IntrospectionOut"]
+    assert introspection["required"] == ["active"]
+    assert set(introspection["properties"]) == {
+        "active",
+        "scope",
+        "client_id",
+        "username",
+        "sub",
+        "token_type",
+        "exp",
+        "iat",
+        "iss",
+    }
+
+
+def test_the_authorization_server_metadata_is_documented_at_the_sites_root(
+    client: Any,
+) -> None:
+    document = spec(client)
+    item = document["paths"]["/.well-known/oauth-authorization-server"]
+    assert item["servers"][0]["url"] == "/"  # not under /api/v1 (RFC 8414 §3)
+    success = item["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert success == {"$ref": "#/components/schemas/AuthorizationServerMetadata"}
+    metadata = document["components"]["schemas"]["AuthorizationServerMetadata"]
+    properties = metadata["properties"]
+    assert (
+        set(metadata["required"])
+        == set(properties)
+        >= {
+            "issuer",
+            "authorization_endpoint",
+            "token_endpoint",
+            "revocation_endpoint",
+            "introspection_endpoint",
+            "scopes_supported",
+            "code_challenge_methods_supported",
+        }
+    )
+    assert properties["grant_types_supported"]["items"]["enum"] == [
+        "authorization_code",
+        "refresh_token",
+    ]
+    assert properties["code_challenge_methods_supported"]["items"]["const"] == "S256"
+    assert properties["authorization_response_iss_parameter_supported"]["const"] is True
 
 
 class Recorder:
@@ -187,8 +331,7 @@ class Recorder:
         """Every documented ``(METHOD, path template, operation)``."""
         return [
             (method.upper(), path, operation)
-            for path, operations in self.check.spec["paths"].items()
-            for method, operation in operations.items()
+            for method, path, operation in operations(self.check.spec)
         ]
 
 
@@ -205,7 +348,7 @@ def test_every_answer_the_server_gives_is_documented(
     app = build_app(framework, config)
     call, api = Recorder(app, app.test_client()), Api(app, app.test_client())
     ids = _documented_scenarios(call, api)
-    assert call.problems == []
+    assert call.problems == [], "\n".join(call.problems)
     documented = {
         (method, path, int(status))
         for method, path, operation in call.operations()
@@ -231,12 +374,14 @@ def _documented_scenarios(call: Recorder, api: Api) -> dict[str, int]:
     _accounts(call, alice, bob)
     _password_reset(call, api)
     _email_confirmation(call, api, ids)
+    _oauth(call, api, ids)
     _writes(call, ids, alice, bob)
     return ids
 
 
 def _url(template: str, **ids: int) -> str:
-    return PREFIX + template.format(**ids)
+    prefix = "" if template.startswith(ROOT_PATHS) else PREFIX
+    return prefix + template.format(**ids)
 
 
 def _every_operation(
@@ -321,6 +466,54 @@ def _email_confirmation(call: Recorder, api: Api, ids: dict[str, int]) -> None:
     api.app.config["REQUIRE_CONFIRMED_EMAIL"] = False
 
 
+def _oauth(call: Recorder, api: Api, ids: dict[str, int]) -> None:
+    """A registered app: revocation and introspection; its tokens refused outside their scope.
+
+    Every operation that needs a scope is called with a token of the app
+    that was granted another one: 403 ``insufficient_scope``, before the view.
+    """
+    with api.app.extensions["blog_db"].session_factory() as session:
+        # A registered confidential client, as the registration command stores one.
+        secret = "app-secret"
+        app = OAuthClient(
+            client_id="app",
+            secret_hash=hashlib.sha256(secret.encode()).hexdigest(),
+            name="App",
+            redirect_uris="https://app.example/cb",
+            scope=" ".join(scopes.THIRD_PARTY),
+        )
+        session.add(app)
+        frank = session.scalars(select(User).filter_by(username="frank")).one()
+        settings = tokens.TokenSettings.from_config(api.app.config)
+        granted = {
+            scope: tokens.issue_token_pair(
+                session, frank, settings, client_id=app.client_id, scope=scope
+            ).access_token
+            for scope in ("posts:read", "profile")
+        }
+        session.commit()
+        client = {"client_id": app.client_id, "client_secret": secret}
+    revoke = call("POST", f"{PREFIX}/auth/revoke", data={"token": "unknown", **client})
+    assert revoke.status_code == 200 and revoke.get_json() == {}
+    look = call("POST", f"{PREFIX}/auth/introspect", data={"token": "unknown", **client})
+    assert look.status_code == 200 and look.get_json() == {"active": False}
+    for method, template, operation in call.operations():
+        needed = _oauth2_scope(operation)
+        if needed:
+            other = "profile" if needed[0] != "profile" else "posts:read"
+            headers = Api.bearer(granted[other])
+            assert call(method, _url(template, **ids), headers=headers).status_code == 403
+
+
+def _oauth2_scope(operation: dict[str, Any]) -> list[str]:
+    """The scopes the operation's oauth2 security requirement names (empty: none)."""
+    for requirement in operation.get("security", []):
+        if "oauth2" in requirement:
+            scope: list[str] = requirement["oauth2"]
+            return scope
+    return []
+
+
 def _accounts(call: Recorder, alice: dict[str, str], bob: dict[str, str]) -> None:
     """Registering, logging in and out, tokens, profile changes: successes and refusals."""
     carol = {"username": "carol", "email": "carol@example.com", "password": PASSWORD}
@@ -332,11 +525,12 @@ def _accounts(call: Recorder, alice: dict[str, str], bob: dict[str, str]) -> Non
     statuses = [call("POST", f"{PREFIX}/auth/login", json=wrong).status_code for _ in range(3)]
     assert statuses[-1] == 429 and statuses[0] == 401
     token = f"{PREFIX}/auth/token"
-    grant = {"grant_type": "password", "username": "bob", "password": PASSWORD}
+    bobs = call("POST", f"{PREFIX}/auth/login", json={"username": "bob", "password": PASSWORD})
+    grant = {"grant_type": "refresh_token", "refresh_token": bobs.get_json()["refresh_token"]}
     assert call("POST", token, data=grant).status_code == 200
     assert call("POST", token, data={"grant_type": "nope"}).status_code == 400
-    guess = {"grant_type": "password", "username": "dave", "password": "a guess"}
-    assert [call("POST", token, data=guess).status_code for _ in range(3)][-1] == 429
+    retired = {"grant_type": "password", "username": "bob", "password": PASSWORD}
+    assert call("POST", token, data=retired).status_code == 400
     refresh = {"refresh_token": pair["refresh_token"]}
     fresh = call("POST", f"{PREFIX}/auth/refresh", json=refresh).get_json()
     assert call("POST", f"{PREFIX}/auth/refresh", json=refresh).status_code == 401  # reused
