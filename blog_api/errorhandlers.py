@@ -40,6 +40,9 @@ from blog_api import errors
 
 #: ``app.extensions`` key of the reader site's HTML error page for non-API URLs.
 SITE_ERROR_PAGE = "blog_site_error_page"
+#: Paths whose errors are JSON even when no route matched: the API, and the
+#: documents programs read from /.well-known/ (the OAuth server's metadata).
+MACHINE_PATHS = ("/api/", "/.well-known/")
 
 
 log = logging.getLogger("blog_api.errors")
@@ -61,10 +64,11 @@ def register_error_handlers(app: Any, fw: Any) -> None:
 
     def handle_http_exception(e: HTTPException) -> Any:
         # A URL that matched no route belongs to no blueprint, so only this
-        # app-wide handler sees it; outside /api/ a person is reading, and the
+        # app-wide handler sees it; outside /api/ (and the machine-read
+        # /.well-known/ documents, RFC 8615) a person is reading, and the
         # reader site (blog_api/site) registered an HTML page for that.
         html_page = app.extensions.get(SITE_ERROR_PAGE)
-        if html_page is not None and not fw.request.path.startswith("/api/"):
+        if html_page is not None and not fw.request.path.startswith(MACHINE_PATHS):
             return html_page(e)
         status = e.code or 500
         body: dict[str, Any] = {

@@ -169,7 +169,7 @@ def problems(spec: SpecCheck, probe: Probe, answer: Answer) -> list[str]:
 def _error_body_problems(path: str, answer: Answer) -> list[str]:
     """API errors are our JSON shape (RFC 6749's at the token endpoint); site errors HTML."""
     content_type = answer.header("Content-Type") or ""
-    if not path.startswith("/api/"):
+    if not path.startswith(("/api/", "/.well-known/")):
         return [] if content_type.startswith("text/html") else [f"site error as {content_type}"]
     if not content_type.startswith("application/json"):
         return [f"API error as {content_type!r}"]
