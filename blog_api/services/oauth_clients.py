@@ -189,9 +189,35 @@ def has_redirect_uri(client: OAuthClient, uri: str | None) -> bool:
 
     Exact string comparison (RFC 9700 §4.1.3): ``https://app.example/cb/x``,
     ``https://app.example/cb?next=evil`` or ``HTTPS://app.example/cb`` do not
-    match ``https://app.example/cb``.
+    match ``https://app.example/cb``. The one exception is the port of an
+    ``http`` loopback URI: a native app listens on whatever port the system
+    gives it, so any port is allowed there (RFC 8252 §7.3, RFC 9700 §4.1.3);
+    everything else must still be equal.
     """
-    return uri is not None and uri in redirect_uris(client)
+    if uri is None:
+        return False
+    registered = redirect_uris(client)
+    return uri in registered or any(_same_loopback_uri(uri, known) for known in registered)
+
+
+def _same_loopback_uri(uri: str, registered: str) -> bool:
+    """Whether two ``http`` loopback URIs differ in their port at most."""
+    try:
+        asked, known = urlsplit(uri), urlsplit(registered)
+        asked.port, known.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError:
+        return False
+    if known.scheme != "http" or not known.hostname or not _is_loopback(known.hostname):
+        return False
+    if "@" in asked.netloc:
+        return False
+    return (known.scheme, known.hostname, known.path, known.query, known.fragment) == (
+        asked.scheme,
+        asked.hostname,
+        asked.path,
+        asked.query,
+        asked.fragment,
+    )
 
 
 def list_clients(session: Session) -> list[OAuthClient]:

@@ -357,3 +357,15 @@ def test_a_third_party_token_cannot_reach_the_account(
     )
     assert response.status_code == 403
     assert client.post(TOKEN, data={"grant_type": "password"}).status_code == 400
+
+
+# -- §4.16 clickjacking ------------------------------------------------------------------
+
+
+def test_the_consent_page_cannot_be_framed(client: Any, app_client: tuple[str, str | None]) -> None:
+    """A page framing ours invisibly could make the user click Allow."""
+    client_id, _ = app_client
+    page = client.get(authorize_url(client_id, pkce()[1]))
+    assert page.status_code == 200
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    assert page.headers["X-Frame-Options"] == "DENY"

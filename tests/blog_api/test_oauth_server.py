@@ -319,16 +319,20 @@ def test_an_expired_code_is_refused(api: Api, client: Any) -> None:
     assert response.status_code == 400 and response.get_json()["error"] == "invalid_grant"
 
 
-def test_codes_live_as_long_as_the_setting_says(api: Api, client: Any) -> None:
+def test_codes_live_as_long_as_the_setting_says_and_are_stored_hashed(
+    api: Api, client: Any
+) -> None:
     api.app.config["OAUTH_CODE_TTL"] = 45
     client_id, _ = register_client(api.app)
     api.register("alice")
     log_in(client)
-    get_code(client, client_id, pkce()[1])
+    code = get_code(client, client_id, pkce()[1])
     with api.app.extensions["blog_db"].session_factory() as session:
         row = session.query(AuthorizationCode).one()
         assert (row.expires_at - row.created_at).total_seconds() == pytest.approx(45, abs=1)
         assert row.code_challenge_method == "S256"
+        # A copy of the table gives no usable code.
+        assert code not in row.code_hash and len(row.code_hash) == 64
 
 
 def test_revoking_the_refresh_token_ends_its_family(api: Api, client: Any) -> None:
@@ -529,6 +533,31 @@ def test_acceptable_redirect_uris(uri: str) -> None:
 )
 def test_refused_redirect_uris(uri: str) -> None:
     assert oauth_clients.redirect_uri_problem(uri) is not None
+
+
+@pytest.mark.parametrize(
+    ("registered", "asked", "matches"),
+    [
+        (REDIRECT, REDIRECT, True),
+        (REDIRECT, "https://app.example:444/callback", False),
+        ("http://127.0.0.1/cb", "http://127.0.0.1:53123/cb", True),  # RFC 8252 §7.3
+        ("http://[::1]:8000/cb", "http://[::1]:9000/cb", True),
+        ("http://127.0.0.1/cb", "http://127.0.0.1:53123/cbx", False),
+        ("http://127.0.0.1/cb", "http://127.0.0.1:53123/cb?x=1", False),
+        ("http://127.0.0.1/cb", "http://127.0.0.2:53123/cb", False),
+        ("http://127.0.0.1/cb", "https://127.0.0.1:53123/cb", False),
+        ("http://127.0.0.1/cb", "http://user@127.0.0.1:5/cb", False),
+        ("http://127.0.0.1/cb", "http://127.0.0.1:5x/cb", False),
+    ],
+)
+def test_redirect_uris_match_exactly_but_for_a_loopback_port(
+    app: Any, registered: str, asked: str, matches: bool
+) -> None:
+    client_id, _ = register_client(app, redirect_uris=(registered,))
+    with app.extensions["blog_db"].session_factory() as session:
+        client = oauth_clients.find(session, client_id)
+        assert client is not None
+        assert oauth_clients.has_redirect_uri(client, asked) is matches
 
 
 def test_cli_creates_lists_and_deletes_clients(app: Any) -> None:
