@@ -81,7 +81,7 @@ def this_url(fw: Any) -> str:
     """This page's path and query, re-encoded for ``next``.
 
     The query is encoded again from the parsed parameters, so that it is
-    made only of the characters ``views._safe_next`` accepts whatever the
+    made only of the characters ``signin.safe_next`` accepts whatever the
     app sent (a raw ``[`` or ``"``); the parameters stay the same.
     """
     query = urlencode(list(fw.request.args.items(multi=True)))

@@ -32,6 +32,7 @@ from werkzeug.exceptions import NotFound
 
 from blog_api import oidc
 from blog_api.services import identities, users
+from blog_api.site.signin import safe_next, start_session
 from blog_api.web import Web
 
 log = logging.getLogger(__name__)
@@ -42,10 +43,6 @@ PENDING_KEY = "oidc_pending"
 
 def register_oidc_views(bp: Any, fw: Any, web: Web) -> None:
     """Add the sign-in routes to the site blueprint ``bp`` (see the module docstring)."""
-    # views.py imports this module to call this function, so its helpers are
-    # imported here, at registration, when views.py is fully loaded.
-    # TODO(#16): move _safe_next and _start_session out of views.py.
-    from blog_api.site.views import _safe_next, _start_session
 
     @bp.context_processor
     def oidc_context() -> dict[str, Any]:
@@ -55,7 +52,7 @@ def register_oidc_views(bp: Any, fw: Any, web: Web) -> None:
     @bp.get("/login/oidc")
     def oidc_login() -> Any:
         settings = _settings_or_404(web)
-        next_url = _safe_next(fw.request.args.get("next"))
+        next_url = safe_next(fw.request.args.get("next"))
         try:
             request = oidc.start_sign_in(settings, _callback_url(web))
         except oidc.SignInError as e:
@@ -67,7 +64,7 @@ def register_oidc_views(bp: Any, fw: Any, web: Web) -> None:
     def oidc_callback() -> Any:
         settings = _settings_or_404(web)
         pending = fw.session.pop(PENDING_KEY, None)
-        next_url = _safe_next(pending.get("next")) if isinstance(pending, dict) else None
+        next_url = safe_next(pending.get("next")) if isinstance(pending, dict) else None
         try:
             claims = oidc.finish_sign_in(settings, pending, fw.request.args, _callback_url(web))
             account = identities.ProviderAccount.from_claims(claims)
@@ -81,7 +78,7 @@ def register_oidc_views(bp: Any, fw: Any, web: Web) -> None:
             web.db.rollback()
             return _refuse(fw, e.message, 400)
         users.record_login(web.db, user)
-        _start_session(fw, web, user)  # commits the login and last_login_at together
+        start_session(fw, web, user)  # commits the login and last_login_at together
         fw.flash(f"Welcome, {user.username}!", "success")
         return fw.redirect(next_url or fw.url_for("site.index"), 303)
 

@@ -38,7 +38,6 @@ offers in ``app.extensions`` (``errorhandlers.SITE_ERROR_PAGE``).
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pydantic
@@ -56,6 +55,7 @@ from blog_api.site import security
 from blog_api.site.accounts import register_account_views
 from blog_api.site.consent import register_consent_views
 from blog_api.site.oidc import register_oidc_views
+from blog_api.site.signin import LOGIN_KEY, safe_next, start_session
 from blog_api.web import Web
 
 #: Posts per page on the front page; comments per page under a post.
@@ -63,8 +63,6 @@ POSTS_PER_PAGE = 10
 COMMENTS_PER_PAGE = 50
 #: Page numbers beyond this are refused by the query schemas too.
 MAX_PAGE = 100_000
-#: Session key of the server-side login's token (``services/site_sessions.py``).
-LOGIN_KEY = "login"
 
 
 def build_site_blueprint(fw: Any) -> Any:
@@ -126,7 +124,7 @@ def build_site_blueprint(fw: Any) -> Any:
 
     @bp.route("/login", methods=["GET", "POST"])
     def login() -> Any:
-        next_url = _safe_next(fw.request.values.get("next"))
+        next_url = safe_next(fw.request.values.get("next"))
         if fw.request.method == "GET":
             return fw.render_template("site/login.html", next=next_url)
         try:
@@ -142,7 +140,7 @@ def build_site_blueprint(fw: Any) -> Any:
         if user is None:
             fw.flash("Invalid username or password.", "error")
             return fw.render_template("site/login.html", next=next_url), 400
-        _start_session(fw, web, user)
+        start_session(fw, web, user)
         fw.flash(f"Welcome, {user.username}!", "success")
         return fw.redirect(next_url or fw.url_for("site.index"), 303)
 
@@ -292,38 +290,3 @@ def _page_number(fw: Any) -> int:
 def _last_page(page: Any) -> int:
     """The number of the last page of a page-number ``Page`` (at least 1)."""
     return max(1, -(-(page.total or 0) // page.per_page))
-
-
-#: A same-site relative URL: one ``/``, then only characters RFC 3986 allows
-#: unencoded in a path, query and fragment (anything else must arrive
-#: percent-encoded). No backslash, space or control character can pass.
-_LOCAL_PATH = re.compile(r"/(?!/)[A-Za-z0-9\-._~!$&'()*+,;=:@/?#%]{0,2047}")
-
-
-def _safe_next(target: str | None) -> str | None:
-    """``target`` if it is a safe path on this site, else ``None`` (no open redirect).
-
-    Only a relative reference made of URL characters is accepted, and it must
-    start with a single ``/``: ``//evil.example`` and ``/\\evil.example`` are
-    refused because browsers read both as another host, and a CR or LF would
-    end up in the ``Location`` header (Werkzeug refuses to send a header with
-    a newline, which was a 500). Refused targets send the user to ``/``.
-    """
-    if target and _LOCAL_PATH.fullmatch(target):
-        return target
-    return None
-
-
-def _start_session(fw: Any, web: Web, user: Any) -> None:
-    """Log ``user`` in: a fresh session (no fixation) with a fresh CSRF token.
-
-    The session holds the token of a new server-side login
-    (``services/site_sessions.py``), not the user id, so that logging out can
-    end it for every copy of the cookie. A login this browser already had is
-    ended first.
-    """
-    site_sessions.end_login(web.db, fw.session.get(LOGIN_KEY))
-    fw.session.clear()
-    lifetime = fw.current_app.permanent_session_lifetime
-    fw.session[LOGIN_KEY] = site_sessions.start_login(web.db, user, lifetime)
-    security.rotate_csrf_token(fw.session)

@@ -17,7 +17,7 @@ from blog_api.models import Comment, User
 from blog_api.schemas import PostIn, RegisterIn
 from blog_api.services import posts, users
 from blog_api.site import security
-from blog_api.site.views import _safe_next
+from blog_api.site.signin import safe_next
 from tests.blog_api.conftest import FAST_HASH, PASSWORD, build_app
 
 TOKEN_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -247,7 +247,7 @@ def test_login_returns_to_a_local_next_page(client: Any, post_id: int) -> None:
     ],
 )
 def test_next_must_be_a_path_on_this_site(target: str | None, expected: str | None) -> None:
-    assert _safe_next(target) == expected
+    assert safe_next(target) == expected
 
 
 def test_a_next_with_a_newline_sends_the_user_home_after_logging_in(
