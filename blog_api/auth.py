@@ -264,7 +264,7 @@ def read_form(web: Web) -> Any:
         )
     web.check_size()
     try:
-        check_parameters(request.form)
+        check_parameters(request.values)
         check_basic_header(request.headers)
     except OAuth2Error as e:
         raise token_error(e) from None

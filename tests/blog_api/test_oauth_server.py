@@ -434,6 +434,7 @@ def test_a_public_client_may_not_introspect(api: Api, client: Any) -> None:
         (TOKEN, "grant_type=authorization_code&client_id=%00&code=c&code_verifier=v"),
         (TOKEN, "grant_type=refresh_token&client_id=caf%C3%A9&refresh_token=%22"),
         (TOKEN, "grant_type=authorization_code&redirect_uri=%22%5C&client_id=a&code=b"),
+        (TOKEN + "?code=%22%5C", "grant_type=authorization_code&code=c"),
         (REVOKE, "token=a&token=b"),
         (REVOKE, "token=a&token_type_hint=id_token&client_id=x"),
         (INTROSPECT, "token=%FF%FE"),
