@@ -8,6 +8,8 @@ the defence is "refuse everything". The defences live in
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from blog_api.models import AuthorizationCode
-from tests.blog_api.conftest import Api
+from tests.blog_api.conftest import Api, build_app, make_config
 from tests.blog_api.test_oauth_server import (
     INTROSPECT,
     REDIRECT,
@@ -31,6 +33,9 @@ from tests.blog_api.test_oauth_server import (
     register_client,
 )
 from tests.blog_api.test_site import log_in, token_from
+
+#: Token requests sent at once with one code.
+RACERS = 4
 
 
 @pytest.fixture
@@ -369,3 +374,41 @@ def test_the_consent_page_cannot_be_framed(client: Any, app_client: tuple[str, s
     assert page.status_code == 200
     assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
     assert page.headers["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_a_code_raced_by_several_requests_gives_tokens_once(
+    framework: str, tmp_path: Any, request: pytest.FixtureRequest, database: str
+) -> None:
+    """Token requests with one code at the same moment: one wins, and its tokens die.
+
+    The second use is a reuse whether it was seen before or during the first
+    (``AuthorizationCodeGrant.save_token``'s atomic claim), on both databases.
+    """
+    overrides = {}
+    if database == "postgresql":
+        overrides["DATABASE_URL"] = request.getfixturevalue("postgres_url_migrated")
+    app = build_app(framework, make_config(tmp_path, **overrides))
+    try:
+        client = app.test_client()
+        api = Api(app, client)
+        client_id, secret = register_client(app)
+        api.register("alice")
+        log_in(client)
+        verifier, challenge = pkce()
+        code = get_code(client, client_id, challenge)
+        barrier = threading.Barrier(RACERS)
+
+        def race(_: int) -> Any:
+            racer = app.test_client()
+            barrier.wait()
+            return exchange(racer, client_id, secret, code, verifier)
+
+        with ThreadPoolExecutor(RACERS) as pool:
+            responses = list(pool.map(race, range(RACERS)))
+        statuses = sorted(response.status_code for response in responses)
+        assert statuses == [200] + [400] * (RACERS - 1)
+        winner = next(r for r in responses if r.status_code == 200).get_json()
+        assert refresh(client, client_id, secret, winner["refresh_token"]).status_code == 400
+    finally:
+        app.extensions["blog_db"].engine.dispose()
