@@ -57,14 +57,8 @@ from .globals import _cv_app, _cv_request, g, request, request_ctx, session
 from .helpers import get_debug_flag, get_flashed_messages, get_load_dotenv
 from .json.provider import DefaultJSONProvider, JSONProvider
 from .logging import create_logger
-from .registry import (
-    F,
-    Registry,
-    folder_containing_package,
-    install_prefix,
-    registering_decorator,
-    setupmethod,
-)
+from .package import PackageFiles, folder_containing_package, install_prefix
+from .registry import F, Registry, registering_decorator, setupmethod
 from .routing import (
     CountingMap,
     MatchCache,
@@ -107,7 +101,7 @@ def _make_timedelta(value: timedelta | int | None) -> timedelta | None:
     return timedelta(seconds=value)
 
 
-class Flask(Registry):
+class Flask(PackageFiles, Registry):
     """The WSGI application: create one, register views on it, hand it to a server.
 
     Example::

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from functools import update_wrapper
 from typing import TYPE_CHECKING, Any
 
+from .package import PackageFiles
 from .registry import F, Registry, registering_decorator, setupmethod
 
 if TYPE_CHECKING:
@@ -100,7 +101,7 @@ class BlueprintSetupState:
         )
 
 
-class Blueprint(Registry):
+class Blueprint(PackageFiles, Registry):
     """A set of routes and hooks to register on an app, under a name and URL prefix.
 
     Example::

@@ -21,7 +21,7 @@ from werkzeug.utils import redirect as _wz_redirect
 
 from . import signals
 from .globals import _cv_app, _cv_request, current_app, request, request_ctx, session
-from .registry import get_root_path as get_root_path  # Flask keeps it in flask.helpers
+from .package import get_root_path as get_root_path  # Flask keeps it in flask.helpers
 
 if TYPE_CHECKING:
     from werkzeug.wrappers import Response as BaseResponse

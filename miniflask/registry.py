@@ -1,13 +1,17 @@
 """What an app and a blueprint both record: routes, hooks, error handlers.
 
-Flask counterpart: ``flask/sansio/scaffold.py``.
+Flask counterpart: the decorator half of ``flask/sansio/scaffold.py``
+(``Scaffold``); the path half, ``root_path`` and static files, is
+``package.py``.
 
 ``@app.route`` and ``@bp.route``, ``@app.before_request`` and
 ``@bp.before_request`` ... look the same and store functions the same way,
 so :class:`Registry` holds the decorators and the dicts once, and both
-:class:`~miniflask.Flask` and :class:`~miniflask.Blueprint` extend it. Only
-``add_url_rule`` differs: the app adds the rule to its URL map at once, a
-blueprint remembers it until it is registered on an app.
+:class:`~miniflask.Flask` and :class:`~miniflask.Blueprint` extend it. Two
+things differ, and each class writes its own: ``add_url_rule`` (the app adds
+the rule to its URL map at once, a blueprint remembers it until it is
+registered on an app) and when setup is over (after the app's first request,
+after the blueprint's first registration).
 
 Hooks and handlers are stored in dicts keyed by *scope*: ``None`` for the
 whole app, or a blueprint's (dotted) name for that blueprint's requests. A
@@ -18,16 +22,11 @@ them up along ``request.blueprints``.
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import sys
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from jinja2 import FileSystemLoader
 from werkzeug.exceptions import HTTPException, default_exceptions
 
 from .typing import (
@@ -81,81 +80,25 @@ def registering_decorator(register: Callable[..., None], name: str | None) -> Ca
     return decorator
 
 
-def get_root_path(import_name: str) -> str:
-    """The folder of the module or package ``import_name`` (templates, static files live there)."""
-    module = sys.modules.get(import_name)
-    filename = getattr(module, "__file__", None)
-    if filename:
-        return os.path.dirname(os.path.abspath(filename))
-    try:
-        spec = importlib.util.find_spec(import_name)
-    except (ImportError, ValueError):
-        spec = None
-    if spec is None or spec.origin in (None, "namespace", "built-in"):
-        # An interactive session or a namespace package: nothing better than the cwd.
-        return os.getcwd()
-    return os.path.dirname(os.path.abspath(spec.origin))
-
-
-def folder_containing_package(import_name: str) -> str:
-    """The folder holding the app's top-level module or package (the cwd if unknown)."""
-    top_level = import_name.partition(".")[0]
-    try:
-        spec = importlib.util.find_spec(top_level)
-    except (ImportError, ValueError):  # not importable, or a script's `__main__`
-        spec = None
-    if spec is None:
-        return os.getcwd()
-    if spec.submodule_search_locations:
-        # A package: step out of its folder. (A namespace package spread over
-        # several folders uses its first one; Flask picks the one holding
-        # `import_name`.)
-        return os.path.dirname(spec.submodule_search_locations[0])
-    return os.path.dirname(cast(str, spec.origin))
-
-
-def install_prefix(folder: str) -> str | None:
-    """The install prefix when ``folder`` is inside Python's installation, else ``None``."""
-    prefix = os.path.abspath(sys.prefix)
-    if os.path.commonpath([prefix, os.path.abspath(folder)]) == prefix:
-        return prefix
-    parent, name = os.path.split(folder)
-    if name.lower() != "site-packages":
-        return None
-    # <prefix>/lib/site-packages or <prefix>/lib/pythonX.Y/site-packages
-    for candidate in (parent, os.path.dirname(parent)):
-        if os.path.basename(candidate).lower() == "lib":
-            return os.path.dirname(candidate)
-    return parent
-
-
 class Registry:
     """The decorators and function tables shared by :class:`Flask` and :class:`Blueprint`.
 
-    Args:
-        import_name: the module's ``__name__``; locates ``root_path``.
-        static_folder: folder of static files, relative to ``root_path``.
-        static_url_path: URL prefix of static files (default: ``/<folder name>``).
-        template_folder: folder of templates, relative to ``root_path``.
-        root_path: override the folder found from ``import_name``.
+    Mixed into both beside :class:`~miniflask.package.PackageFiles`, which
+    takes the constructor's arguments; the tables here start empty.
     """
 
+    #: The app's or blueprint's name: ``cli`` names its command group after it.
     name: str
 
-    def __init__(
-        self,
-        import_name: str,
-        static_folder: str | os.PathLike[str] | None = None,
-        static_url_path: str | None = None,
-        template_folder: str | os.PathLike[str] | None = None,
-        root_path: str | None = None,
-    ) -> None:
-        self.import_name = import_name
-        self.static_folder = static_folder
-        self.static_url_path = static_url_path
-        self.template_folder = template_folder
-        self.root_path = root_path if root_path is not None else get_root_path(import_name)
+    # The two things the app and a blueprint do differently, so each class
+    # defines its own; they are declared here because the decorators below
+    # call them. `add_url_rule(rule, endpoint, view_func, **options)`
+    # connects a rule to a view; `_check_setup_finished(f_name)` raises once
+    # setup is over (see `setupmethod`).
+    add_url_rule: Callable[..., None]
+    _check_setup_finished: Callable[[str], None]
 
+    def __init__(self) -> None:
         #: endpoint -> view function
         self.view_functions: dict[str, ViewFunction] = {}
         #: scope -> status code (None for class-only handlers) -> exception class -> handler
@@ -170,67 +113,6 @@ class Registry:
         )
         self.url_value_preprocessors: ScopedFunctions[URLValuePreprocessor] = defaultdict(list)
         self.url_default_functions: ScopedFunctions[URLDefaultsFunction] = defaultdict(list)
-
-    def _check_setup_finished(self, f_name: str) -> None:
-        raise NotImplementedError
-
-    @property
-    def static_folder(self) -> str | None:
-        """The absolute path of the static folder, or ``None``."""
-        if self._static_folder is not None:
-            return os.path.join(self.root_path, self._static_folder)
-        return None
-
-    @static_folder.setter
-    def static_folder(self, value: str | os.PathLike[str] | None) -> None:
-        if value is not None:
-            value = os.fspath(value).rstrip(r"\/")
-        self._static_folder = value
-
-    @property
-    def has_static_folder(self) -> bool:
-        """``True`` when a static folder is configured (it need not exist yet)."""
-        return self.static_folder is not None
-
-    @property
-    def static_url_path(self) -> str | None:
-        """The URL prefix static files are served under, e.g. ``/static``."""
-        if self._static_url_path is not None:
-            return self._static_url_path
-        if self.static_folder is not None:
-            basename = os.path.basename(self.static_folder)
-            return f"/{basename}".rstrip("/")
-        return None
-
-    @static_url_path.setter
-    def static_url_path(self, value: str | None) -> None:
-        if value is not None:
-            value = value.rstrip("/")
-        self._static_url_path = value
-
-    def get_send_file_max_age(self, filename: str | None) -> int | None:
-        """Seconds browsers may cache a static file (``SEND_FILE_MAX_AGE_DEFAULT``).
-
-        The default ``None`` sends no max-age: browsers revalidate with a
-        conditional request and get a cheap 304 while the file is unchanged.
-        """
-        from .globals import current_app
-
-        value = current_app.config["SEND_FILE_MAX_AGE_DEFAULT"]
-        if value is None:
-            return None
-        if isinstance(value, timedelta):
-            return int(value.total_seconds())
-        return int(value)
-
-    def send_static_file(self, filename: str) -> Any:
-        """The view behind the ``static`` endpoint: a file from :attr:`static_folder`."""
-        from .helpers import send_from_directory
-
-        if not self.has_static_folder:
-            raise RuntimeError("'static_folder' must be set to serve static_files.")
-        max_age = self.get_send_file_max_age(filename)
-        return send_from_directory(self.static_folder, filename, max_age=max_age)  # type: ignore[arg-type]
 
     @cached_property
     def cli(self) -> AppGroup:
@@ -247,33 +129,6 @@ class Registry:
         from .cli import AppGroup
 
         return AppGroup(self.name)
-
-    @cached_property
-    def jinja_loader(self) -> FileSystemLoader | None:
-        """A loader for :attr:`template_folder`, or ``None`` without one."""
-        if self.template_folder is not None:
-            return FileSystemLoader(os.path.join(self.root_path, self.template_folder))
-        return None
-
-    def open_resource(self, resource: str, mode: str = "rb", encoding: str | None = None) -> Any:
-        """Open a file relative to :attr:`root_path` for reading (e.g. ``schema.sql``)."""
-        if mode not in {"r", "rt", "rb"}:
-            raise ValueError("Resources can only be opened for reading.")
-        path = os.path.join(self.root_path, resource)
-        if mode == "rb":
-            return open(path, mode)
-        return open(path, mode, encoding=encoding)
-
-    def add_url_rule(
-        self,
-        rule: str,
-        endpoint: str | None = None,
-        view_func: ViewFunction | None = None,
-        provide_automatic_options: bool | None = None,
-        **options: Any,
-    ) -> None:
-        """Connect a URL rule to an endpoint and a view function (see ``Flask.add_url_rule``)."""
-        raise NotImplementedError
 
     @setupmethod
     def route(self, rule: str, **options: Any) -> Callable[[F], F]:
