@@ -1,6 +1,10 @@
 """Where an app's or a blueprint's files are: root path, static files, templates.
 
-Flask counterpart: the path half of ``flask/sansio/scaffold.py`` (``Scaffold``).
+Flask counterpart: the path half of ``Scaffold`` in ``flask/sansio/scaffold.py``,
+plus ``send_static_file``, ``get_send_file_max_age`` and ``open_resource``,
+which Flask writes twice, in ``flask/app.py`` and ``flask/blueprints.py`` (they
+read files, so they stay out of ``sansio/``), and ``get_root_path`` from
+``flask/helpers.py``.
 
 ``Flask(__name__)`` and ``Blueprint("auth", __name__)`` both take the
 module's ``__name__`` and look for files next to it: the ``static`` folder
@@ -10,9 +14,10 @@ for both classes: ``root_path`` (the folder of ``import_name``), the static
 folder and its URL, the view serving its files, and the Jinja loader of its
 template folder.
 
-Flask keeps this in ``Scaffold`` together with the decorators; miniflask
-keeps the decorators in ``registry.py``, because *where my files are* and
-*what functions I recorded* are two concepts a reader can learn apart.
+Flask keeps the folders in ``Scaffold`` together with the decorators;
+miniflask keeps the decorators in ``registry.py``, because *where are my
+files?* and *what functions did I record?* are two concepts a reader can
+learn apart: neither class uses the other's attributes.
 """
 
 from __future__ import annotations
