@@ -49,7 +49,17 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 #: Writes that change no public data, so they leave the server cache alone: the
 #: API's token endpoints and the reader site's log-in and log-out forms.
 _CACHE_NEUTRAL_ENDPOINTS = frozenset(
-    {"auth.login", "auth.token", "auth.refresh", "auth.logout", "site.login", "site.logout"}
+    {
+        "auth.login",
+        "auth.token",
+        "auth.refresh",
+        "auth.logout",
+        "auth.revoke",
+        "auth.introspect",
+        "site.login",
+        "site.logout",
+        "site.authorize",  # the consent page's answer stores a code, no content
+    }
 )
 
 

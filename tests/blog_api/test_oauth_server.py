@@ -612,3 +612,17 @@ def test_cli_refuses_bad_registrations(app: Any, uri: str, scope: str) -> None:
     )
     assert result.exit_code != 0
     assert "client_id" not in result.output
+
+
+def test_the_oauth_endpoints_leave_the_server_cache_alone(api: Api, client: Any) -> None:
+    """Codes, tokens, revocations and introspections change no content a reader sees."""
+    cache = api.app.extensions["blog_cache"]
+    client_id, secret, _ = code_flow(api, client)  # registers alice: a write
+    before = cache.lookup("any").generation
+    verifier, challenge = pkce()
+    code = get_code(client, client_id, challenge)  # the consent page's POST
+    tokens = exchange(client, client_id, secret, code, verifier).get_json()
+    auth = basic(client_id, secret)
+    client.post(INTROSPECT, data={"token": tokens["access_token"]}, headers=auth)
+    client.post(REVOKE, data={"token": tokens["refresh_token"]}, headers=auth)
+    assert cache.lookup("any").generation == before

@@ -79,7 +79,7 @@ def test_nul_characters_are_refused_everywhere(client: Any, alice: dict[str, str
     assert client.get("/api/v1/posts?q=a%00b").status_code == 400
     login = {"username": "alice\x00", "password": "whatever"}
     assert client.post("/api/v1/auth/login", json=login).status_code == 422
-    form = {"grant_type": "password", "username": "alice\x00", "password": "whatever"}
+    form = {"grant_type": "refresh_token", "refresh_token": "a\x00"}
     response = client.post("/api/v1/auth/token", data=form)
     assert response.status_code == 400
     assert response.get_json()["error"] == "invalid_request"
