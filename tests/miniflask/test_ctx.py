@@ -1,4 +1,8 @@
-"""Tests for miniflask/ctx.py: pushing, popping and isolating the two contexts."""
+"""Tests for miniflask/ctx.py: pushing, popping and isolating the two contexts.
+
+The last tests are about what lives in a request's contexts: ``g``, fresh for
+every request, and ``after_this_request``.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,14 @@ import asyncio
 import threading
 from collections.abc import Iterator
 from types import ModuleType
+from typing import Any
 
 import pytest
 
 import miniflask
 from miniflask import (
+    Flask,
+    Response,
     after_this_request,
     copy_current_request_context,
     current_app,
@@ -313,3 +320,29 @@ def test_stream_with_context_pushes_the_request_again_while_streaming(fw: Module
 def test_stream_with_context_outside_a_request_is_an_error() -> None:
     with pytest.raises(RuntimeError, match="request context is active"):
         stream_with_context(iter(["x"]))
+
+
+def test_g_is_fresh_for_every_request(app: Flask, client: Any) -> None:
+    @app.get("/")
+    def index() -> str:
+        before = g.get("count", 0)
+        g.count = before + 1
+        return str(g.count)
+
+    assert [client.get("/").data for _ in range(3)] == [b"1", b"1", b"1"]
+
+
+def test_after_this_request_runs_for_the_current_request_only(app: Flask, client: Any) -> None:
+    @app.get("/")
+    def index() -> str:
+        if request.args.get("tag"):
+
+            @after_this_request
+            def tag(response: Response) -> Response:
+                response.headers["X-Tag"] = "yes"
+                return response
+
+        return "ok"
+
+    assert client.get("/?tag=1").headers.get("X-Tag") == "yes"
+    assert client.get("/").headers.get("X-Tag") is None

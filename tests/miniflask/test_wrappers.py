@@ -1,4 +1,9 @@
-"""Tests for miniflask/wrappers.py: what routing and the app add to Werkzeug's objects."""
+"""Tests for miniflask/wrappers.py: what routing and the app add to Werkzeug's objects.
+
+The last tests send requests through an app: request bodies
+(``MAX_CONTENT_LENGTH``, the errors of ``get_json``) and what a view sees of
+the request (``endpoint``, ``blueprint``, ``view_args``, ``url_rule``).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from typing import Any
 import pytest
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import (
+    BadRequest,
     BadRequestKeyError,
     ClientDisconnected,
     Forbidden,
@@ -24,7 +30,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from werkzeug.wsgi import LimitedStream
 
 import miniflask
-from miniflask import Blueprint, request
+from miniflask import Blueprint, Flask, request
 from miniflask.wrappers import http_error_response
 
 
@@ -272,3 +278,109 @@ def test_http_error_response_is_werkzeugs_error_page(make: Any) -> None:
         assert ours.status == expected.status
         assert ours.headers.to_wsgi_list() == expected.headers.to_wsgi_list()
         assert ours.get_data() == expected.get_data()
+
+
+@pytest.fixture
+def echo_app(app: Flask) -> Flask:
+    app.config["MAX_CONTENT_LENGTH"] = 16
+
+    @app.post("/")
+    def echo() -> Any:
+        return {"json": request.get_json(silent=request.args.get("silent") == "1")}
+
+    @app.post("/form")
+    def form() -> Any:
+        return dict(request.form)
+
+    return app
+
+
+def test_body_over_max_content_length_gives_413(echo_app: Flask, client: Any) -> None:
+    assert client.post("/", json={"a": "x" * 20}).status_code == 413
+    assert client.post("/form", data={"a": "x" * 20}).status_code == 413
+    assert client.post("/form", data={"a": "x"}).json == {"a": "x"}
+
+
+def test_get_json_with_a_non_json_content_type_gives_415(echo_app: Flask, client: Any) -> None:
+    assert client.post("/", data="[1]", content_type="text/plain").status_code == 415
+
+
+def test_get_json_with_malformed_json_gives_400_with_a_generic_message(
+    echo_app: Flask, client: Any
+) -> None:
+    response = client.post("/", data="{oops", content_type="application/json")
+
+    assert response.status_code == 400
+    assert BadRequest.description.encode() in response.data
+    assert b"Expecting" not in response.data
+
+
+def test_get_json_with_malformed_json_in_debug_mode_tells_why(echo_app: Flask, client: Any) -> None:
+    echo_app.debug = True
+
+    response = client.post("/", data="{oops", content_type="application/json")
+
+    assert response.status_code == 400
+    assert b"Failed to decode JSON object" in response.data
+
+
+def test_get_json_silent_returns_none_instead_of_an_error(echo_app: Flask, client: Any) -> None:
+    bad = client.post("/?silent=1", data="{oops", content_type="application/json")
+    wrong_type = client.post("/?silent=1", data="[1]", content_type="text/plain")
+
+    assert bad.json == wrong_type.json == {"json": None}
+
+
+def test_get_json_uses_the_apps_json_provider(echo_app: Flask, client: Any) -> None:
+    calls: list[Any] = []
+    original_loads = echo_app.json.loads
+
+    def loads(s: str | bytes, **kwargs: Any) -> Any:
+        calls.append(s)
+        return original_loads(s, **kwargs)
+
+    echo_app.json.loads = loads  # type: ignore[method-assign]
+
+    response = client.post("/", json=[1])
+
+    assert calls == [b"[1]"]
+    assert response.json == {"json": [1]}
+
+
+def test_view_sees_endpoint_blueprint_view_args_and_url_rule(app: Flask, client: Any) -> None:
+    def describe(**view_args: Any) -> dict[str, Any]:
+        return {
+            "endpoint": request.endpoint,
+            "blueprint": request.blueprint,
+            "view_args": request.view_args,
+            "rule": request.url_rule.rule if request.url_rule else None,
+        }
+
+    bp = Blueprint("shop", __name__, url_prefix="/shop")
+    bp.add_url_rule("/items/<int:item_id>", "item", describe)
+    app.add_url_rule("/<name>", "page", describe)
+    app.register_blueprint(bp)
+
+    assert client.get("/shop/items/3").json == {
+        "endpoint": "shop.item",
+        "blueprint": "shop",
+        "view_args": {"item_id": 3},
+        "rule": "/shop/items/<int:item_id>",
+    }
+    assert client.get("/about").json == {
+        "endpoint": "page",
+        "blueprint": None,
+        "view_args": {"name": "about"},
+        "rule": "/<name>",
+    }
+
+
+def test_before_request_sees_the_matched_rule_and_no_rule_on_404(app: Flask, client: Any) -> None:
+    seen: list[Any] = []
+    app.add_url_rule("/<int:n>", "number", lambda n: "")
+    app.before_request(lambda: seen.append((request.endpoint, request.view_args)))
+
+    client.get("/5")
+    client.get("/nowhere")
+
+    assert seen == [("number", {"n": 5}), (None, None)]
