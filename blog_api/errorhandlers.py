@@ -9,8 +9,12 @@ Three kinds of exception reach the framework, and all leave as
   no route gets the reader site's HTML page instead (``SITE_ERROR_PAGE``). A
   request body that stopped arriving (the server's read timed out) is a 408.
 * anything else: the framework turns it into a 500 (``InternalServerError``
-  carrying the ``original_exception``) after sending ``got_request_exception``,
-  which our hooks log with the traceback; the body says nothing internal.
+  carrying the ``original_exception``). Both frameworks log it themselves,
+  with the traceback, on ``app.logger`` ("Exception on <path> [<method>]");
+  the blog connects nothing to ``got_request_exception``, and the logging
+  filter ``register_hooks`` puts on ``app.logger`` (``logs.RequestFields``)
+  adds the request's id, method and path to that record. The body says
+  nothing internal.
 
 Database exceptions get their own handlers: an ``IntegrityError`` that got
 past the services' checks (a race) is a 409, and SQLAlchemy's optimistic-lock

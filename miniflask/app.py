@@ -473,7 +473,7 @@ class Flask(PackageFiles, Registry):
         return AppContext(self)
 
     def request_context(self, environ: WSGIEnvironment) -> RequestContext:
-        """A new request context for a WSGI environ (``wsgi_app`` makes one per request)."""
+        """Lifecycle step 2: a new request context for a WSGI environ (one per request)."""
         return RequestContext(self, environ)
 
     def test_request_context(self, *args: Any, **kwargs: Any) -> RequestContext:
@@ -493,7 +493,7 @@ class Flask(PackageFiles, Registry):
             builder.close()
 
     def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
-        """Bind the URL map to a request, or to ``SERVER_NAME`` outside one.
+        """Lifecycle step 2: bind the URL map to a request, or to ``SERVER_NAME`` outside one.
 
         The adapter both matches incoming URLs and builds URLs for
         ``url_for``; outside a request it can only build, and only when
@@ -517,7 +517,7 @@ class Flask(PackageFiles, Registry):
     # The life of a request, in the order it happens.
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterator[bytes]:
-        """Step 1: the WSGI server calls the app; the work is in :meth:`wsgi_app`."""
+        """Lifecycle step 1: the WSGI server calls the app; the work is in :meth:`wsgi_app`."""
         if not self._got_first_request and tracing_enabled(self):
             # Setup is over: the tracer may wrap the app's steps (tracing.py).
             install_tracer(self)
@@ -530,7 +530,7 @@ class Flask(PackageFiles, Registry):
         without losing the app object: ``app.wsgi_app = ProxyFix(app.wsgi_app)``
         and every other attribute of ``app`` still works.
 
-        Steps 2-27 of the lifecycle, in one place:
+        Lifecycle steps 2-27, in one place:
 
         * 2-7: build and push the request context (app context, session, URL match);
         * 8-18: :meth:`full_dispatch_request` — hooks, view, response;
@@ -561,7 +561,7 @@ class Flask(PackageFiles, Registry):
             ctx.pop(error)
 
     def full_dispatch_request(self) -> Response:
-        """Steps 8-18: signal, pre-process, dispatch, and turn the result into a response.
+        """Lifecycle steps 8-18: signal, pre-process, dispatch, and turn the result into a response.
 
         An exception from a hook or the view is first offered to the
         user's error handlers (:meth:`handle_user_exception`); what they
@@ -582,7 +582,7 @@ class Flask(PackageFiles, Registry):
         return self.finalize_request(rv)
 
     def preprocess_request(self) -> ResponseReturnValue | None:
-        """Steps 9-10: URL value preprocessors, then ``before_request`` functions.
+        """Lifecycle steps 9-10: URL value preprocessors, then ``before_request`` functions.
 
         The app's functions run first, then those of each blueprint from
         the outermost to the innermost. The first ``before_request`` function
@@ -603,7 +603,7 @@ class Flask(PackageFiles, Registry):
         return None
 
     def dispatch_request(self) -> ResponseReturnValue:
-        """Steps 11-12: raise the routing error, answer OPTIONS, or call the view.
+        """Lifecycle steps 11-12: raise the routing error, answer OPTIONS, or call the view.
 
         The view is called with the URL's variables as keyword arguments.
         """
@@ -619,7 +619,7 @@ class Flask(PackageFiles, Registry):
         return view(**req.view_args)  # type: ignore[arg-type]
 
     def raise_routing_exception(self, request: Request) -> None:
-        """Raise what URL matching found: 404, 405, or a redirect (strict slashes).
+        """Lifecycle step 11: raise what URL matching found: 404, 405, or a redirect.
 
         In debug mode a redirect with a status other than 307 or 308, for a
         request other than ``GET``, ``HEAD`` or ``OPTIONS``, becomes a
@@ -647,7 +647,7 @@ class Flask(PackageFiles, Registry):
         return response
 
     def make_response(self, rv: ResponseReturnValue | HTTPException) -> Response:
-        """Step 14: convert what a view (or hook, or handler) returned into a response.
+        """Lifecycle step 14: convert what a view (or hook, or handler) returned into a response.
 
         * ``str``/``bytes`` → a ``text/html`` response with that body;
         * ``dict``/``list`` → a JSON response (``app.json.response``);
@@ -751,7 +751,7 @@ class Flask(PackageFiles, Registry):
     def finalize_request(
         self, rv: ResponseReturnValue | HTTPException, from_error_handler: bool = False
     ) -> Response:
-        """Steps 14-18: make the response, run after-request work, send ``request_finished``.
+        """Lifecycle steps 14-18: make the response, after-request work, ``request_finished``.
 
         Args:
             rv: what the view, a hook or an error handler returned.
@@ -773,7 +773,7 @@ class Flask(PackageFiles, Registry):
         return response
 
     def process_response(self, response: Response) -> Response:
-        """Steps 15-17: ``after_this_request`` functions, ``after_request``, save the session.
+        """Lifecycle steps 15-17: ``after_this_request``, ``after_request``, save the session.
 
         ``after_request`` functions run innermost blueprint first, app last,
         each in reverse order of registration — the mirror image of
@@ -796,7 +796,7 @@ class Flask(PackageFiles, Registry):
         return response
 
     def do_teardown_request(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
-        """Steps 21-22: ``teardown_request`` functions, then ``request_tearing_down``.
+        """Lifecycle steps 21-22: ``teardown_request`` functions, then ``request_tearing_down``.
 
         Called by ``RequestContext.pop`` after the response went to the
         server. Functions run innermost blueprint first, each scope in
@@ -812,7 +812,7 @@ class Flask(PackageFiles, Registry):
             signals.request_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
 
     def do_teardown_appcontext(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
-        """Steps 24-25: ``teardown_appcontext`` functions, then ``appcontext_tearing_down``."""
+        """Lifecycle steps 24-25: ``teardown_appcontext`` functions, ``appcontext_tearing_down``."""
         if exc is _sentinel:
             exc = sys.exc_info()[1]
         for func in reversed(self.teardown_appcontext_funcs):
@@ -836,7 +836,7 @@ class Flask(PackageFiles, Registry):
     # The error path: exceptions raised by hooks, views and URL matching.
 
     def handle_user_exception(self, e: Exception) -> ResponseReturnValue | HTTPException:
-        """Step 13: offer an exception to the registered error handlers.
+        """Lifecycle step 13: offer an exception to the registered error handlers.
 
         HTTP errors (``abort(404)``, routing errors) go to
         :meth:`handle_http_exception`. Any other exception goes to its
@@ -855,7 +855,7 @@ class Flask(PackageFiles, Registry):
         return self._sync(handler)(e)
 
     def handle_http_exception(self, e: HTTPException) -> ResponseReturnValue | HTTPException:
-        """Find the handler for an HTTP error; without one the error is its own response.
+        """Lifecycle step 13 for HTTP errors: find the handler, or the error is the response.
 
         Werkzeug's ``HTTPException`` is a WSGI application that renders a
         small HTML error page, so "no handler" still gives a proper 404.
@@ -887,7 +887,7 @@ class Flask(PackageFiles, Registry):
     def _find_error_handler(
         self, e: Exception, blueprints: list[str]
     ) -> Callable[[Any], Any] | None:
-        """The handler for ``e``: by status code first, then by class.
+        """Lifecycle steps 13 and 19: the handler for ``e``, by status code, then by class.
 
         Each lookup walks the blueprint chain (innermost first) then the
         app, and within a scope walks the exception's MRO, so the most
@@ -911,7 +911,7 @@ class Flask(PackageFiles, Registry):
         return None
 
     def handle_exception(self, e: Exception) -> Response:
-        """Step 19: an exception no handler took becomes a 500 Internal Server Error.
+        """Lifecycle step 19: an exception no handler took becomes a 500 Internal Server Error.
 
         ``got_request_exception`` is sent first. In debug or testing mode
         (or with ``PROPAGATE_EXCEPTIONS``) the exception is re-raised

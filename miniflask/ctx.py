@@ -116,13 +116,16 @@ class AppContext:
         return self._url_adapter  # type: ignore[return-value]
 
     def push(self) -> None:
-        """Make this context current and send ``appcontext_pushed``."""
+        """Lifecycle steps 3-4: make this context current, then send ``appcontext_pushed``."""
         self._cv_tokens.append(_cv_app.set(self))
         if signals.appcontext_pushed.receivers:  # PERF: see Flask.full_dispatch_request
             signals.appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
 
     def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
-        """Run ``teardown_appcontext`` functions (on the last pop) and un-push.
+        """Lifecycle steps 24-27: ``teardown_appcontext`` functions (on the last pop), un-push.
+
+        Steps 24-25 run in :meth:`Flask.do_teardown_appcontext`; then the
+        context is popped (26) and ``appcontext_popped`` is sent (27).
 
         Args:
             exc: the unhandled exception that ended the work, if any; taken
@@ -183,6 +186,7 @@ class RequestContext:
         request: Request | None = None,
         session: SessionMixin | None = None,
     ) -> None:
+        """Lifecycle step 2: wrap the ``environ`` in a ``Request`` and bind the URL map to it."""
         self.app = app
         if request is None:
             request = app.request_class(environ)
@@ -218,7 +222,11 @@ class RequestContext:
         return self._session
 
     def match_request(self) -> None:
-        """Match the URL: set ``url_rule`` and ``view_args``, or keep the routing error."""
+        """Lifecycle step 7: match the URL; set ``url_rule`` and ``view_args``, or keep the error.
+
+        A 404, 405 or redirect is kept in ``request.routing_exception`` and
+        raised only at step 11, after the ``before_request`` functions ran.
+        """
         assert self.url_adapter is not None
         try:
             # The app's memo of earlier matches stands in for
@@ -231,7 +239,12 @@ class RequestContext:
             self.request.view_args = view_args
 
     def push(self) -> None:
-        """Make the request current: app context, then request, then session, then URL."""
+        """Lifecycle steps 3-7: app context, then request, then session, then URL match.
+
+        Pushes an app context first (steps 3-4) unless one of this app is
+        active, makes the request current (step 5), opens the session
+        (step 6) and matches the URL (step 7, :meth:`match_request`).
+        """
         app_ctx = _cv_app.get(None)
         if app_ctx is None or app_ctx.app is not self.app:
             app_ctx = self.app.app_context()
@@ -252,7 +265,11 @@ class RequestContext:
             self.match_request()
 
     def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
-        """Run teardown (on the last pop), un-push, and pop the app context it pushed.
+        """Lifecycle steps 21-23: teardown (on the last pop), un-push, and pop the app context.
+
+        Steps 21-22 run in :meth:`Flask.do_teardown_request`; then the
+        request context is popped (23), and with it the app context that
+        :meth:`push` pushed (steps 24-27, :meth:`AppContext.pop`).
 
         Raises:
             AssertionError: this context is not the current one.

@@ -404,7 +404,7 @@ class SecureCookieSessionInterface(SessionInterface):
         return serializer
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        """Read and verify the cookie; a bad or expired one gives an empty session."""
+        """Lifecycle step 6: read and verify the cookie; a bad or expired one starts afresh."""
         serializer = self.get_signing_serializer(app)
         if serializer is None:
             return None
@@ -420,7 +420,7 @@ class SecureCookieSessionInterface(SessionInterface):
         return self.session_class(data)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        """Set the cookie when needed, delete it when the session was emptied."""
+        """Lifecycle step 17: set the cookie if needed, delete it if the session was emptied."""
         # A response that depends on the session must not be shared by caches.
         # Checked first: the checks below read the session themselves.
         varied = session.accessed

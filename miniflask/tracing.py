@@ -9,12 +9,15 @@ receivers, which error handler ran, and how long each step took::
 
     $ miniflask --app blog_api.wsgi trace GET /api/v1/posts
 
-How it stays free when it is off: ``app.py`` contains no tracing code at
-all. When ``TRACE`` is set in the config (or ``MINIFLASK_TRACE=1`` in the
-environment), the app calls :func:`install` before its first request, and
-:func:`install` *wraps* the app's own steps — its methods, hooks, handlers,
-views and signals — in small functions that record a step and call the
-original. An app without ``TRACE`` runs exactly the code it would run
+How it stays nearly free when it is off: the only tracing code in
+``app.py`` is the two-part check at the top of ``Flask.__call__``. Until
+the first request has been dispatched it asks :func:`tracing_enabled`;
+when ``TRACE`` is set in the config (or ``MINIFLASK_TRACE=1`` in the
+environment) it calls :func:`install`, which *wraps* the app's own steps —
+its methods, hooks, handlers, views and signals — in small functions that
+record a step and call the original. From the first request on, an app
+without ``TRACE`` pays one attribute test per request
+(``self._got_first_request``) and otherwise runs the code it would run
 without this module.
 
 A trace is a tree of :class:`Step` objects, kept per request in a

@@ -1,0 +1,203 @@
+"""docs/lifecycle.md is true to the code.
+
+* Every step of the table (1 to 27) links to at least one method whose
+  docstring cites that step. The convention: a docstring cites a step with
+  the words ``Lifecycle step N`` (or ``Lifecycle steps N-M``, ``Lifecycle
+  steps N and M``), as ``Flask.preprocess_request``'s opens with
+  "Lifecycle steps 9-10: ...".
+* Every link into the code names the exact lines of the method it names.
+  When code moves, the failure says what to write; or rewrite every range::
+
+      .venv/bin/python -m tests.docs.test_lifecycle
+
+* The files and the switches between them that the page counts for one
+  request are those that the page's running example really goes through.
+* The request-path diagram is on the page.
+
+(``tests/docs/test_quotes.py`` checks the quoted ``wsgi_app``.)
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PAGE = REPO_ROOT / "docs" / "lifecycle.md"
+
+_ROW = re.compile(r"^\| (?P<step>\d+) \|(?P<rest>.*)$")
+_LINK = re.compile(
+    r"\[`(?P<name>[\w.]+)`\]\(\.\./(?P<path>miniflask/[\w/]+\.py)#L(?P<start>\d+)-L(?P<end>\d+)\)"
+)
+_CITATION = re.compile(r"Lifecycle steps? (?P<numbers>\d+(?:(?:-|, | and )\d+)*)")
+
+
+@dataclass
+class Link:
+    """``[`Name.method`](../miniflask/file.py#La-Lb)`` in the page."""
+
+    name: str
+    path: str
+    start: int
+    end: int
+
+    @property
+    def text(self) -> str:
+        return f"[`{self.name}`](../{self.path}#L{self.start}-L{self.end})"
+
+
+def step_rows(text: str) -> dict[int, str]:
+    """The table's rows by step number: ``{10: "| ... | ... |"}``."""
+    rows = {}
+    for line in text.splitlines():
+        match = _ROW.match(line)
+        if match:
+            rows[int(match.group("step"))] = match.group("rest")
+    return rows
+
+
+def links(text: str) -> list[Link]:
+    return [
+        Link(m.group("name"), m.group("path"), int(m.group("start")), int(m.group("end")))
+        for m in _LINK.finditer(text)
+    ]
+
+
+def resolve(link: Link) -> Callable[..., Any]:
+    """The function a link names: ``Flask.wsgi_app`` in ``miniflask/app.py``."""
+    obj: Any = importlib.import_module(link.path.removesuffix(".py").replace("/", "."))
+    for part in link.name.split("."):
+        obj = getattr(obj, part)
+    return inspect.unwrap(obj)
+
+
+def source_lines(func: Callable[..., Any]) -> tuple[int, int]:
+    """First and last line of a function's source, decorators included."""
+    lines, start = inspect.getsourcelines(func)
+    return start, start + len(lines) - 1
+
+
+def cited_steps(docstring: str | None) -> set[int]:
+    """The steps a docstring cites: "Lifecycle steps 3-7" gives {3, 4, 5, 6, 7}."""
+    steps: set[int] = set()
+    for match in _CITATION.finditer(docstring or ""):
+        for part in re.split(r", | and ", match.group("numbers")):
+            first, _, last = part.partition("-")
+            steps.update(range(int(first), int(last or first) + 1))
+    return steps
+
+
+def test_the_table_has_a_row_for_each_of_the_27_steps() -> None:
+    assert sorted(step_rows(PAGE.read_text(encoding="utf-8"))) == list(range(1, 28))
+
+
+@pytest.mark.parametrize("step", range(1, 28))
+def test_each_step_links_a_method_whose_docstring_cites_it(step: int) -> None:
+    row = step_rows(PAGE.read_text(encoding="utf-8"))[step]
+    row_links = links(row)
+    assert row_links, f"step {step}: the row links no method"
+    citing = [link.name for link in row_links if step in cited_steps(resolve(link).__doc__)]
+    assert citing, (
+        f"step {step}: none of {[link.name for link in row_links]} has a docstring that "
+        f"says 'Lifecycle step {step}'"
+    )
+
+
+@pytest.mark.parametrize(
+    "link", links(PAGE.read_text(encoding="utf-8")), ids=lambda link: link.name
+)
+def test_each_link_names_the_lines_of_its_method(link: Link) -> None:
+    start, end = source_lines(resolve(link))
+    assert (link.start, link.end) == (start, end), (
+        f"docs/lifecycle.md: {link.text} should be #L{start}-L{end}; "
+        "run .venv/bin/python -m tests.docs.test_lifecycle"
+    )
+
+
+def test_the_request_path_diagram_is_on_the_page() -> None:
+    assert "](diagrams/request_path.svg)" in PAGE.read_text(encoding="utf-8")
+
+
+def running_example(text: str) -> str:
+    """The first Python block after the heading "A running example"."""
+    section = text.split("## A running example", 1)[1]
+    return section.split("```python\n", 1)[1].split("\n```", 1)[0]
+
+
+def framework_files_in_order(app: Any, environ: dict[str, Any]) -> list[str]:
+    """The miniflask files one request calls into, in order, repeats merged.
+
+    ``sys.setprofile`` sees every Python function call; a call into a function
+    of another file than the previous miniflask call is a switch.
+    """
+    import miniflask
+
+    root = Path(miniflask.__file__).parent
+    files: list[str] = []
+
+    def profile(frame: FrameType, event: str, arg: Any) -> None:
+        if event != "call":
+            return
+        path = Path(frame.f_code.co_filename)
+        if path.is_relative_to(root):
+            name = path.relative_to(root).as_posix()
+            if not files or files[-1] != name:
+                files.append(name)
+
+    sys.setprofile(profile)
+    try:
+        b"".join(app(environ, lambda status, headers, exc_info=None: None))
+    finally:
+        sys.setprofile(None)
+    return files
+
+
+def _counted_claims(text: str) -> tuple[set[str], int]:
+    """The files the page's table lists for one request, and its count of switches."""
+    section = text.split("## The files one request opens", 1)[1].split("\n## ", 1)[0]
+    files = set(re.findall(r"^\| \[`(?:miniflask/)?([\w/]+\.py)`\]", section, re.MULTILINE))
+    switches = re.search(r"\*\*(\d+) times\*\*", section)
+    assert switches, "the section states no '**N times**' (switches)"
+    return files, int(switches.group(1))
+
+
+def test_the_page_counts_the_files_one_request_really_opens() -> None:
+    from werkzeug.test import EnvironBuilder
+
+    text = PAGE.read_text(encoding="utf-8")
+    namespace: dict[str, Any] = {"__name__": "lifecycle_example"}
+    exec(running_example(text), namespace)  # the page's own example
+    app = namespace["app"]
+
+    def environ() -> dict[str, Any]:
+        return EnvironBuilder("/posts/7", headers={"X-User": "ada"}).get_environ()
+
+    b"".join(app(environ(), lambda status, headers, exc_info=None: None))  # the first request
+    files = framework_files_in_order(app, environ())
+    listed, switches = _counted_claims(text)
+    # globals.py is read (its proxies and context variables) but none of its
+    # functions is called, so the profile does not see it.
+    assert listed - {"globals.py"} == set(files)
+    assert switches == len(files) - 1
+
+
+def _fixed_page(text: str) -> Iterator[str]:
+    for line in text.splitlines(keepends=True):
+        for link in links(line):
+            start, end = source_lines(resolve(link))
+            line = line.replace(link.text, Link(link.name, link.path, start, end).text)
+        yield line
+
+
+if __name__ == "__main__":
+    PAGE.write_text("".join(_fixed_page(PAGE.read_text(encoding="utf-8"))), encoding="utf-8")
+    print(f"rewrote the line ranges of the links in {PAGE.relative_to(REPO_ROOT)}")
