@@ -1,0 +1,339 @@
+"""Tests for ``examples/build/``: a framework grown from a WSGI function in steps.
+
+Each step is loaded afresh from its file for every test (hooks and handlers a
+test adds stay in that test) and called through Werkzeug's test ``Client``, as
+a server would call it. Besides each step's own behaviour, four checks keep the
+path a path a learner can follow:
+
+* each step still does what the steps before it did (the shared routes);
+* each step's file differs from the previous one by additions and small
+  changes: at most :data:`MAX_REMOVED_LINES` lines of the previous code go;
+* every step imports only the standard library, Werkzeug, Jinja2, blinker and
+  itsdangerous, never Flask or miniflask;
+* ``docs/build.md`` shows step 1 and every diff exactly as the files give them.
+  After editing a step, ``.venv/bin/python tests/examples/test_build.py``
+  rewrites those blocks of the page.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import importlib.util
+import subprocess
+import sys
+import threading
+from itertools import pairwise
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from werkzeug.test import Client
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = ROOT / "examples" / "build"
+PAGE = ROOT / "docs" / "build.md"
+STEPS = sorted(path.stem for path in BUILD.glob("step[0-9][0-9]_*.py"))
+
+#: The most non-blank lines a step may delete from the previous one's code (its
+#: module docstring aside, which each step rewrites). A step edits the lines where
+#: its concept plugs in; the most, step 4, turns step 3's module-level ``app``
+#: function (about twenty lines) into the ``App`` class. Beyond this the diff
+#: stops reading as "what was added".
+MAX_REMOVED_LINES = 25
+ALLOWED_IMPORTS = {"werkzeug", "jinja2", "blinker", "itsdangerous"}
+
+
+def load(step: str) -> ModuleType:
+    """Import a step's file as a fresh module (its app, hooks and signals are new)."""
+    name = f"build_{step}"
+    spec = importlib.util.spec_from_file_location(name, BUILD / f"{step}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    # Registered like any import, so ``App(__name__)`` can find the file's folder.
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def step_named(prefix: str) -> str:
+    return next(step for step in STEPS if step.startswith(prefix))
+
+
+def client_for(step: str) -> tuple[ModuleType, Client]:
+    module = load(step)
+    return module, Client(module.app)
+
+
+def steps_from(prefix: str) -> list[str]:
+    return STEPS[STEPS.index(step_named(prefix)) :]
+
+
+# What every step does, and goes on doing as it grows.
+
+
+def test_there_are_about_ten_steps_numbered_in_order() -> None:
+    assert 10 <= len(STEPS) <= 12
+    assert [int(step[4:6]) for step in STEPS] == list(range(1, len(STEPS) + 1))
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_every_step_answers_its_home_page(step: str) -> None:
+    _, client = client_for(step)
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.get_data(as_text=True).startswith("Hello")
+
+
+@pytest.mark.parametrize("step", steps_from("step02"))
+def test_every_routed_step_answers_404_and_405(step: str) -> None:
+    _, client = client_for(step)
+    assert client.get("/hello/ada").get_data(as_text=True) == "Hello ada"
+    assert client.get("/nowhere").status_code == 404
+    not_allowed = client.post("/hello/ada")
+    assert not_allowed.status_code == 405
+    # RFC 9110 §15.5.6: a 405 lists the methods the URL does accept.
+    assert "GET" in not_allowed.headers["Allow"]
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_every_step_runs_as_a_script_and_shows_its_demo(step: str) -> None:
+    result = subprocess.run(
+        [sys.executable, str(BUILD / f"{step}.py")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "GET / -> 200 OK: Hello" in result.stdout
+
+
+# Step 1: a bare WSGI callable.
+
+
+def test_step01_is_a_wsgi_callable_called_by_hand() -> None:
+    module = load(step_named("step01"))
+    sent: list[tuple[str, list[tuple[str, str]]]] = []
+    body = module.app({"PATH_INFO": "/x"}, lambda status, headers: sent.append((status, headers)))
+    assert b"".join(body) == b"Hello from /x"
+    assert sent == [
+        ("200 OK", [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "13")])
+    ]
+
+
+# Step 2: routing with Werkzeug's Map and Rule.
+
+
+def test_step02_maps_urls_to_endpoints_and_views() -> None:
+    module = load(step_named("step02"))
+    adapter = module.url_map.bind("localhost")
+    assert adapter.match("/hello/ada") == ("hello", {"name": "ada"})
+    assert set(module.view_functions) == {rule.endpoint for rule in module.url_map.iter_rules()}
+
+
+# Step 3: the request and response objects.
+
+
+def test_step03_views_read_the_request_object() -> None:
+    _, client = client_for(step_named("step03"))
+    response = client.get("/hello/ada?greeting=Hi")
+    assert response.get_data(as_text=True) == "Hi ada"
+    assert response.mimetype == "text/plain"
+
+
+# Step 4: the app object, its route decorator and make_response.
+
+
+@pytest.mark.parametrize("step", steps_from("step04"))
+def test_return_values_become_responses(step: str) -> None:
+    module, client = client_for(step)
+    assert client.get("/").mimetype == "text/html"
+    created = client.post("/users", data={"name": "ada"})
+    assert created.status_code == 201
+    assert created.json == {"name": "ada"}
+
+    @module.app.route("/with-headers")
+    def with_headers(*request: Any) -> tuple[str, int, dict[str, str]]:
+        # Until step 5 views are called with the request; from then on, without.
+        return "teapot", 418, {"X-Kind": "teapot"}
+
+    response = client.get("/with-headers")
+    assert (response.status_code, response.headers["X-Kind"]) == (418, "teapot")
+
+
+def test_step04_a_view_returning_none_is_an_error_that_says_so() -> None:
+    module, client = client_for(step_named("step04"))
+
+    @module.app.route("/forgot")
+    def forgot(request: Any) -> None:
+        pass
+
+    with pytest.raises(TypeError, match="did not return a valid response"):
+        client.get("/forgot")
+
+
+def test_step04_a_second_view_for_an_endpoint_fails_at_once() -> None:
+    module = load(step_named("step04"))
+    with pytest.raises(AssertionError, match="'index'"):
+        module.app.add_url_rule("/other", "index", lambda request: "other")
+
+
+# Step 5: contexts and proxies.
+
+
+def test_step05_views_reach_the_app_g_and_url_for_through_proxies() -> None:
+    _, client = client_for(step_named("step05"))
+    assert client.get("/whoami?name=ada").json == {
+        "app": "build_step05_contexts",
+        "visitor": "ada",
+        "url": "/hello/ada",
+    }
+
+
+@pytest.mark.parametrize("step", steps_from("step05"))
+def test_the_proxies_are_unbound_outside_a_context_and_bound_inside(step: str) -> None:
+    module = load(step)
+    with pytest.raises(RuntimeError, match="outside of request context"):
+        module.request.path  # noqa: B018
+    with pytest.raises(RuntimeError, match="outside of application context"):
+        module.g.get("user")
+    with module.app.app_context():
+        assert module.current_app.import_name == module.app.import_name
+        module.g.user = "ada"
+        assert "user" in module.g
+    with pytest.raises(RuntimeError):
+        module.current_app.import_name  # noqa: B018
+
+
+@pytest.mark.parametrize("step", steps_from("step05"))
+def test_requests_in_two_threads_each_see_their_own_request(step: str) -> None:
+    module = load(step)
+    both_inside = threading.Barrier(2, timeout=10)
+
+    @module.app.route("/wait/<name>")
+    def wait(name: str) -> str:
+        both_inside.wait()  # both requests are now in flight at once
+        return f"{module.request.path} {module.g.get('visitor', name)}"
+
+    answers: dict[str, str] = {}
+
+    def call(name: str) -> None:
+        answers[name] = Client(module.app).get(f"/wait/{name}").get_data(as_text=True)
+
+    threads = [threading.Thread(target=call, args=(name,)) for name in ("ada", "bob")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == {"ada": "/wait/ada ada", "bob": "/wait/bob bob"}
+
+
+# Step 6: before, after and teardown hooks.
+
+
+@pytest.mark.parametrize("step", steps_from("step06"))
+def test_hooks_run_in_flask_order_around_the_view(step: str) -> None:
+    module, client = client_for(step)
+    calls: list[str] = []
+    app = module.app
+    app.before_request(lambda: calls.append("before 1"))
+    app.before_request(lambda: calls.append("before 2"))
+
+    @app.route("/order")
+    def order() -> str:
+        calls.append("view")
+        return "ok"
+
+    def after(name: str) -> Any:
+        return lambda response: calls.append(name) or response
+
+    app.after_request(after("after 1"))
+    app.after_request(after("after 2"))
+    app.teardown_request(lambda exc: calls.append(f"teardown 1 {exc}"))
+    app.teardown_request(lambda exc: calls.append(f"teardown 2 {exc}"))
+    assert client.get("/order").status_code == 200
+    assert calls == [
+        "before 1",
+        "before 2",
+        "view",
+        "after 2",
+        "after 1",
+        "teardown 2 None",
+        "teardown 1 None",
+    ]
+
+
+@pytest.mark.parametrize("step", steps_from("step06"))
+def test_a_before_request_value_skips_the_view(step: str) -> None:
+    _, client = client_for(step)
+    refused = client.get("/admin")
+    assert (refused.status_code, refused.get_data(as_text=True)) == (401, "Log in first")
+    assert refused.headers["X-Powered-By"] == "build-it-yourself"
+    assert client.get("/admin?user=ada").get_data(as_text=True) == "Welcome, ada"
+
+
+def test_step06_teardown_gets_the_exception_that_ended_the_request() -> None:
+    module, client = client_for(step_named("step06"))
+    seen: list[BaseException | None] = []
+    module.app.teardown_request(seen.append)
+
+    @module.app.route("/fail")
+    def fail() -> str:
+        raise ValueError("broken")
+
+    with pytest.raises(ValueError, match="broken"):
+        client.get("/fail")
+    assert [type(exc) for exc in seen] == [ValueError]
+
+
+# The path stays a path.
+
+
+def removed_lines(previous: str, current: str) -> list[str]:
+    """The non-blank lines of ``previous`` that ``current`` drops, its module docstring aside."""
+    diff = list(difflib.unified_diff(code_lines(previous), code_lines(current), n=0))
+    body = diff[2:]  # after the "---" and "+++" header lines
+    return [line for line in body if line.startswith("-") and line[1:].strip()]
+
+
+def read_lines(step: str) -> list[str]:
+    return (BUILD / f"{step}.py").read_text(encoding="utf-8").splitlines(keepends=True)
+
+
+def code_lines(step: str) -> list[str]:
+    """A step's lines after its module docstring, which each step rewrites to say what it adds."""
+    lines = read_lines(step)
+    docstring = ast.parse("".join(lines)).body[0]
+    assert isinstance(docstring, ast.Expr) and isinstance(docstring.value, ast.Constant)
+    return lines[docstring.end_lineno or 0 :]
+
+
+@pytest.mark.parametrize("previous, current", list(pairwise(STEPS)))
+def test_each_step_grows_the_previous_one_by_additions_and_small_changes(
+    previous: str, current: str
+) -> None:
+    removed = removed_lines(previous, current)
+    assert len(removed) <= MAX_REMOVED_LINES, "".join(removed)
+    assert len(read_lines(current)) > len(read_lines(previous))
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_each_step_imports_only_the_standard_library_and_flasks_four_libraries(
+    step: str,
+) -> None:
+    tree = ast.parse((BUILD / f"{step}.py").read_text(encoding="utf-8"))
+    imported = {
+        name.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for name in (
+            [alias.name for alias in node.names]
+            if isinstance(node, ast.Import)
+            else [node.module or ""]
+        )
+    }
+    assert imported <= sys.stdlib_module_names | ALLOWED_IMPORTS, imported
+    assert not imported & {"flask", "miniflask"}
