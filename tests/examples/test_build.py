@@ -29,6 +29,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from jinja2 import DictLoader
 from werkzeug.test import Client
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -287,6 +288,232 @@ def test_step06_teardown_gets_the_exception_that_ended_the_request() -> None:
     with pytest.raises(ValueError, match="broken"):
         client.get("/fail")
     assert [type(exc) for exc in seen] == [ValueError]
+
+
+# Step 7: error handlers.
+
+
+@pytest.mark.parametrize("step", steps_from("step07"))
+def test_error_handlers_are_found_by_code_then_by_class(step: str) -> None:
+    module, client = client_for(step)
+    # By status code: the 404 of the URL map.
+    assert client.get("/nowhere").get_data(as_text=True) == "Nothing at /nowhere"
+    # By class: IndexError is a LookupError.
+    missing = client.get("/users/7")
+    assert (missing.status_code, missing.get_data(as_text=True)) == (
+        404,
+        "No such thing: list index out of range",
+    )
+    # A handler for HTTPException takes the 405, but the 404 handler stays more specific.
+    module.app.register_error_handler(module.HTTPException, lambda e: (f"HTTP {e.code}", e.code))
+    assert client.post("/hello/ada").get_data(as_text=True) == "HTTP 405"
+    assert client.get("/nowhere").get_data(as_text=True) == "Nothing at /nowhere"
+
+
+@pytest.mark.parametrize("step", steps_from("step07"))
+def test_an_unhandled_exception_is_logged_and_becomes_a_500(
+    step: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    module, client = client_for(step)
+    torn_down: list[BaseException | None] = []
+    module.app.teardown_request(torn_down.append)
+
+    @module.app.route("/fail")
+    def fail() -> str:
+        raise ValueError("broken")
+
+    assert client.get("/fail").status_code == 500
+    assert "Exception on /fail [GET]" in caplog.text
+    assert [type(exc) for exc in torn_down] == [ValueError]
+
+    @module.app.errorhandler(500)
+    def server_error(e: Any) -> tuple[str, int]:
+        return f"Sorry: {e.original_exception}", 500
+
+    assert client.get("/fail").get_data(as_text=True) == "Sorry: broken"
+    module.app.testing = True
+    with pytest.raises(ValueError, match="broken"):
+        client.get("/fail")
+
+
+# Step 8: blueprints.
+
+
+@pytest.mark.parametrize("step", steps_from("step08"))
+def test_a_blueprints_routes_get_its_prefix_and_dotted_endpoints(step: str) -> None:
+    module, client = client_for(step)
+    answer = client.get("/api/users/1?token=secret")
+    assert answer.json == {"name": "bob", "url": "/api/users/1"}
+    rule = next(rule for rule in module.app.url_map.iter_rules() if rule.rule.startswith("/api"))
+    assert (rule.rule, rule.endpoint) == ("/api/users/<int:user_id>", "api.get_user")
+
+
+@pytest.mark.parametrize("step", steps_from("step08"))
+def test_a_blueprints_hooks_and_handlers_apply_to_its_views_only(step: str) -> None:
+    _, client = client_for(step)
+    # Its before_request guards its views, not the app's.
+    assert client.get("/api/users/1").status_code == 401
+    assert client.get("/users/1").status_code == 200
+    # Its LookupError handler is nearer than the app's for its views.
+    assert client.get("/api/users/7?token=secret").json == {"error": "no such user"}
+    assert client.get("/users/7").get_data(as_text=True).startswith("No such thing")
+
+
+@pytest.mark.parametrize("step", steps_from("step08"))
+def test_a_blueprint_is_a_recording_registered_twice_under_two_names(step: str) -> None:
+    module, client = client_for(step)
+    calls: list[str] = []
+    bp = module.Blueprint("shop", url_prefix="/shop")
+
+    @bp.route("/items")
+    def items() -> str:
+        return module.url_for(f"{module.request.blueprint}.items")
+
+    bp.after_request(lambda response: calls.append("after") or response)
+    bp.teardown_request(lambda exc: calls.append("teardown"))
+    assert not module.app.url_map._rules_by_endpoint.get("shop.items")  # nothing yet
+    module.app.register_blueprint(bp)
+    module.app.register_blueprint(bp, name="shop_v2", url_prefix="/v2/shop")
+    assert client.get("/shop/items").get_data(as_text=True) == "/shop/items"
+    assert client.get("/v2/shop/items").get_data(as_text=True) == "/v2/shop/items"
+    assert calls == ["after", "teardown"] * 2
+    assert client.get("/").status_code == 200 and calls == ["after", "teardown"] * 2
+    with pytest.raises(ValueError, match="'shop'"):
+        module.app.register_blueprint(bp)
+
+
+# Step 9: signals.
+
+
+@pytest.mark.parametrize("step", steps_from("step09"))
+def test_signals_reach_their_receivers_with_the_app_as_sender(step: str) -> None:
+    module, client = client_for(step)
+    received: list[tuple[str, Any]] = []
+
+    @module.app.route("/fail")
+    def fail() -> str:
+        raise ValueError("broken")
+
+    def receiver(name: str) -> Any:
+        def receive(sender: Any, **extra: Any) -> None:
+            assert sender is module.app
+            received.append((name, next(iter(extra.values()), None)))
+
+        return receive
+
+    receivers = {
+        name: receiver(name)
+        for name in (
+            "request_started",
+            "request_finished",
+            "got_request_exception",
+            "request_tearing_down",
+        )
+    }
+    for name, receive in receivers.items():
+        getattr(module, name).connect(receive, sender=module.app)
+    client.get("/")
+    assert [name for name, _ in received] == [
+        "request_started",
+        "request_finished",
+        "request_tearing_down",
+    ]
+    assert received[1][1].status_code == 200
+    received.clear()
+    client.get("/fail")
+    assert [name for name, _ in received][1:3] == ["got_request_exception", "request_finished"]
+    assert isinstance(received[1][1], ValueError)
+    assert module.statuses[-2:] == [200, 500]
+
+
+# Step 10: templates.
+
+
+@pytest.mark.parametrize("step", steps_from("step10"))
+def test_a_template_renders_with_the_contexts_globals_and_escapes(step: str) -> None:
+    module, client = client_for(step)
+    rendered: list[tuple[str, dict[str, Any]]] = []
+    module.template_rendered.connect(
+        lambda sender, template, context: rendered.append((template.name, context)),
+        sender=module.app,
+        weak=False,
+    )
+    page = client.get("/page/%3Cb%3Eada")
+    assert page.mimetype == "text/html"
+    html = page.get_data(as_text=True)
+    assert "<h1>Hello &lt;b&gt;ada!</h1>" in html
+    assert "You asked for /page/&lt;b&gt;ada, and <code>g.visitor</code> is &lt;b&gt;ada." in html
+    assert 'href="/hello/%3Cb%3Eada"' in html
+    assert [name for name, _ in rendered] == ["page.html"]
+    assert {"g", "request", "name"} <= set(rendered[0][1])
+
+
+@pytest.mark.parametrize("step", steps_from("step10"))
+def test_templates_render_in_an_app_context_without_a_request(step: str) -> None:
+    module = load(step)
+    module.app.jinja_env.loader = DictLoader({"note.txt": "{{ g.who }} {{ request }}"})
+    with module.app.app_context():
+        module.g.who = "cli"
+        assert module.render_template("note.txt") == "cli "
+    with pytest.raises(RuntimeError, match="outside of application context"):
+        module.render_template("note.txt")
+
+
+# Step 11: sessions.
+
+
+def session_cookie(client: Client) -> str:
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    return cookie.value
+
+
+def test_step11_the_session_survives_between_requests_in_a_signed_cookie() -> None:
+    module, client = client_for(step_named("step11"))
+    assert client.get("/visits").get_data(as_text=True) == "Visits: 1"
+    assert client.get("/visits").get_data(as_text=True) == "Visits: 2"
+    # Readable by the client (only base64 of JSON), but signed.
+    payload = session_cookie(client).split(".")[0]
+    assert module.URLSafeTimedSerializer("x").load_payload(payload.encode()) == {"visits": 2}
+    response = client.get("/")
+    assert "Set-Cookie" not in response.headers  # unchanged: no new cookie
+
+
+def test_step11_a_tampered_session_cookie_is_refused() -> None:
+    module, client = client_for(step_named("step11"))
+    client.get("/visits")
+    client.get("/visits")
+    forged_payload = module.URLSafeTimedSerializer("x").dump_payload({"visits": 1000}).decode()
+    _, timestamp, signature = session_cookie(client).split(".")
+    client.set_cookie("session", f"{forged_payload}.{timestamp}.{signature}")
+    assert client.get("/visits").get_data(as_text=True) == "Visits: 1"
+    # Signed with another key: refused too.
+    other = module.URLSafeTimedSerializer("another key", salt="cookie-session")
+    client.set_cookie("session", other.dumps({"visits": 1000}))
+    assert client.get("/visits").get_data(as_text=True) == "Visits: 1"
+
+
+def test_step11_emptying_the_session_deletes_the_cookie() -> None:
+    module, client = client_for(step_named("step11"))
+
+    @module.app.route("/logout")
+    def logout() -> str:
+        module.session.clear()
+        return "bye"
+
+    client.get("/visits")
+    response = client.get("/logout")
+    assert "session=;" in response.headers["Set-Cookie"]
+    assert "Cookie" in response.headers["Vary"]
+    assert client.get_cookie("session") is None
+
+
+def test_step11_without_a_secret_key_writing_the_session_says_why() -> None:
+    module, client = client_for(step_named("step11"))
+    module.app.secret_key = None
+    module.app.testing = True
+    with pytest.raises(RuntimeError, match="no secret key was set"):
+        client.get("/visits")
 
 
 # The path stays a path.
