@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import difflib
 import importlib.util
+import re
 import subprocess
 import sys
 import threading
@@ -44,6 +45,14 @@ STEPS = sorted(path.stem for path in BUILD.glob("step[0-9][0-9]_*.py"))
 #: stops reading as "what was added".
 MAX_REMOVED_LINES = 25
 ALLOWED_IMPORTS = {"werkzeug", "jinja2", "blinker", "itsdangerous"}
+#: ``<!-- build: step01_wsgi.py -->`` (the whole file) or ``<!-- build: a.py b.py -->``
+#: (the diff from a to b), each followed by the fenced block it names.
+BLOCK = re.compile(
+    r"^<!-- build: (?P<files>[\w.]+(?: [\w.]+)?) -->\n```(?P<lang>\w+)\n(?P<body>.*?)^```$",
+    re.MULTILINE | re.DOTALL,
+)
+#: ``[`Flask.wsgi_app`](../miniflask/app.py)``: a link naming a class, method or name in a file.
+POINTER = re.compile(r"\[`(?P<name>[\w.]+)(?:\(\))?`\]\(\.\./(?P<path>miniflask/[\w/]+\.py)\)")
 
 
 def load(step: str) -> ModuleType:
@@ -564,3 +573,68 @@ def test_each_step_imports_only_the_standard_library_and_flasks_four_libraries(
     }
     assert imported <= sys.stdlib_module_names | ALLOWED_IMPORTS, imported
     assert not imported & {"flask", "miniflask"}
+
+
+# docs/build.md shows what the files hold.
+
+
+def expected_block(files: str) -> str:
+    """What the page must show under ``<!-- build: files -->``."""
+    names = files.split()
+    if len(names) == 1:
+        return (BUILD / names[0]).read_text(encoding="utf-8")
+    before, after = ((BUILD / name).read_text(encoding="utf-8") for name in names)
+    return "".join(
+        difflib.unified_diff(
+            before.splitlines(keepends=True),
+            after.splitlines(keepends=True),
+            fromfile=f"examples/build/{names[0]}",
+            tofile=f"examples/build/{names[1]}",
+        )
+    )
+
+
+def page_blocks() -> list[re.Match[str]]:
+    return list(BLOCK.finditer(PAGE.read_text(encoding="utf-8")))
+
+
+def test_the_page_shows_step_one_and_then_each_steps_diff_in_order() -> None:
+    files = [f"{step}.py" for step in STEPS]
+    wanted = [files[0], *(f"{a} {b}" for a, b in pairwise(files))]
+    assert [block.group("files") for block in page_blocks()] == wanted
+
+
+@pytest.mark.parametrize("block", page_blocks(), ids=lambda block: block.group("files"))
+def test_each_block_on_the_page_is_what_the_files_give(block: re.Match[str]) -> None:
+    assert block.group("lang") == ("python" if " " not in block.group("files") else "diff")
+    assert block.group("body") == expected_block(block.group("files")), (
+        "docs/build.md is out of date: run .venv/bin/python tests/examples/test_build.py"
+    )
+
+
+@pytest.mark.parametrize("page", ["build.md", "glossary.md"])
+def test_the_pages_pointers_into_miniflask_name_what_is_there(page: str) -> None:
+    pointers = list(POINTER.finditer((ROOT / "docs" / page).read_text(encoding="utf-8")))
+    assert len(pointers) >= 10
+    for pointer in pointers:
+        source = (ROOT / pointer.group("path")).read_text(encoding="utf-8")
+        for part in pointer.group("name").split("."):
+            defined = rf"^\s*(?:(?:async )?def|class) {part}\b|^{part}\s*[:=]"
+            assert re.search(defined, source, re.MULTILINE), (
+                f"{page}: {pointer.group(0)} names {part!r}, not defined in {pointer.group('path')}"
+            )
+
+
+def write_page_blocks() -> None:
+    """Rewrite every generated block of docs/build.md from the files."""
+    text = PAGE.read_text(encoding="utf-8")
+
+    def refill(block: re.Match[str]) -> str:
+        files, lang = block.group("files", "lang")
+        return f"<!-- build: {files} -->\n```{lang}\n{expected_block(files)}```"
+
+    PAGE.write_text(BLOCK.sub(refill, text), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    write_page_blocks()
