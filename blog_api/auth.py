@@ -22,7 +22,7 @@ The blog's own apps log in with ``/auth/login`` and refresh with
 client credentials). Third-party apps get their tokens from the
 authorization code flow (the consent page is ``site/consent.py``) and use
 the token, revocation and introspection endpoints as registered clients;
-``oauth_server.py`` adapts Authlib's server for these. The password grant
+``blog_api/oauth/`` adapts Authlib's server for these. The password grant
 is retired (RFC 9700 §2.4: it MUST NOT be used): it asks an app for the
 user's password, which is what OAuth exists to avoid.
 
@@ -44,7 +44,7 @@ from typing import Any
 from authlib.oauth2.rfc6749 import OAuth2Error
 
 from blog_api import errors, tokens
-from blog_api.oauth_server import (
+from blog_api.oauth.server import (
     TOKEN_HEADERS,
     BlogAuthorizationServer,
     check_basic_header,
@@ -219,7 +219,7 @@ def token_response(web: Web, pair: tokens.TokenPair) -> Any:
 def oauth2_token(web: Web, server: BlogAuthorizationServer) -> Any:
     """RFC 6749 token endpoint: ``authorization_code`` (§4.1.3) and ``refresh_token`` (§6).
 
-    Authlib serves both grants for registered clients (``oauth_server.py``).
+    Authlib serves both grants for registered clients (``oauth/grants.py``).
     A ``refresh_token`` request without client credentials is the blog's
     own refresh, as ``/auth/refresh`` (a first-party token; a third-party
     token needs its client). ``password`` is refused with a pointer to what

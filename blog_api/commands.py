@@ -43,7 +43,7 @@ from werkzeug.security import generate_password_hash
 from blog_api import jobs
 from blog_api.db import make_session_factory
 from blog_api.models import Comment, Post, Tag, User, utcnow
-from blog_api.oauth_cli import clients_group
+from blog_api.oauth.cli import clients_group
 
 SEED_PASSWORD = "password"
 ADMIN_PASSWORD = "admin-password"

@@ -109,7 +109,7 @@ ENVIRONMENT_KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "BLOG_OIDC_CLIENT_ID": ("OIDC_CLIENT_ID", str),
     "BLOG_OIDC_CLIENT_SECRET": ("OIDC_CLIENT_SECRET", str),
     "BLOG_OIDC_NAME": ("OIDC_NAME", str),
-    # The blog as an authorisation server for third-party apps (blog_api/oauth_server.py).
+    # The blog as an authorisation server for third-party apps (blog_api/oauth/).
     "BLOG_OAUTH_CODE_TTL": ("OAUTH_CODE_TTL", int),
 }
 

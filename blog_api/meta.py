@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from blog_api.oauth_server import server_metadata
+from blog_api.oauth.server import server_metadata
 from blog_api.openapi import build_spec
 from blog_api.web import PRIVATE, PUBLIC, Web
 

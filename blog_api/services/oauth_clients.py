@@ -1,7 +1,7 @@
 """Registered third-party apps (OAuth 2.0 clients): register, find, check, list, delete.
 
 Framework-neutral, like every service. An app is registered by the site's
-operator (``flask clients create``, ``blog_api/oauth_cli.py``) and gets:
+operator (``flask clients create``, ``blog_api/oauth/cli.py``) and gets:
 
 * a ``client_id``: public, random, URL-safe;
 * a ``client_secret`` for a **confidential** client (a server-side app that

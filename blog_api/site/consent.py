@@ -9,7 +9,7 @@ This is the *authorisation endpoint* of RFC 6749 §3.1: an app sends the
 user's browser here with ``response_type=code``, its ``client_id``, its
 ``redirect_uri``, the ``scope`` it wants, a ``state`` and a PKCE
 ``code_challenge`` (S256). Authlib validates the request
-(``oauth_server.py``); this module decides what the *user* sees:
+(``oauth/server.py``); this module decides what the *user* sees:
 
 1. A request that names no registered client, or a ``redirect_uri`` that
    is not exactly one the client registered, ends on our 400 page: sending
@@ -42,7 +42,8 @@ from urllib.parse import urlencode, urlsplit
 from authlib.oauth2.rfc6749 import OAuth2Error
 
 from blog_api import scopes
-from blog_api.oauth_server import AuthorizationCodeGrant, BlogAuthorizationServer
+from blog_api.oauth.grants import AuthorizationCodeGrant
+from blog_api.oauth.server import BlogAuthorizationServer
 from blog_api.web import Web
 
 #: The form field carrying the user's answer, and its two values.

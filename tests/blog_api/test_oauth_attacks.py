@@ -3,7 +3,7 @@
 Every test makes the attacker's move and checks the refusal, then (where it
 matters) that the honest party still gets through, so a test also fails if
 the defence is "refuse everything". The defences live in
-``blog_api/oauth_server.py`` and ``blog_api/site/consent.py``.
+``blog_api/oauth/`` and ``blog_api/site/consent.py``.
 """
 
 from __future__ import annotations

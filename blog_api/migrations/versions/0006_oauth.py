@@ -1,7 +1,7 @@
 """OAuth 2.0 tables: registered clients, authorisation codes, linked sign-in identities.
 
 Written by hand in the style of 0002, for the blog as an authorisation server
-(``blog_api/oauth_server.py``) and as an OpenID Connect client
+(``blog_api/oauth/``) and as an OpenID Connect client
 (``blog_api/oidc.py``):
 
 * **Expand only.** Three new tables and two nullable columns on

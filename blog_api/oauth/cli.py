@@ -11,7 +11,7 @@
 
 ``create`` prints the client id and, for a confidential client, its secret:
 only once, since the database keeps the secret's hash alone
-(``services/oauth_clients.py``). The operator hands both to the app's
+(``blog_api/services/oauth_clients.py``). The operator hands both to the app's
 developer. ``--public`` registers an app that cannot keep a secret (in a
 browser or on a phone); it authenticates with nothing but its id, and PKCE
 protects its codes.
