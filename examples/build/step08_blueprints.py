@@ -139,11 +139,15 @@ class RequestContext:
 
     def pop(self, exc: BaseException | None = None) -> None:
         """Run the teardown functions, then un-push (and the app context ``push`` pushed)."""
-        self.app.do_teardown_request(exc)
-        token, app_ctx = self._cv_tokens.pop()
-        _cv_request.reset(token)
-        if app_ctx is not None:
-            app_ctx.pop()
+        try:
+            self.app.do_teardown_request(exc)
+        finally:
+            # Even when a teardown function fails: the thread's next request must
+            # not find this one's contexts (and its ``g``) still pushed.
+            token, app_ctx = self._cv_tokens.pop()
+            _cv_request.reset(token)
+            if app_ctx is not None:
+                app_ctx.pop()
 
 
 _no_app_msg = "Working outside of application context: use `with app.app_context():`."

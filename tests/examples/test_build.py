@@ -299,6 +299,20 @@ def test_step06_teardown_gets_the_exception_that_ended_the_request() -> None:
     assert [type(exc) for exc in seen] == [ValueError]
 
 
+@pytest.mark.parametrize("step", steps_from("step06"))
+def test_a_failing_teardown_function_still_pops_the_contexts(step: str) -> None:
+    module, client = client_for(step)
+
+    def fail(exc: BaseException | None) -> None:
+        raise RuntimeError("teardown failed")
+
+    module.app.teardown_request(fail)
+    with pytest.raises(RuntimeError, match="teardown failed"):
+        client.get("/")
+    assert module._cv_request.get(None) is None
+    assert module._cv_app.get(None) is None
+
+
 # Step 7: error handlers.
 
 
@@ -466,6 +480,13 @@ def test_templates_render_in_an_app_context_without_a_request(step: str) -> None
         assert module.render_template("note.txt") == "cli "
     with pytest.raises(RuntimeError, match="outside of application context"):
         module.render_template("note.txt")
+
+
+@pytest.mark.parametrize("step", steps_from("step10"))
+def test_a_template_string_is_autoescaped_too(step: str) -> None:
+    module = load(step)
+    with module.app.app_context():
+        assert module.render_template_string("<p>{{ x }}</p>", x="<b>") == "<p>&lt;b&gt;</p>"
 
 
 # Step 11: sessions.
