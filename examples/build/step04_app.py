@@ -182,6 +182,6 @@ def demo(application: Any) -> None:
 
 if __name__ == "__main__":
     if "--serve" in sys.argv:
-        run_simple("127.0.0.1", 5000, app, use_reloader=True)
+        run_simple("127.0.0.1", 5000, app)
     else:
         demo(app)
