@@ -58,6 +58,7 @@ from .helpers import get_debug_flag, get_flashed_messages, get_load_dotenv
 from .json.provider import DefaultJSONProvider, JSONProvider
 from .logging import create_logger
 from .package import PackageFiles, folder_containing_package, install_prefix
+from .perf import PLAIN
 from .registry import F, Registry, registering_decorator, setupmethod
 from .routing import (
     CountingMap,
@@ -84,8 +85,12 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-# What make_response accepts, by kind. Tuples, not `str | bytes | ...`:
-# a union with an ABC (Iterator) is rebuilt by typing on every evaluation.
+# What make_response accepts, by kind.
+# PERF: tuples built once. The plain version writes the union where it is
+# used, `isinstance(rv, str | bytes | bytearray | Iterator)`, which Python
+# builds again at every evaluation and then matches against the Iterator
+# ABC: 0.40 against 0.22 µs per check of a dict (docs/perf.md). The same
+# question, so no PLAIN branch; tests/miniflask/test_perf.py compares them.
 _JSON_BODIES = (dict, list)
 _PLAIN_BODIES = (str, bytes, bytearray, Iterator)
 _STATUS_LINES = (str, bytes, bytearray)
@@ -192,9 +197,7 @@ class Flask(PackageFiles, Registry):
         self.aborter = self.aborter_class()
 
         self.url_map = self.url_map_class(host_matching=host_matching)
-        # PERF: Werkzeug's URL matching is ~15 % of a small request; a memo
-        # of its answers makes a repeated request line a dict lookup. The
-        # plain version is `adapter.match(return_rule=True)`; see routing.py.
+        # PERF: see routing.MatchCache.match (the memo of URL matches).
         self.url_match_cache = MatchCache()
         self.subdomain_matching = subdomain_matching
         self.url_build_error_handlers: list[Callable[[Exception, str, dict[str, Any]], str]] = []
@@ -570,8 +573,11 @@ class Flask(PackageFiles, Registry):
         self._got_first_request = True
         try:
             # PERF: every per-request signal is sent only when it has receivers.
-            # blinker's send() costs ~0.2 µs even with none; six per request add
-            # up to ~1.2 µs (3-4 % of a request). Plain version: send() always.
+            # blinker's send() costs 0.22 µs even with none, the check 0.03;
+            # six per request add up to ~1.1 µs, 5 % of a JSON GET of 21.4 µs
+            # (CPU time, median of 11 interleaved rounds, docs/perf.md). Plain
+            # version: send() always, as Flask does. No PLAIN branch: to no
+            # receivers send() does nothing, and to any it is sent either way.
             if signals.request_started.receivers:
                 signals.request_started.send(self, _async_wrapper=self.ensure_sync)
             rv = self.preprocess_request()
@@ -588,6 +594,12 @@ class Flask(PackageFiles, Registry):
         the outermost to the innermost. The first ``before_request`` function
         that returns a value ends the request: the view does not run.
         """
+        # PERF: the request context is read from its context variable once,
+        # here and in each step below, not through the `request` proxy:
+        # 0.06 against 0.65 µs per read (LocalProxy looks the variable up and
+        # forwards every attribute), four steps per request (docs/perf.md).
+        # Plain version: `request_ctx.request` and `request`, as Flask reads
+        # them; the same object, so no PLAIN branch (test_perf.py checks).
         req = _cv_request.get().request
         names = (None, *reversed(blueprint_chain(req.endpoint)))
         for name in names:
@@ -607,7 +619,7 @@ class Flask(PackageFiles, Registry):
 
         The view is called with the URL's variables as keyword arguments.
         """
-        req = _cv_request.get().request
+        req = _cv_request.get().request  # PERF: see preprocess_request
         if req.routing_exception is not None:
             self.raise_routing_exception(req)
         rule: Rule = req.url_rule  # type: ignore[assignment]  # set: no routing error
@@ -681,11 +693,9 @@ class Flask(PackageFiles, Registry):
                 # Status and headers go straight into the constructor.
                 rv = self._plain_response(rv, status, headers)
                 status = headers = None
-            elif isinstance(rv, HTTPException):
-                # PERF: build the error's response directly (wrappers.py). Flask
-                # runs the error as a WSGI app and rebuilds a response from what
-                # it sent (Response.force_type), ~10 µs more on every 404/405.
-                # Plain version: let the branch below handle it as any callable.
+            elif not PLAIN and isinstance(rv, HTTPException):
+                # PERF: see wrappers.http_error_response. Plain version
+                # (PLAIN): the branch below, as for any WSGI callable.
                 rv = http_error_response(self.response_class, rv, request.environ)
             elif isinstance(rv, BaseResponse) or callable(rv):
                 rv = self._force_response(rv)
@@ -720,12 +730,14 @@ class Flask(PackageFiles, Registry):
 
     def _plain_response(self, body: Any, status: Any, headers: Any) -> Response:
         """A response of ``response_class`` for a str, bytes or iterator body."""
-        if headers:
+        if headers or PLAIN:
             return self.response_class(body, status=status, headers=headers)
         # PERF: with no headers given, name the default type outright.
         # Werkzeug otherwise first asks `"content-type" in self.headers`,
-        # which raises and catches a KeyError (~3 % of a plain-text request).
-        # Plain version: the line above, for every body.
+        # which raises and catches a KeyError: 3.3 against 2.1 µs for an
+        # iterator body. A str or bytes body takes Response's own short way
+        # either way (wrappers.Response.__init__), and gains nothing here.
+        # Plain version (PLAIN): the line above, for every body.
         response_class = self.response_class
         return response_class(body, status=status, mimetype=response_class.default_mimetype)
 
@@ -762,7 +774,7 @@ class Flask(PackageFiles, Registry):
         response = self.make_response(rv)
         try:
             response = self.process_response(response)
-            if signals.request_finished.receivers:
+            if signals.request_finished.receivers:  # PERF: see full_dispatch_request
                 signals.request_finished.send(
                     self, _async_wrapper=self.ensure_sync, response=response
                 )
@@ -779,7 +791,7 @@ class Flask(PackageFiles, Registry):
         each in reverse order of registration — the mirror image of
         ``before_request`` — and each may return a different response.
         """
-        ctx = _cv_request.get()
+        ctx = _cv_request.get()  # PERF: see preprocess_request
         for func in ctx._after_request_functions:
             # Registered during this request, so not among the functions
             # `_sync` knows: asked about each time, as Flask does.
@@ -805,10 +817,11 @@ class Flask(PackageFiles, Registry):
         """
         if exc is _sentinel:
             exc = sys.exc_info()[1]
-        for name in (*blueprint_chain(_cv_request.get().request.endpoint), None):
+        endpoint = _cv_request.get().request.endpoint  # PERF: see preprocess_request
+        for name in (*blueprint_chain(endpoint), None):
             for func in reversed(self.teardown_request_funcs.get(name, ())):
                 self._call_teardown(func, exc)
-        if signals.request_tearing_down.receivers:
+        if signals.request_tearing_down.receivers:  # PERF: see full_dispatch_request
             signals.request_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
 
     def do_teardown_appcontext(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
@@ -817,7 +830,7 @@ class Flask(PackageFiles, Registry):
             exc = sys.exc_info()[1]
         for func in reversed(self.teardown_appcontext_funcs):
             self._call_teardown(func, exc)
-        if signals.appcontext_tearing_down.receivers:
+        if signals.appcontext_tearing_down.receivers:  # PERF: see full_dispatch_request
             signals.appcontext_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
 
     def _call_teardown(self, func: TeardownFunction, exc: BaseException | None) -> None:
@@ -1108,7 +1121,9 @@ class Flask(PackageFiles, Registry):
         # directly (`_all_sync`: one attribute check, ~10 ns). Plain version:
         # `self.ensure_sync(func)(...)` at every call site; the hooks
         # scenario (a view, 3 before and 3 after hooks) took 10 % longer that
-        # way (CPU time, median of 31 rounds: 91.0 against 82.6 µs, idle machine).
+        # way (CPU time, median of 31 rounds: 91.0 against 82.6 µs, idle
+        # machine). With PLAIN, `_all_sync` stays false and this asks
+        # `self.ensure_sync` about every function.
         # Flask: an async function put into a table directly, not through a
         # setup method, after the app last looked (its first call of a
         # registered function since setup) is called without conversion; and
@@ -1118,7 +1133,7 @@ class Flask(PackageFiles, Registry):
         coroutine_functions = self._coroutine_functions
         if coroutine_functions is None:
             coroutine_functions = self._find_coroutine_functions()
-        if id(func) in coroutine_functions or self._custom_ensure_sync:
+        if PLAIN or id(func) in coroutine_functions or self._custom_ensure_sync:
             return self.ensure_sync(func)
         return func
 
@@ -1133,7 +1148,7 @@ class Flask(PackageFiles, Registry):
             id(func): func for func in self._registered_functions() if iscoroutinefunction(func)
         }
         self._coroutine_functions = found
-        self._all_sync = not found and not self._custom_ensure_sync
+        self._all_sync = not PLAIN and not found and not self._custom_ensure_sync
         return found
 
     def _registered_functions(self) -> Iterator[Callable[..., Any]]:

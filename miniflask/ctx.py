@@ -34,6 +34,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import signals
 from .globals import _cv_app, _cv_request
+from .perf import PLAIN
 
 if TYPE_CHECKING:
     from werkzeug.routing import MapAdapter
@@ -102,15 +103,21 @@ class AppContext:
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.g: _AppCtxGlobals = app.app_ctx_globals_class()
-        self._url_adapter: MapAdapter | object | None = _sentinel
+        # PERF: see url_adapter. Plain version (PLAIN): build it here, as Flask does.
+        self._url_adapter: MapAdapter | object | None = (
+            app.create_url_adapter(None) if PLAIN else _sentinel
+        )
         self._cv_tokens: list[contextvars.Token[AppContext]] = []
 
     @property
     def url_adapter(self) -> MapAdapter | None:
         """The adapter ``url_for`` uses outside a request (needs ``SERVER_NAME``)."""
         # PERF: built on first use. Flask builds it in __init__ for every
-        # request's app context, where url_for uses the request's adapter
-        # instead; deferring it removes that work from every request.
+        # app context, including the one each request pushes, where url_for
+        # uses the request's adapter instead. Without SERVER_NAME that is a
+        # call answering None: 0.42 against 0.29 µs per app context; with
+        # SERVER_NAME it binds the URL map (docs/perf.md). Plain version:
+        # the PLAIN branch in __init__.
         if self._url_adapter is _sentinel:
             self._url_adapter = self.app.create_url_adapter(None)
         return self._url_adapter  # type: ignore[return-value]
@@ -144,7 +151,7 @@ class AppContext:
             _cv_app.reset(self._cv_tokens.pop())
         if current is not self:
             raise AssertionError(f"Popped wrong app context. ({current!r} instead of {self!r})")
-        if signals.appcontext_popped.receivers:
+        if signals.appcontext_popped.receivers:  # PERF: see Flask.full_dispatch_request
             signals.appcontext_popped.send(self.app, _async_wrapper=self.app.ensure_sync)
 
     def __enter__(self) -> AppContext:

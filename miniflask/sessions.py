@@ -41,6 +41,7 @@ from werkzeug.datastructures import CallbackDict
 from werkzeug.sansio.http import parse_cookie
 
 from .json.tag import TaggedJSONSerializer
+from .perf import PLAIN
 
 if TYPE_CHECKING:
     from .app import Flask
@@ -180,8 +181,11 @@ class _SessionSigner(TimestampSigner):
 
     def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
         # PERF: one derivation per secret key for the signer's life instead of
-        # one per signature (two HMACs saved per session request, ~3 µs).
-        # Plain version: use TimestampSigner as it is.
+        # one per signature: 0.07 against 1.66 µs per call, two calls per
+        # session request (CPU time, median of 11 interleaved rounds,
+        # docs/perf.md).
+        # Plain version: TimestampSigner.derive_key (PLAIN: itsdangerous'
+        # serializer, see SecureCookieSessionInterface.get_signing_serializer).
         key = self._derived_keys.get(secret_key)
         if key is None:
             key = self._derived_keys[secret_key] = super().derive_key(secret_key)
@@ -213,7 +217,8 @@ class _SessionSigner(TimestampSigner):
         # the same digest: 1.26 against 0.92 µs per HMAC alone, and the
         # session scenario (one signature checked, one made) took ~1.2 µs
         # less (CPU time, 64.0 against 65.1 µs). Plain version: return
-        # self.algorithm.get_signature(key, value).
+        # self.algorithm.get_signature(key, value) (PLAIN: itsdangerous'
+        # serializer, see SecureCookieSessionInterface.get_signing_serializer).
         algorithm = self.algorithm
         if type(algorithm) is not HMACAlgorithm:
             return algorithm.get_signature(key, value)
@@ -239,8 +244,12 @@ class _SessionSerializer(URLSafeTimedSerializer):
         self._signers: dict[str | bytes | None, TimestampSigner] = {}
 
     def make_signer(self, salt: str | bytes | None = None) -> TimestampSigner:
-        # PERF: itsdangerous builds a new signer for every dumps() and loads().
-        # Plain version: use URLSafeTimedSerializer as it is.
+        # PERF: itsdangerous builds a new signer for every dumps() and loads(),
+        # and a new signer derives its keys and sets its HMACs up again: a
+        # dumps() and a loads() of a two-key session took 16.5 µs instead of
+        # 28.6 (CPU time, median of 11 interleaved rounds, docs/perf.md).
+        # Plain version: URLSafeTimedSerializer.make_signer (PLAIN: see
+        # SecureCookieSessionInterface.get_signing_serializer).
         if salt is None:
             salt = self.salt  # dumps() passes None, loads() the salt itself
         signer = self._signers.get(salt)
@@ -259,7 +268,8 @@ class _SessionSerializer(URLSafeTimedSerializer):
         # steps here are the same, with the signer's own methods. The session
         # scenario took ~1.1 µs less (CPU time, median of 11 interleaved
         # rounds: 64.0 against 65.1 µs). Plain version:
-        # URLSafeTimedSerializer.dumps.
+        # URLSafeTimedSerializer.dumps (PLAIN: itsdangerous' serializer, see
+        # SecureCookieSessionInterface.get_signing_serializer).
         if self.serializer_kwargs or not self.is_text_serializer:
             return super().dumps(obj, salt)
         serialized = self.serializer.dumps(obj).encode()
@@ -293,7 +303,9 @@ class _SessionSerializer(URLSafeTimedSerializer):
         # here directly, with the signer's own methods; any other value goes
         # to itsdangerous, which raises the exact error. The session scenario
         # took ~3.8 µs less (CPU time, median of 11 interleaved rounds: 64.0
-        # against 67.8 µs). Plain version: URLSafeTimedSerializer.loads, always.
+        # against 67.8 µs). Plain version: URLSafeTimedSerializer.loads, always
+        # (PLAIN: itsdangerous' serializer, see
+        # SecureCookieSessionInterface.get_signing_serializer).
         if not return_timestamp and not self.fallback_signers and self.is_text_serializer:
             payload = _verified_payload(self.make_signer(salt), want_bytes(s), max_age)
             if payload is not None:
@@ -345,7 +357,8 @@ def _b64encode(data: bytes) -> bytes:
     # (binascii ignores characters outside the alphabet, as b64decode does).
     # The session scenario took ~2.4 µs less (CPU time, median of 11
     # interleaved rounds: 60.8 against 63.2 µs). Plain version:
-    # itsdangerous.encoding.base64_encode / base64_decode.
+    # itsdangerous.encoding.base64_encode / base64_decode (PLAIN: itsdangerous'
+    # serializer, see SecureCookieSessionInterface.get_signing_serializer).
     return binascii.b2a_base64(data, newline=False).translate(_TO_URLSAFE).rstrip(b"=")
 
 
@@ -383,25 +396,36 @@ class SecureCookieSessionInterface(SessionInterface):
             return None
         keys = (*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key)
         # PERF: one serializer per set of keys and settings, built once. Flask
-        # builds a new one for every request (~4 µs); a serializer keeps no
-        # per-use state, so sharing it is safe. Plain version: return a new
-        # URLSafeTimedSerializer(...) each time.
+        # builds a new one for every request (0.52 against 4.15 µs, CPU time,
+        # median of 11 interleaved rounds, docs/perf.md); a serializer keeps no
+        # per-use state, so sharing it is safe. Plain version (PLAIN): a new
+        # itsdangerous URLSafeTimedSerializer each time, as Flask builds it;
+        # then none of the short ways of _SessionSerializer and
+        # _SessionSigner above runs either.
+        if PLAIN:
+            return self._new_serializer(URLSafeTimedSerializer, keys)
         settings = (keys, self.salt, self.serializer, self.key_derivation, self.digest_method)
         serializer = self._serializers.get(settings)
         if serializer is None:
-            serializer = _SessionSerializer(
-                list(keys),
-                salt=self.salt,
-                serializer=self.serializer,
-                signer_kwargs={
-                    "key_derivation": self.key_derivation,
-                    "digest_method": self.digest_method,
-                },
-            )
+            serializer = self._new_serializer(_SessionSerializer, keys)
             if len(self._serializers) > 16:  # keys rotate rarely; stay bounded anyway
                 self._serializers.clear()
             self._serializers[settings] = serializer
         return serializer
+
+    def _new_serializer(
+        self, serializer_class: type[URLSafeTimedSerializer], keys: tuple[Any, ...]
+    ) -> URLSafeTimedSerializer:
+        """A serializer for ``keys`` (the newest last) with this interface's settings."""
+        return serializer_class(
+            list(keys),
+            salt=self.salt,
+            serializer=self.serializer,
+            signer_kwargs={
+                "key_derivation": self.key_derivation,
+                "digest_method": self.digest_method,
+            },
+        )
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         """Lifecycle step 6: read and verify the cookie; a bad or expired one starts afresh."""
@@ -469,12 +493,16 @@ def _request_cookie(request: Request, name: str) -> str | None:
     The same value ``request.cookies.get(name)`` gives.
     """
     # PERF: request.cookies collects the Cookie header by walking the whole
-    # environ (EnvironHeaders.getlist), ~5 µs; the WSGI server has already
-    # put it in one key. With no cookie at all (most API requests) nothing
-    # is parsed. Plain version: return request.cookies.get(name).
-    # The parser is the one request.cookies uses (werkzeug.sansio.http):
-    # werkzeug.http.parse_cookie would also re-decode the header as UTF-8 and
-    # raise UnicodeDecodeError (a 500) on any other byte a client sends.
+    # environ (EnvironHeaders.getlist); the WSGI server has already put it in
+    # one key: 5.07 against 7.87 µs for a fresh request with two cookies (CPU
+    # time, median of 11 interleaved rounds, docs/perf.md). With no cookie at
+    # all (most API requests) nothing is parsed. Plain version (PLAIN): return
+    # request.cookies.get(name). The parser is the one request.cookies uses
+    # (werkzeug.sansio.http): werkzeug.http.parse_cookie would also re-decode
+    # the header as UTF-8 and raise UnicodeDecodeError (a 500) on any other
+    # byte a client sends.
+    if PLAIN:
+        return request.cookies.get(name)
     header = request.environ.get("HTTP_COOKIE")
     if not header:
         return None
@@ -487,9 +515,9 @@ def _vary_on_cookie(response: Response) -> None:
     # PERF: response.vary parses the header into a set and writes it back
     # on every change (~1 µs); a response with no Vary header yet simply
     # gets one, added without the search for one to replace that setting a
-    # header makes (~0.7 µs of the session scenario). Plain version:
-    # response.vary.add("Cookie").
-    if response.headers.get("Vary") is None:
+    # header makes (~0.7 µs of the session scenario). Plain version
+    # (PLAIN): response.vary.add("Cookie").
+    if not PLAIN and response.headers.get("Vary") is None:
         response.headers.add("Vary", "Cookie")
     else:
         response.vary.add("Cookie")

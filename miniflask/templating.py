@@ -35,6 +35,7 @@ from jinja2.runtime import Context, new_context
 
 from .globals import _cv_app, _cv_request, current_app
 from .helpers import stream_with_context
+from .perf import PLAIN
 from .signals import before_render_template, template_rendered
 
 if TYPE_CHECKING:
@@ -100,12 +101,14 @@ class Environment(jinja2.Environment):
         ``{{ post.title }}`` works whether ``post`` is an object or a dict.
         """
         # PERF: for a dict, Jinja's getattr() first raises and catches an
-        # AttributeError, then looks the key up: ~1 µs per `{{ row.name }}`
-        # (the benchmark's 10-row table has 20; its request became a quarter
-        # faster). A name that is not one of dict's own attributes can only
-        # be the key, so look it up at once; the answer is the same. Plain
-        # version: always super().getattr().
-        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+        # AttributeError, then looks the key up: 0.50 against 0.09 µs per `{{
+        # row.name }}` (CPU time, median of 11 interleaved rounds,
+        # docs/perf.md); the benchmark's 10-row table has 20, and its request
+        # became about a quarter faster (benchmarks/where_time_goes.md). A
+        # name that is not one of dict's own attributes can only be the key,
+        # so look it up at once; the answer is the same. Plain version
+        # (PLAIN): always super().getattr().
+        if not PLAIN and type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
             try:
                 return obj[attribute]
             except KeyError:
@@ -140,8 +143,10 @@ class Template(jinja2.Template):
         # has twelve. Merged into a dict first, the same keys and values in
         # the same order are copied in C: Template.new_context took 1.5 µs
         # instead of 7.1, and the template scenario 42.1 µs instead of 49.6
-        # (CPU time, median of 11 interleaved rounds). Plain version:
+        # (CPU time, median of 11 interleaved rounds). Plain version (PLAIN):
         # jinja2.Template.new_context, which passes self.globals as it is.
+        if PLAIN:
+            return super().new_context(vars, shared, locals)
         return new_context(
             self.environment,
             self.name,
@@ -303,8 +308,8 @@ def _current_app_object() -> Flask:
 def _render(app: Flask, template: jinja2.Template, context: dict[str, Any]) -> str:
     """Complete the context, render, and send the two template signals around it."""
     app.update_template_context(context)
-    # PERF: sent only when connected, as the per-request signals are (see
-    # Flask.full_dispatch_request). Plain version: send() both, always.
+    # PERF: see Flask.full_dispatch_request: sent only when connected, as the
+    # per-request signals are. Plain version: send() both, always.
     if before_render_template.receivers:
         before_render_template.send(
             app, _async_wrapper=app.ensure_sync, template=template, context=context

@@ -24,6 +24,7 @@ from werkzeug.wsgi import LimitedStream, get_content_length
 
 from . import json
 from .globals import _cv_app
+from .perf import PLAIN
 
 if TYPE_CHECKING:
     from werkzeug.routing import Rule
@@ -34,7 +35,8 @@ def blueprint_chain(endpoint: str | None) -> tuple[str, ...]:
     """The blueprints owning ``endpoint``, innermost first: ``"a.b.view"`` → ``("a.b", "a")``.
 
     Hooks and handlers are looked up along this chain several times per
-    request, and an app has few endpoints, so the answer is cached.
+    request, and an app has few endpoints, so the answer is cached (Flask
+    caches its ``_split_blueprint_path`` the same way).
     """
     if endpoint is None or "." not in endpoint:
         return ()
@@ -143,8 +145,10 @@ class Request(RequestBase):
         environ = self.environ
         content_length = get_content_length(environ)
         max_length = self.max_content_length
+        # PERF: see _BodyStream.readall. Plain version (PLAIN): Werkzeug's stream.
         if (
-            self.shallow
+            PLAIN
+            or self.shallow
             or content_length is None
             or (max_length is not None and content_length > max_length)
             or "wsgi.input_terminated" in environ
@@ -204,7 +208,8 @@ class _BodyStream(LimitedStream):
         # giving part of the body) goes on the Werkzeug way, which reads the
         # rest or raises ClientDisconnected. The POST scenario took 36.0 µs
         # instead of 39.2 (CPU time, median of 11 interleaved rounds).
-        # Plain version: Werkzeug's Request.stream, a LimitedStream.
+        # Plain version (PLAIN, see Request.stream): Werkzeug's Request.stream,
+        # a LimitedStream.
         remaining = self.limit - self._pos
         if remaining <= 0:
             return super().readall()
@@ -265,10 +270,12 @@ class Response(ResponseBase):
         # PERF: Werkzeug's constructor reaches the same state through general
         # paths: a content-type search in the empty headers, the header
         # setter's scan for a header to replace (twice), the status-line
-        # parser, set_data(). Taking the short way saves ~2 µs, 7 % of a
-        # small request. Plain version: super().__init__(...) for every call.
+        # parser, set_data(). The short way took 1.51 µs instead of 3.74
+        # (CPU time, median of 11 interleaved rounds, docs/perf.md). Plain
+        # version (PLAIN): super().__init__(...) for every call.
         if (
-            headers is None
+            not PLAIN
+            and headers is None
             and content_type is None
             and (status is None or type(status) is int)
             and type(response) in _BUFFERED_BODIES
@@ -296,11 +303,12 @@ class Response(ResponseBase):
         a missing ``Content-Length`` on a buffered body. A response with none
         of those is sent with its headers as they are.
         """
-        # PERF: skipping Werkzeug's header copy and scan saves ~2 µs per
-        # response (about 6 % of a small request). Plain version: always
-        # return super().get_wsgi_response(environ).
+        # PERF: skipping Werkzeug's header copy and scan: 0.95 against 2.63 µs
+        # per response (CPU time, median of 11 interleaved rounds,
+        # docs/perf.md). Plain version (PLAIN):
+        # always return super().get_wsgi_response(environ).
         status = self.status_code
-        if status < 200 or status in (204, 304):
+        if PLAIN or status < 200 or status in (204, 304):
             return super().get_wsgi_response(environ)
         headers = self.headers.to_wsgi_list()
         # One pass over the names: `name in self.headers` would raise and
@@ -319,12 +327,14 @@ class Response(ResponseBase):
         """
         # PERF: Werkzeug wraps every body in a generator and a ClosingIterator
         # so that close() runs call_on_close functions; for a buffered body
-        # with none of them that costs ~1.5 µs for nothing. Plain version:
-        # always return super().get_app_iter(environ).
+        # with none of them that costs 1.41 µs instead of 0.20 for nothing
+        # (CPU time, median of 11 interleaved rounds, docs/perf.md). Plain version
+        # (PLAIN): always return super().get_app_iter(environ).
         body = self.response
         status = self.status_code
         if (
-            type(body) is list
+            not PLAIN
+            and type(body) is list
             and len(body) == 1
             and type(body[0]) is bytes
             and not self._on_close
@@ -357,8 +367,10 @@ def http_error_response(
     # its general constructor; Flask then rebuilds that as its own class.
     # miniflask keeps each page it has built, keyed by the error's class,
     # code and description, for the error classes that render Werkzeug's
-    # standard page: ~40 % of a 404's time in-process. Plain version: the
-    # force_type line at the end, for every error.
+    # standard page: 3.0 against 23.4 µs per 404 response (CPU time, median
+    # of 11 interleaved rounds, docs/perf.md). Plain version
+    # (PLAIN): Flask.make_response does not call this, and handles the error
+    # as any WSGI callable, with Response.force_type, as Flask does.
     cls = type(e)
     if e.response is None and _renders_standard_page(cls):
         key = (cls, e.code, e.description)

@@ -57,8 +57,11 @@ if TYPE_CHECKING:  # what __getattr__ below hands out, for type checkers
 
 #: The rest of the package, imported when first asked for: a gunicorn worker
 #: whose app registers commands builds ``app.cli`` (an ``AppGroup``) and
-#: never runs the command line. PERF: the plain version imports all of it
-#: here; these four modules are about 125 KiB of a worker's memory.
+#: never runs the command line.
+# PERF: the plain version imports all of it here; these four modules are
+# about 140 KiB of a worker's memory (tracemalloc, docs/perf.md). An
+# import-time choice, not a per-request one, so no PLAIN branch: every name
+# answers the same either way (tests/miniflask/test_perf.py imports each).
 _LAZY = {
     "CertParamType": "commands",
     "SeparatedPathType": "commands",
