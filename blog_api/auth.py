@@ -44,6 +44,7 @@ from typing import Any
 from authlib.oauth2.rfc6749 import OAuth2Error
 
 from blog_api import errors, tokens
+from blog_api.framework import Blueprint, Framework
 from blog_api.oauth.server import (
     TOKEN_HEADERS,
     BlogAuthorizationServer,
@@ -75,7 +76,7 @@ PASSWORD_GRANT_RETIRED = (
 )
 
 
-def build_auth_blueprint(fw: Any) -> Any:
+def build_auth_blueprint(fw: Framework) -> Blueprint:
     """The ``auth`` blueprint, built on the framework module ``fw``."""
     bp = fw.Blueprint("auth", __name__, url_prefix="/api/v1")
     web = Web(fw)

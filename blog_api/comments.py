@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from blog_api.framework import Blueprint, Framework
 from blog_api.schemas import CommentIn, QueryModel
 from blog_api.services import comments, posts
 from blog_api.services.email_confirmations import ensure_may_publish
 from blog_api.web import PUBLIC, Web
 
 
-def build_comments_blueprint(fw: Any) -> Any:
+def build_comments_blueprint(fw: Framework) -> Blueprint:
     """The ``comments`` blueprint, built on the framework module ``fw``."""
     bp = fw.Blueprint("comments", __name__, url_prefix="/api/v1")
     web = Web(fw)

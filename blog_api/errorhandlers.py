@@ -41,6 +41,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import ClientDisconnected, HTTPException, RequestTimeout
 
 from blog_api import errors
+from blog_api.framework import App, Framework
 
 #: ``app.extensions`` key of the reader site's HTML error page for non-API URLs.
 SITE_ERROR_PAGE = "blog_site_error_page"
@@ -52,7 +53,7 @@ MACHINE_PATHS = ("/api/", "/.well-known/")
 log = logging.getLogger("blog_api.errors")
 
 
-def register_error_handlers(app: Any, fw: Any) -> None:
+def register_error_handlers(app: App, fw: Framework) -> None:
     """Register the handlers on ``app`` (app-wide, so routing errors are covered)."""
 
     def error_response(body: dict[str, Any], status: int, headers: dict[str, str]) -> Any:

@@ -38,6 +38,7 @@ import redis
 
 from blog_api import scopes
 from blog_api.errors import InsufficientScope
+from blog_api.framework import App, Framework
 from blog_api.logs import RequestFields
 from blog_api.tokens import TokenSettings, authenticate_access_token, token_scopes
 from blog_api.web import cache_key
@@ -63,7 +64,7 @@ _CACHE_NEUTRAL_ENDPOINTS = frozenset(
 )
 
 
-def register_hooks(app: Any, fw: Any) -> None:
+def register_hooks(app: App, fw: Framework) -> None:
     """Connect the signals and register the request hooks on ``app``."""
     hooks = RequestHooks(fw)
     # Receivers are connected for this app only (sender=app), so several apps
@@ -81,7 +82,7 @@ def register_hooks(app: Any, fw: Any) -> None:
 class RequestHooks:
     """The hook functions, bound to the framework module ``fw``."""
 
-    def __init__(self, fw: Any) -> None:
+    def __init__(self, fw: Framework) -> None:
         self.fw = fw
 
     def start_request(self, sender: Any, **extra: Any) -> None:
@@ -116,7 +117,7 @@ class RequestHooks:
         response.vary.add("Authorization")
         if entry.link:
             response.headers["Link"] = entry.link
-        return response.make_conditional(request)
+        return response.make_conditional(request.environ)
 
     def authenticate(self) -> None:
         """Step 3: turn ``Authorization: Bearer <jwt>`` into ``g.user``.
@@ -227,7 +228,7 @@ class RequestHooks:
 
 
 @functools.cache
-def request_fields(fw: Any) -> RequestFields:
+def request_fields(fw: Framework) -> RequestFields:
     """The filter that gives records logged on ``app.logger`` the request's fields.
 
     One per framework module, because every app in a process shares the logger

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from blog_api.framework import Blueprint, Framework, SetupState
 from blog_api.oauth.server import server_metadata
 from blog_api.openapi import build_spec
 from blog_api.web import PRIVATE, PUBLIC, Web
@@ -29,12 +30,12 @@ SPEC_KEY = "blog_openapi"
 METADATA_PATH = "/.well-known/oauth-authorization-server"
 
 
-def build_meta_blueprint(fw: Any) -> Any:
+def build_meta_blueprint(fw: Framework) -> Blueprint:
     """The ``meta`` blueprint, built on the framework module ``fw``."""
     bp = fw.Blueprint("meta", __name__, url_prefix="/api/v1")
     web = Web(fw)
 
-    def build_for_app(state: Any) -> None:
+    def build_for_app(state: SetupState) -> None:
         # Built once, when the blueprint is registered: the app's config is
         # loaded by then, and limits such as PER_PAGE_MAX are documented as
         # this app enforces them.
@@ -51,7 +52,7 @@ def build_meta_blueprint(fw: Any) -> Any:
         # server-side cache keys responses by path alone.
         return web.respond(server_metadata(web), cache=PRIVATE)
 
-    def add_metadata_route(state: Any) -> None:
+    def add_metadata_route(state: SetupState) -> None:
         state.app.add_url_rule(
             METADATA_PATH,
             "meta.oauth_authorization_server",

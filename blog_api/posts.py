@@ -19,13 +19,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from blog_api.framework import Blueprint, Framework
 from blog_api.schemas import PostIn, PostListQuery, PostPatch
 from blog_api.services import posts
 from blog_api.services.email_confirmations import ensure_may_publish
 from blog_api.web import PRIVATE, PUBLIC, Web
 
 
-def build_posts_blueprint(fw: Any) -> Any:
+def build_posts_blueprint(fw: Framework) -> Blueprint:
     """The ``posts`` blueprint, built on the framework module ``fw``."""
     bp = fw.Blueprint("posts", __name__, url_prefix="/api/v1")
     web = Web(fw)

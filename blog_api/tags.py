@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import Field
 from pydantic.json_schema import SkipJsonSchema
 
+from blog_api.framework import Blueprint, Framework
 from blog_api.schemas import QueryModel
 from blog_api.services import tags
 from blog_api.web import PUBLIC, Web
@@ -27,7 +28,7 @@ class TagListQuery(QueryModel):
     cursor: SkipJsonSchema[None] = Field(None, exclude=True)
 
 
-def build_tags_blueprint(fw: Any) -> Any:
+def build_tags_blueprint(fw: Framework) -> Blueprint:
     """The ``tags`` blueprint, built on the framework module ``fw``."""
     bp = fw.Blueprint("tags", __name__, url_prefix="/api/v1")
     web = Web(fw)

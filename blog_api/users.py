@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from blog_api import tokens
 from blog_api.etags import etag_for
+from blog_api.framework import Blueprint, Framework
 from blog_api.models import User
 from blog_api.pagination import ListStatements, fetch_page
 from blog_api.ratelimit import RateLimiter
@@ -40,7 +41,7 @@ def render_user(user: User, viewer: User | None) -> dict[str, Any]:
     return data
 
 
-def build_users_blueprint(fw: Any) -> Any:
+def build_users_blueprint(fw: Framework) -> Blueprint:
     """The ``users`` blueprint, built on the framework module ``fw``."""
     bp = fw.Blueprint("users", __name__, url_prefix="/api/v1")
     web = Web(fw)

@@ -19,7 +19,9 @@ from werkzeug.routing import IntegerConverter
 
 from blog_api import errors
 from blog_api.caching import CachedResponse, ResponseCache
+from blog_api.db import Database
 from blog_api.etags import canonical_json, etag_for, etag_of, if_match_satisfied
+from blog_api.framework import Framework
 from blog_api.mail import MailedLink
 from blog_api.models import User
 from blog_api.pagination import (
@@ -65,13 +67,14 @@ class IdConverter(IntegerConverter):
 class Web:
     """Request/response helpers bound to one framework module ``fw``."""
 
-    def __init__(self, fw: Any) -> None:
+    def __init__(self, fw: Framework) -> None:
         self.fw = fw
 
     @property
     def db(self) -> Session:
         """This request's SQLAlchemy session (see ``db.Database``)."""
-        return self.fw.current_app.extensions["blog_db"].session
+        database: Database = self.fw.current_app.extensions["blog_db"]
+        return database.session
 
     @property
     def config(self) -> Any:
@@ -232,7 +235,7 @@ class Web:
         if self.fw.request.method == "GET":
             response.vary.add("Authorization")
             self._remember(response, etag, cache)
-            response = response.make_conditional(self.fw.request)
+            response = response.make_conditional(self.fw.request.environ)
         return response
 
     def _cache_control(self, cache: str) -> str:
@@ -298,10 +301,12 @@ class Web:
         request = self.fw.request
         args = {key: request.args.get(key) for key in request.args}
         view_args = dict(request.view_args or {})
+        # A page is the answer of a view, so routing matched and named an endpoint.
+        assert request.endpoint is not None
+        endpoint = request.endpoint
 
         def url_with(**changes: Any) -> str:
-            url: str = self.fw.url_for(request.endpoint, **view_args, **{**args, **changes})
-            return url
+            return self.fw.url_for(endpoint, **view_args, **{**args, **changes})
 
         if page.page is None:
             return cursor_link_header(lambda cursor: url_with(cursor=cursor), page.next_cursor)

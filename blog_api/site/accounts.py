@@ -29,6 +29,7 @@ import pydantic
 
 from blog_api import errors
 from blog_api.auth import RESET_ACCEPTED, limit_mail_requests
+from blog_api.framework import Blueprint, Framework
 from blog_api.schemas import PasswordResetIn
 from blog_api.services import email_confirmations, password_resets
 from blog_api.web import Web
@@ -37,7 +38,7 @@ from blog_api.web import Web
 MAX_TOKEN_LENGTH = 256
 
 
-def register_account_views(bp: Any, fw: Any, web: Web) -> None:
+def register_account_views(bp: Blueprint, fw: Framework, web: Web) -> None:
     """Add the account pages to the site blueprint ``bp`` (see the module docstring)."""
 
     @bp.route("/forgot-password", methods=["GET", "POST"])
@@ -61,14 +62,14 @@ def register_account_views(bp: Any, fw: Any, web: Web) -> None:
         return _confirm_email(fw, web, token)
 
 
-def _token(fw: Any) -> str:
+def _token(fw: Framework) -> str:
     """The link's token: from the query string on GET, from the form's hidden field on POST."""
     source = fw.request.args if fw.request.method == "GET" else fw.request.form
     token = source.get("token", "")
     return token if isinstance(token, str) and len(token) <= MAX_TOKEN_LENGTH else ""
 
 
-def _request_reset(fw: Any, web: Web) -> Any:
+def _request_reset(fw: Framework, web: Web) -> Any:
     """Mail a reset link if the address has an account; say the same thing either way.
 
     Counted by the same rate limiter as the API's request for a link, under
@@ -88,7 +89,7 @@ def _request_reset(fw: Any, web: Web) -> Any:
     return fw.redirect(fw.url_for("site.login"), 303)
 
 
-def _reset_password(fw: Any, web: Web, token: str) -> Any:
+def _reset_password(fw: Framework, web: Web, token: str) -> Any:
     """Set the new password with the link's token; show what was wrong otherwise.
 
     A password that breaks the policy shows the form again, with every
@@ -113,7 +114,7 @@ def _reset_password(fw: Any, web: Web, token: str) -> Any:
     return fw.redirect(fw.url_for("site.login"), 303)
 
 
-def _confirm_email(fw: Any, web: Web, token: str) -> Any:
+def _confirm_email(fw: Framework, web: Web, token: str) -> Any:
     """Confirm the address the link was mailed to, then go to the front page."""
     try:
         user = email_confirmations.confirm(web.db, token)

@@ -42,6 +42,7 @@ from urllib.parse import urlencode, urlsplit
 from authlib.oauth2.rfc6749 import OAuth2Error
 
 from blog_api import scopes
+from blog_api.framework import Blueprint, Framework
 from blog_api.oauth.grants import AuthorizationCodeGrant
 from blog_api.oauth.server import BlogAuthorizationServer
 from blog_api.web import Web
@@ -51,7 +52,7 @@ DECISION_FIELD = "decision"
 ALLOW, DENY = "allow", "deny"
 
 
-def register_consent_views(bp: Any, fw: Any, web: Web) -> None:
+def register_consent_views(bp: Blueprint, fw: Framework, web: Web) -> None:
     """Add the consent page to the site blueprint ``bp`` (see the module docstring)."""
     server = BlogAuthorizationServer(fw, web)
 
@@ -78,7 +79,7 @@ def register_consent_views(bp: Any, fw: Any, web: Web) -> None:
         return response
 
 
-def this_url(fw: Any) -> str:
+def this_url(fw: Framework) -> str:
     """This page's path and query, re-encoded for ``next``.
 
     The query is encoded again from the parsed parameters, so that it is
@@ -89,7 +90,7 @@ def this_url(fw: Any) -> str:
     return f"{fw.request.path}?{query}"
 
 
-def render_consent(fw: Any, grant: AuthorizationCodeGrant) -> Any:
+def render_consent(fw: Framework, grant: AuthorizationCodeGrant) -> Any:
     """The consent page for a validated request."""
     request = grant.request
     granted = scopes.parse(request.scope)

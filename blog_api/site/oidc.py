@@ -31,6 +31,7 @@ from typing import Any
 from werkzeug.exceptions import NotFound
 
 from blog_api import oidc
+from blog_api.framework import Blueprint, Framework
 from blog_api.services import identities, users
 from blog_api.site.signin import safe_next, start_session
 from blog_api.web import Web
@@ -41,7 +42,7 @@ log = logging.getLogger(__name__)
 PENDING_KEY = "oidc_pending"
 
 
-def register_oidc_views(bp: Any, fw: Any, web: Web) -> None:
+def register_oidc_views(bp: Blueprint, fw: Framework, web: Web) -> None:
     """Add the sign-in routes to the site blueprint ``bp`` (see the module docstring)."""
 
     @bp.context_processor
@@ -100,7 +101,7 @@ def _callback_url(web: Web) -> str:
     return web.site_url("site.oidc_callback")
 
 
-def _refuse(fw: Any, message: str, status: int) -> Any:
+def _refuse(fw: Framework, message: str, status: int) -> Any:
     """The site's error page with ``message``; logged, since the reader may report it."""
     log.warning("OIDC sign-in refused (%s): %s", status, message)
     fw.abort(status, description=message)

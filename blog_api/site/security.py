@@ -28,6 +28,8 @@ from collections.abc import Mapping, MutableMapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from werkzeug.datastructures import Headers
+
 #: Name of the hidden form field and of the session key holding the token.
 CSRF_FIELD = "csrf_token"
 
@@ -91,7 +93,7 @@ def csrf_problem(session: Mapping[str, Any], submitted: str | None) -> str | Non
     return None
 
 
-def origin_problem(headers: Mapping[str, str], host: str) -> str | None:
+def origin_problem(headers: Headers | Mapping[str, str], host: str) -> str | None:
     """Why a POST's ``Origin`` (else ``Referer``) is refused, or ``None``.
 
     Only the host and port are compared with ``host`` (the request's ``Host``):
@@ -131,7 +133,7 @@ def _authority(netloc: str) -> str:
     return netloc
 
 
-def add_security_headers(headers: MutableMapping[str, str], personal: bool) -> None:
+def add_security_headers(headers: Headers | MutableMapping[str, str], personal: bool) -> None:
     """Set the site's security headers on a response.
 
     Args:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from blog_api.framework import Framework
 from blog_api.services import site_sessions
 from blog_api.site import security
 from blog_api.web import Web
@@ -38,7 +39,7 @@ def safe_next(target: str | None) -> str | None:
     return None
 
 
-def start_session(fw: Any, web: Web, user: Any) -> None:
+def start_session(fw: Framework, web: Web, user: Any) -> None:
     """Log ``user`` in: a fresh session (no fixation) with a fresh CSRF token.
 
     The session holds the token of a new server-side login

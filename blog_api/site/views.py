@@ -47,7 +47,8 @@ from werkzeug.http import HTTP_STATUS_CODES
 from blog_api import errors
 from blog_api.auth import check_password
 from blog_api.errorhandlers import SITE_ERROR_PAGE
-from blog_api.pagination import ListRequest, SortSpec
+from blog_api.framework import Blueprint, Framework, SetupState
+from blog_api.pagination import ListRequest, Page, SortSpec
 from blog_api.schemas import CommentIn, LoginIn, PostListQuery
 from blog_api.services import comments, posts, site_sessions
 from blog_api.services.email_confirmations import ensure_may_publish
@@ -65,7 +66,7 @@ COMMENTS_PER_PAGE = 50
 MAX_PAGE = 100_000
 
 
-def build_site_blueprint(fw: Any) -> Any:
+def build_site_blueprint(fw: Framework) -> Blueprint:
     """The ``site`` blueprint (HTML pages), built on the framework module ``fw``.
 
     Example::
@@ -156,7 +157,7 @@ def build_site_blueprint(fw: Any) -> Any:
     return bp
 
 
-def _configure_session_cookie(state: Any) -> None:
+def _configure_session_cookie(state: SetupState) -> None:
     """On registration: make the session cookie ``SameSite=Lax`` unless configured.
 
     Flask's default is no ``SameSite`` attribute. ``HttpOnly`` is already on
@@ -168,7 +169,7 @@ def _configure_session_cookie(state: Any) -> None:
         config["SESSION_COOKIE_SAMESITE"] = "Lax"
 
 
-def _register_hooks(bp: Any, fw: Any, web: Web) -> None:
+def _register_hooks(bp: Blueprint, fw: Framework, web: Web) -> None:
     """The site's request hooks and template context (see the module docstring)."""
 
     @bp.before_request
@@ -215,7 +216,7 @@ def _register_hooks(bp: Any, fw: Any, web: Web) -> None:
         }
 
 
-def _register_error_handlers(bp: Any, fw: Any) -> None:
+def _register_error_handlers(bp: Blueprint, fw: Framework) -> None:
     """HTML error pages for the site's endpoints (the API keeps its JSON ones)."""
 
     def error_page(status: int, title: str, message: str, headers: dict[str, str]) -> Any:
@@ -253,7 +254,7 @@ def _register_error_handlers(bp: Any, fw: Any) -> None:
         security.add_security_headers(response.headers, personal=False)
         return response
 
-    def offer_routing_error_page(state: Any) -> None:
+    def offer_routing_error_page(state: SetupState) -> None:
         # The app's JSON handler asks for this page for unmatched non-API URLs.
         state.app.extensions[SITE_ERROR_PAGE] = routing_error_page
 
@@ -265,7 +266,7 @@ def _title(status: int) -> str:
     return HTTP_STATUS_CODES.get(status, "Error")
 
 
-def _render_post(fw: Any, web: Web, post_id: int, draft: str = "", status: int = 200) -> Any:
+def _render_post(fw: Framework, web: Web, post_id: int, draft: str = "", status: int = 200) -> Any:
     """The post page: the post, a page of its comments, the comment form.
 
     The post and the comments are the API's JSON-ready dicts (``services``),
@@ -281,12 +282,12 @@ def _render_post(fw: Any, web: Web, post_id: int, draft: str = "", status: int =
     return html, status
 
 
-def _page_number(fw: Any) -> int:
+def _page_number(fw: Framework) -> int:
     """``?page=`` as a number from 1 to ``MAX_PAGE`` (anything else is page 1)."""
     number = fw.request.args.get("page", 1, type=int)
     return min(max(number, 1), MAX_PAGE)
 
 
-def _last_page(page: Any) -> int:
+def _last_page(page: Page) -> int:
     """The number of the last page of a page-number ``Page`` (at least 1)."""
     return max(1, -(-(page.total or 0) // page.per_page))
