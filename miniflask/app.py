@@ -171,7 +171,7 @@ class Flask(PackageFiles, Registry):
     secret_key = ConfigAttribute[str | bytes | None]("SECRET_KEY")
     permanent_session_lifetime = ConfigAttribute[timedelta](
         "PERMANENT_SESSION_LIFETIME",
-        get_converter=_make_timedelta,  # type: ignore[arg-type]
+        get_converter=_make_timedelta,  # type: ignore[arg-type]  # None only for None
     )
 
     def __init__(
@@ -252,7 +252,7 @@ class Flask(PackageFiles, Registry):
         return self.config_class(root_path, defaults)
 
     @cached_property
-    def name(self) -> str:  # type: ignore[override]
+    def name(self) -> str:  # type: ignore[override]  # Registry declares a plain attribute
         """The app's name: the import name, or the script's file name for ``__main__``."""
         if self.import_name == "__main__":
             filename = getattr(sys.modules["__main__"], "__file__", None)
@@ -339,7 +339,7 @@ class Flask(PackageFiles, Registry):
                 required_methods.add("OPTIONS")
 
         rule_obj = self.url_rule_class(rule, methods=methods | required_methods, **options)
-        rule_obj.provide_automatic_options = provide_automatic_options  # type: ignore[attr-defined]
+        rule_obj.provide_automatic_options = provide_automatic_options  # type: ignore[attr-defined]  # Flask's extra Rule attribute
         self.url_map.add(rule_obj)
 
         if view_func is not None:
@@ -628,7 +628,7 @@ class Flask(PackageFiles, Registry):
         view = self.view_functions[rule.endpoint]
         if not self._all_sync:  # PERF: see _sync
             view = self._sync(view)
-        return view(**req.view_args)  # type: ignore[arg-type]
+        return view(**req.view_args)  # type: ignore[arg-type]  # set whenever url_rule is
 
     def raise_routing_exception(self, request: Request) -> None:
         """Lifecycle step 11: raise what URL matching found: 404, 405, or a redirect.
@@ -744,7 +744,7 @@ class Flask(PackageFiles, Registry):
     def _force_response(self, rv: Any) -> Response:
         """Wrap another response class, or a WSGI callable, in ``response_class``."""
         try:
-            return self.response_class.force_type(rv, request.environ)  # type: ignore[return-value]
+            return self.response_class.force_type(rv, request.environ)  # type: ignore[return-value]  # of the class it is called on
         except TypeError as e:
             raise TypeError(f"{e}\n{self._bad_return_type_message(rv)}").with_traceback(
                 sys.exc_info()[2]
@@ -807,7 +807,7 @@ class Flask(PackageFiles, Registry):
             self.session_interface.save_session(self, session, response)
         return response
 
-    def do_teardown_request(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
+    def do_teardown_request(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]  # _sentinel: not given, as in Flask
         """Lifecycle steps 21-22: ``teardown_request`` functions, then ``request_tearing_down``.
 
         Called by ``RequestContext.pop`` after the response went to the
@@ -824,7 +824,7 @@ class Flask(PackageFiles, Registry):
         if signals.request_tearing_down.receivers:  # PERF: see full_dispatch_request
             signals.request_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
 
-    def do_teardown_appcontext(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
+    def do_teardown_appcontext(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]  # _sentinel: not given, as in Flask
         """Lifecycle steps 24-25: ``teardown_appcontext`` functions, ``appcontext_tearing_down``."""
         if exc is _sentinel:
             exc = sys.exc_info()[1]

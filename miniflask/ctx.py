@@ -120,7 +120,7 @@ class AppContext:
         # the PLAIN branch in __init__.
         if self._url_adapter is _sentinel:
             self._url_adapter = self.app.create_url_adapter(None)
-        return self._url_adapter  # type: ignore[return-value]
+        return self._url_adapter  # type: ignore[return-value]  # no longer _sentinel
 
     def push(self) -> None:
         """Lifecycle steps 3-4: make this context current, then send ``appcontext_pushed``."""
@@ -128,7 +128,7 @@ class AppContext:
         if signals.appcontext_pushed.receivers:  # PERF: see Flask.full_dispatch_request
             signals.appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
 
-    def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
+    def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]  # _sentinel: not given, as in Flask
         """Lifecycle steps 24-27: ``teardown_appcontext`` functions (on the last pop), un-push.
 
         Steps 24-25 run in :meth:`Flask.do_teardown_appcontext`; then the
@@ -271,7 +271,7 @@ class RequestContext:
         if self.url_adapter is not None:
             self.match_request()
 
-    def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
+    def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]  # _sentinel: not given, as in Flask
         """Lifecycle steps 21-23: teardown (on the last pop), un-push, and pop the app context.
 
         Steps 21-22 run in :meth:`Flask.do_teardown_request`; then the
@@ -388,4 +388,4 @@ def copy_current_request_context(f: F) -> F:
             # ensure_sync: `f` may be an `async def` function, as in Flask.
             return ctx.app.ensure_sync(f)(*args, **kwargs)
 
-    return update_wrapper(wrapper, f)  # type: ignore[return-value]
+    return update_wrapper(wrapper, f)  # type: ignore[return-value]  # it stands in for f

@@ -161,7 +161,7 @@ def stream_with_context(
             return generate()
     """
     try:
-        gen = iter(generator_or_function)  # type: ignore[arg-type]
+        gen = iter(generator_or_function)  # type: ignore[arg-type]  # a function raises TypeError, caught
     except TypeError:
         # Used as a decorator on a generator function.
         function = cast("Callable[..., Iterator[T]]", generator_or_function)
@@ -169,7 +169,7 @@ def stream_with_context(
         def decorator(*args: Any, **kwargs: Any) -> Iterator[T]:
             return stream_with_context(function(*args, **kwargs))
 
-        return update_wrapper(decorator, function)  # type: ignore[return-value]
+        return update_wrapper(decorator, function)  # type: ignore[return-value]  # stands in for the function
 
     def generator() -> Iterator[T | None]:
         request_context = _cv_request.get(None)
@@ -196,7 +196,7 @@ def stream_with_context(
 
     wrapped = generator()
     next(wrapped)
-    return wrapped  # type: ignore[return-value]
+    return wrapped  # type: ignore[return-value]  # first item consumed: only T follow
 
 
 def flash(message: str, category: str = "message") -> None:
@@ -208,7 +208,7 @@ def flash(message: str, category: str = "message") -> None:
     flashes = session.get("_flashes", [])
     flashes.append((category, message))
     session["_flashes"] = flashes
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a proxy, typed as Flask
     signals.message_flashed.send(
         app, _async_wrapper=app.ensure_sync, message=message, category=category
     )
@@ -262,7 +262,7 @@ def send_file(
     Never pass a path that came from the user: use
     :func:`send_from_directory`, which refuses paths leaving its folder.
     """
-    return werkzeug.utils.send_file(  # type: ignore[return-value]
+    return werkzeug.utils.send_file(  # type: ignore[return-value]  # of app.response_class
         **_prepare_send_file_kwargs(
             path_or_file=path_or_file,
             mimetype=mimetype,
@@ -285,6 +285,6 @@ def send_from_directory(
     separators other than ``/``, so a user-given file name cannot reach
     outside the folder.
     """
-    return werkzeug.utils.send_from_directory(  # type: ignore[return-value]
+    return werkzeug.utils.send_from_directory(  # type: ignore[return-value]  # of app.response_class
         directory, path, **_prepare_send_file_kwargs(**kwargs)
     )

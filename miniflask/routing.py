@@ -220,7 +220,7 @@ class MatchCache:
         if adapter.map is not self._url_map or self._rules_added != _rules_added(adapter.map):
             self._start(adapter.map)
         if not self._enabled:
-            return adapter.match(return_rule=True)  # type: ignore[return-value]
+            return adapter.match(return_rule=True)  # type: ignore[return-value]  # return_rule=True: a Rule
 
         key = (
             adapter.server_name,

@@ -254,8 +254,8 @@ class _SessionSerializer(URLSafeTimedSerializer):
             salt = self.salt  # dumps() passes None, loads() the salt itself
         signer = self._signers.get(salt)
         if signer is None:
-            signer = self._signers[salt] = super().make_signer(salt)  # type: ignore[assignment]
-        return signer  # type: ignore[return-value]
+            signer = self._signers[salt] = super().make_signer(salt)  # type: ignore[assignment]  # typed Signer; default_signer makes it ours
+        return signer  # type: ignore[return-value]  # the same: a _SessionSigner
 
     def dumps(self, obj: Any, salt: str | bytes | None = None) -> str:
         """``obj`` signed, as ``payload.timestamp.signature``: the text itsdangerous writes.

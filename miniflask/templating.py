@@ -302,7 +302,7 @@ def _current_app_object() -> Flask:
     Signals are sent with it as sender, and blinker matches senders by
     identity: a proxy would never equal the app a receiver connected to.
     """
-    return current_app._get_current_object()  # type: ignore[attr-defined]
+    return current_app._get_current_object()  # type: ignore[attr-defined]  # a proxy, typed as Flask
 
 
 def _render(app: Flask, template: jinja2.Template, context: dict[str, Any]) -> str:

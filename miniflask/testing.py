@@ -177,7 +177,7 @@ class FlaskClient(Client):
         # Contexts kept from the previous request are released now.
         self._context_stack.close()
         response = super().open(request, buffered=buffered, follow_redirects=follow_redirects)
-        response.json_module = self.application.json  # type: ignore[assignment]
+        response.json_module = self.application.json  # type: ignore[assignment]  # a provider has json's loads
         # Oldest first, as they were pushed: the app context, then the request
         # context, which then finds its app context already there and pushes
         # no second one (that would run the app teardown twice).
@@ -190,7 +190,7 @@ class FlaskClient(Client):
         """A request from builder arguments, a builder, an environ dict, or a request."""
         if args and isinstance(args[0], werkzeug.test.EnvironBuilder):
             builder = copy(args[0])
-            builder.environ_base = self._copy_environ(builder.environ_base or {})  # type: ignore[arg-type]
+            builder.environ_base = self._copy_environ(builder.environ_base or {})  # type: ignore[arg-type]  # kept as given: a dict
             return builder.get_request()
         if args and isinstance(args[0], dict):
             return EnvironBuilder.from_environ(
@@ -239,7 +239,7 @@ class FlaskCliRunner(CliRunner):
         self.app = app
         super().__init__(**kwargs)
 
-    def invoke(  # type: ignore[override]
+    def invoke(  # type: ignore[override]  # cli may be left out: app.cli
         self, cli: Any = None, args: Any = None, **kwargs: Any
     ) -> Result:
         """Run ``cli`` (default: ``app.cli``) with ``args``; see :meth:`CliRunner.invoke`.

@@ -197,7 +197,7 @@ def _record(
                 trace.note(remark)
             return rv
 
-    traced._miniflask_traced = True  # type: ignore[attr-defined]
+    traced._miniflask_traced = True  # type: ignore[attr-defined]  # a marker on a function object, which mypy does not model
     return traced
 
 
@@ -228,7 +228,7 @@ def _record_async(
                 trace.note(remark)
             return rv
 
-    traced._miniflask_traced = True  # type: ignore[attr-defined]
+    traced._miniflask_traced = True  # type: ignore[attr-defined]  # a marker on a function object, which mypy does not model
     return traced
 
 
@@ -270,7 +270,7 @@ def _wrap_entry(app: Flask, tracer: Tracer) -> None:
             trace.finish()
             tracer.collect(trace)
 
-    app.wsgi_app = wsgi_app  # type: ignore[method-assign]
+    app.wsgi_app = wsgi_app  # type: ignore[method-assign]  # wraps it on this object only
 
 
 def _wrap_contexts(app: Flask) -> None:
@@ -280,19 +280,19 @@ def _wrap_contexts(app: Flask) -> None:
 
     def request_context(environ: Any) -> Any:
         ctx = make_request_context(environ)
-        ctx.push = _record("push", ctx.push, "request context")  # type: ignore[method-assign]
-        ctx.pop = _record("pop", ctx.pop, "request context")  # type: ignore[method-assign]
+        ctx.push = _record("push", ctx.push, "request context")  # type: ignore[method-assign]  # wraps it on this object only
+        ctx.pop = _record("pop", ctx.pop, "request context")  # type: ignore[method-assign]  # wraps it on this object only
         return ctx
 
     def app_context() -> Any:
         ctx = make_app_context()
-        ctx.push = _record("push", ctx.push, "app context")  # type: ignore[method-assign]
-        ctx.pop = _record("pop", ctx.pop, "app context")  # type: ignore[method-assign]
+        ctx.push = _record("push", ctx.push, "app context")  # type: ignore[method-assign]  # wraps it on this object only
+        ctx.pop = _record("pop", ctx.pop, "app context")  # type: ignore[method-assign]  # wraps it on this object only
         return ctx
 
-    app.request_context = request_context  # type: ignore[method-assign]
-    app.app_context = app_context  # type: ignore[method-assign]
-    app.session_interface = _TracedSessionInterface(app.session_interface)  # type: ignore[assignment]
+    app.request_context = request_context  # type: ignore[method-assign]  # wraps it on this object only
+    app.app_context = app_context  # type: ignore[method-assign]  # wraps it on this object only
+    app.session_interface = _TracedSessionInterface(app.session_interface)  # type: ignore[assignment]  # forwards to the real one
     cache = app.url_match_cache
     match = cache.match
 
@@ -305,7 +305,7 @@ def _wrap_contexts(app: Flask) -> None:
             trace.note(f"rule {rule.rule!r} → endpoint {rule.endpoint!r} {view_args}")
             return rule, view_args
 
-    cache.match = traced_match  # type: ignore[method-assign]
+    cache.match = traced_match  # type: ignore[method-assign]  # wraps it on this object only
 
 
 class _TracedSessionInterface:
@@ -394,7 +394,7 @@ def _wrap_signals(app: Flask) -> None:
         send = signal.send
         if getattr(send, "_miniflask_traced", False):
             continue
-        signal.send = _traced_send(name, send)  # type: ignore[method-assign]
+        signal.send = _traced_send(name, send)  # type: ignore[method-assign]  # wraps it on this object only
 
 
 def _traced_send(name: str, send: Callable[..., Any]) -> Callable[..., Any]:
@@ -409,5 +409,5 @@ def _traced_send(name: str, send: Callable[..., Any]) -> Callable[..., Any]:
         with trace.step(f"signal {name}", f"→ {detail}"):
             return send(sender, **kwargs)
 
-    traced._miniflask_traced = True  # type: ignore[attr-defined]
+    traced._miniflask_traced = True  # type: ignore[attr-defined]  # a marker on a function object, which mypy does not model
     return traced

@@ -115,7 +115,7 @@ class View:
                 # ``view`` is looked up when a request arrives; by then it
                 # names the final, decorated function below, so a test that
                 # swaps ``view_class`` on the registered function is obeyed.
-                instance = view.view_class(*class_args, **class_kwargs)  # type: ignore[attr-defined]
+                instance = view.view_class(*class_args, **class_kwargs)  # type: ignore[attr-defined]  # a function attribute, set below
                 return _call(instance, "dispatch_request", instance.dispatch_request, kwargs)
 
         else:
@@ -134,12 +134,12 @@ class View:
             for decorator in cls.decorators:
                 view = decorator(view)
 
-        view.view_class = cls  # type: ignore[attr-defined]
+        view.view_class = cls  # type: ignore[attr-defined]  # a function attribute, as Flask's
         view.__name__ = name
         view.__doc__ = cls.__doc__
         view.__module__ = cls.__module__
-        view.methods = cls.methods  # type: ignore[attr-defined]
-        view.provide_automatic_options = cls.provide_automatic_options  # type: ignore[attr-defined]
+        view.methods = cls.methods  # type: ignore[attr-defined]  # a function attribute, as Flask's
+        view.provide_automatic_options = cls.provide_automatic_options  # type: ignore[attr-defined]  # as Flask's
         return view
 
 

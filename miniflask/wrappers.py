@@ -92,7 +92,7 @@ class Request(RequestBase):
     def max_form_memory_size(self, value: int | None) -> None:
         self._max_form_memory_size = value
 
-    @property  # type: ignore[override]
+    @property  # type: ignore[override]  # Werkzeug's is a plain attribute
     def max_form_parts(self) -> int | None:
         """``MAX_FORM_PARTS``: the most fields a multipart form may have."""
         if self._max_form_parts is not None:
@@ -347,7 +347,7 @@ class Response(ResponseBase):
         return super().get_app_iter(environ)
 
     @property
-    def max_cookie_size(self) -> int:  # type: ignore[override]
+    def max_cookie_size(self) -> int:  # type: ignore[override]  # Werkzeug's is an attribute
         """``MAX_COOKIE_SIZE`` of the current app: larger cookies raise a warning."""
         app_ctx = _cv_app.get(None)
         if app_ctx is not None:
@@ -381,7 +381,7 @@ def http_error_response(
                 _error_pages.clear()
             _error_pages[key] = body
         return response_class(body, status=e.code, mimetype="text/html")
-    forced: Response = response_class.force_type(e.get_response(environ), environ)  # type: ignore[assignment]
+    forced: Response = response_class.force_type(e.get_response(environ), environ)  # type: ignore[assignment]  # force_type returns an instance of the class it is called on
     return forced
 
 

@@ -87,7 +87,7 @@ class AppGroup(click.Group):
         app.cli.add_command(user_cli)      # miniflask user create ada
     """
 
-    def command(  # type: ignore[override]
+    def command(  # type: ignore[override]  # click's overloads, in one signature
         self, *args: Any, **kwargs: Any
     ) -> Callable[[Callable[..., Any]], click.Command]:
         """Like :meth:`click.Group.command`, with the function run in the app context."""
@@ -99,7 +99,7 @@ class AppGroup(click.Group):
 
         return decorator
 
-    def group(  # type: ignore[override]
+    def group(  # type: ignore[override]  # click's overloads, in one signature
         self, *args: Any, **kwargs: Any
     ) -> Callable[[Callable[..., Any]], click.Group]:
         """Like :meth:`click.Group.group`, making an :class:`AppGroup` by default."""

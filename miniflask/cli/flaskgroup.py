@@ -141,7 +141,7 @@ class FlaskGroup(AppGroup):
             return self.commands[name]
         # The app context lives as long as click's context: the command, its
         # parameter callbacks and its subcommands all see current_app.
-        if not current_app or current_app._get_current_object() is not app:  # type: ignore[attr-defined]
+        if not current_app or current_app._get_current_object() is not app:  # type: ignore[attr-defined]  # a proxy, typed as Flask
             ctx.with_resource(app.app_context())
         return app.cli.get_command(ctx, name)
 

@@ -99,7 +99,7 @@ def source_range(path: str, name: str) -> tuple[int, int]:
 
 def _comment_block(lines: list[str], index: int) -> str:
     """The text of the comment that starts at ``lines[index]`` and the comment lines below it."""
-    texts = [_TAG.search(lines[index]).group("text")]  # type: ignore[union-attr]
+    texts = [_TAG.search(lines[index]).group("text")]  # type: ignore[union-attr]  # the caller found the tag
     for line in lines[index + 1 :]:
         stripped = line.strip()
         if not stripped.startswith("#") or _TAG.search(stripped):

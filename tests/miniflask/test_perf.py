@@ -90,8 +90,8 @@ def test_kind_tuples_answer_as_the_unions_would(value: Any) -> None:
 def test_the_context_variable_holds_what_the_proxies_show() -> None:
     app = Flask(__name__)
     with app.test_request_context("/"):
-        assert _cv_request.get() is request_ctx._get_current_object()  # type: ignore[attr-defined]
-        assert _cv_request.get().request is request._get_current_object()  # type: ignore[attr-defined]
+        assert _cv_request.get() is request_ctx._get_current_object()  # type: ignore[attr-defined]  # proxies are typed as what they stand for
+        assert _cv_request.get().request is request._get_current_object()  # type: ignore[attr-defined]  # proxies are typed as what they stand for
 
 
 def test_a_receiver_connected_after_the_first_request_still_receives() -> None:
@@ -172,7 +172,7 @@ def test_the_host_cache_answers_as_the_function(host: str | None, trusted: Any) 
 
     def uncached() -> str:
         trusted_hosts = None if trusted is None else tuple(trusted)
-        return _server_name.__wrapped__(  # type: ignore[attr-defined]
+        return _server_name.__wrapped__(  # type: ignore[attr-defined]  # lru_cache keeps the function
             req.scheme, req.environ.get("HTTP_HOST"), req.server, trusted_hosts
         )
 
@@ -200,9 +200,7 @@ def compare(fast: Callable[[], Any], plain: Callable[[], Any], number: int = 20_
             for _ in range(number):
                 function()
             times[name].append((time.process_time() - start) / number * 1e6)
-    return (
-        f"{statistics.median(times['plain']):.2f} -> {statistics.median(times['fast']):.2f} µs"
-    )
+    return f"{statistics.median(times['plain']):.2f} -> {statistics.median(times['fast']):.2f} µs"
 
 
 def measure() -> dict[str, str]:
@@ -254,7 +252,7 @@ def measure() -> dict[str, str]:
     )
 
     def uncached_host() -> str:
-        return _server_name.__wrapped__(  # type: ignore[attr-defined, no-any-return]
+        return _server_name.__wrapped__(  # type: ignore[attr-defined, no-any-return]  # lru_cache keeps the function
             req.scheme, req.environ.get("HTTP_HOST"), req.server, None
         )
 
@@ -338,7 +336,7 @@ def _measure_more(app: Flask, environ: dict[str, Any], serializer: Any) -> dict[
     )
     results["http_error_response, a 404"] = compare(
         lambda: http_error_response(Response, NotFound(), environ),
-        lambda: Response.force_type(NotFound(), environ),  # type: ignore[arg-type]
+        lambda: Response.force_type(NotFound(), environ),  # type: ignore[arg-type]  # an HTTPException is a WSGI app
     )
     signer = serializer.make_signer()
     results["_SessionSigner.derive_key"] = compare(
@@ -366,9 +364,9 @@ def _measure_more(app: Flask, environ: dict[str, Any], serializer: Any) -> dict[
         lambda: provider.dumps(document, separators=(",", ":")),
         lambda: json.dumps(
             document,
-            default=provider.default,  # type: ignore[attr-defined]
-            ensure_ascii=provider.ensure_ascii,  # type: ignore[attr-defined]
-            sort_keys=provider.sort_keys,  # type: ignore[attr-defined]
+            default=provider.default,  # type: ignore[attr-defined]  # DefaultJSONProvider
+            ensure_ascii=provider.ensure_ascii,  # type: ignore[attr-defined]  # DefaultJSONProvider
+            sort_keys=provider.sort_keys,  # type: ignore[attr-defined]  # DefaultJSONProvider
             separators=(",", ":"),
         ),
     )
