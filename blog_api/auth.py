@@ -63,7 +63,6 @@ from blog_api.schemas import (
     normalise_username,
 )
 from blog_api.services import email_confirmations, password_resets, users
-from blog_api.users import render_user
 from blog_api.web import NO_STORE, Web
 
 RESET_ACCEPTED = "If an account has this address, a reset link is on its way to it"
@@ -88,7 +87,7 @@ def build_auth_blueprint(fw: Framework) -> Blueprint:
         link = web.mailed_link("site.confirm_email", "EMAIL_CONFIRMATION_TTL")
         user = users.register(web.db, data, web.config["PASSWORD_HASH_METHOD"], link)
         location = fw.url_for("users.get_user", user_id=user.id)
-        return web.created(render_user(user, viewer=user), location, cache=NO_STORE)
+        return web.created(users.render(user, viewer=user), location, cache=NO_STORE)
 
     @bp.route("/auth/login", methods=["POST"])
     def login() -> Any:

@@ -16,29 +16,16 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import select
+from werkzeug.wrappers import Response
 
 from blog_api import tokens
 from blog_api.etags import etag_for
 from blog_api.framework import Blueprint, Framework
 from blog_api.models import User
-from blog_api.pagination import ListStatements, fetch_page
 from blog_api.ratelimit import RateLimiter
-from blog_api.schemas import QueryModel, UserOut, UserPatch
+from blog_api.schemas import QueryModel, UserPatch
 from blog_api.services import users
 from blog_api.web import NO_STORE, PUBLIC, Web
-
-
-def render_user(user: User, viewer: User | None) -> dict[str, Any]:
-    """A user as the API shows it to ``viewer``: email, its confirmation, the mail
-    setting and last login only for self and admins."""
-    data = UserOut.model_validate(user).model_dump(mode="json")
-    if viewer is None or (viewer.id != user.id and not viewer.is_admin):
-        data.pop("email")
-        data.pop("email_confirmed_at")
-        data.pop("notify_on_comments")
-        data.pop("last_login_at")
-    return data
 
 
 def build_users_blueprint(fw: Framework) -> Blueprint:
@@ -47,32 +34,25 @@ def build_users_blueprint(fw: Framework) -> Blueprint:
     web = Web(fw)
 
     @bp.route("/users", methods=["GET"])
-    def list_users() -> Any:
+    def list_users() -> Response:
         params = web.query(QueryModel)
         request = web.list_request(params, "created_at")
-        statements = ListStatements.build(select(User.__table__), User, request.sort)
-        page = fetch_page(web.db, statements, request, web.config["SECRET_KEY"])
-        viewer = web.current_user()
-        return web.page(page, cache=PUBLIC, render=lambda user: render_user(user, viewer))
+        page = users.list_users(web.db, web.current_user(), request, web.config["SECRET_KEY"])
+        return web.page(page, cache=PUBLIC)
 
     @bp.route("/users/me", methods=["GET"])
-    def get_me() -> Any:
+    def get_me() -> Response:
         user = web.require_user()
-        return web.respond(render_user(user, user), cache=NO_STORE)
+        return web.respond(users.render(user, user), cache=NO_STORE)
 
     @bp.route("/users/<id:user_id>", methods=["GET"])
-    def get_user(user_id: int) -> Any:
-        user = users.get_user(web.db, user_id)
-        viewer = web.current_user()
-        data = render_user(user, viewer)
+    def get_user(user_id: int) -> Response:
+        data = users.read_user(web.db, user_id, web.current_user())
         return web.respond(data, cache=NO_STORE if "email" in data else PUBLIC)
 
     @bp.route("/users/<id:user_id>", methods=["PATCH"])
-    def patch_user(user_id: int) -> Any:
-        actor = web.require_user()
-        user = users.get_user(web.db, user_id)
-        users.ensure_self_or_admin(user, actor)
-        web.check_if_match(render_user(user, actor))
+    def patch_user(user_id: int) -> Response:
+        user, actor = _editable(user_id)
         data = web.json_body(UserPatch)
         hash_method = web.config["PASSWORD_HASH_METHOD"]
         link = web.mailed_link("site.confirm_email", "EMAIL_CONFIRMATION_TTL")
@@ -82,16 +62,20 @@ def build_users_blueprint(fw: Framework) -> Blueprint:
         if data.password is not None and actor.id == user.id:
             pair = tokens.issue_token_pair(web.db, user, web.token_settings())
             web.db.commit()
-        return updated_user_response(web, render_user(user, actor), pair)
+        return updated_user_response(web, users.render(user, actor), pair)
 
     @bp.route("/users/<id:user_id>", methods=["DELETE"])
-    def delete_user(user_id: int) -> Any:
-        actor = web.require_user()
-        user = users.get_user(web.db, user_id)
-        users.ensure_self_or_admin(user, actor)
-        web.check_if_match(render_user(user, actor))
+    def delete_user(user_id: int) -> Response:
+        user, actor = _editable(user_id)
         users.delete_user(web.db, user, actor)
         return web.no_content()
+
+    def _editable(user_id: int) -> tuple[User, User]:
+        """The user and the caller, once the caller may change the user and If-Match holds."""
+        actor = web.require_user()
+        user = users.read_for_change(web.db, user_id, actor)
+        web.check_if_match(users.render(user, actor))
+        return user, actor
 
     return bp
 
@@ -123,7 +107,9 @@ def password_attempt(web: Web, username: str, password: str | None) -> Iterator[
             limiter.succeeded(attempt)
 
 
-def updated_user_response(web: Web, profile: dict[str, Any], pair: tokens.TokenPair | None) -> Any:
+def updated_user_response(
+    web: Web, profile: dict[str, Any], pair: tokens.TokenPair | None
+) -> Response:
     """The PATCH answer: the user, plus ``tokens`` after changing one's own password.
 
     The password change revoked every token the caller had, the one of this

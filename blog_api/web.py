@@ -9,13 +9,13 @@ stay a few lines each: parse, call a service, respond.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urljoin
 
 import pydantic
 from sqlalchemy.orm import Session
 from werkzeug.routing import IntegerConverter
+from werkzeug.wrappers import Response
 
 from blog_api import errors
 from blog_api.caching import CachedResponse, ResponseCache
@@ -213,7 +213,7 @@ class Web:
         *,
         cache: str = PRIVATE,
         headers: dict[str, str] | None = None,
-    ) -> Any:
+    ) -> Response:
         """A JSON response with an ETag and a Cache-Control policy.
 
         For GET requests the ETag makes the response conditional: a matching
@@ -271,11 +271,11 @@ class Web:
         cache: ResponseCache = self.fw.current_app.extensions["blog_cache"]
         return cache
 
-    def no_content(self) -> Any:
+    def no_content(self) -> Response:
         """An empty 204 response."""
         return self.fw.Response(status=204)
 
-    def created(self, data: dict[str, Any], location: str, cache: str = PRIVATE) -> Any:
+    def created(self, data: dict[str, Any], location: str, cache: str = PRIVATE) -> Response:
         """``201 Created`` with an absolute ``Location`` header (RFC 9110 §15.3.2).
 
         A relative reference would be allowed, but the absolute URL is one
@@ -286,15 +286,13 @@ class Web:
         absolute = urljoin(self.fw.request.host_url, location)
         return self.respond(data, 201, cache=cache, headers={"Location": absolute})
 
-    def page(
-        self, page: Page, cache: str, render: Callable[[Any], dict[str, Any]] | None = None
-    ) -> Any:
-        """A list response with its RFC 8288 ``Link`` header (``render``: see ``Page.to_dict``)."""
+    def page(self, page: Page, cache: str) -> Response:
+        """A list response with its RFC 8288 ``Link`` header (the services render the items)."""
         headers = {}
         link = self._link(page)
         if link:
             headers["Link"] = link
-        return self.respond(page.to_dict(render), cache=cache, headers=headers)
+        return self.respond(page.to_dict(), cache=cache, headers=headers)
 
     def _link(self, page: Page) -> str | None:
         """Links to neighbouring pages, keeping the request's other parameters."""

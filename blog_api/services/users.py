@@ -1,4 +1,4 @@
-"""Users: registration, authentication, profile changes, passwords, deletion.
+"""Users: registration, authentication, reading, profile changes, passwords, deletion.
 
 Usernames and e-mail addresses arrive normalised by the request schemas
 (``schemas.normalise_username``/``normalise_email``); lookups compare the
@@ -6,6 +6,10 @@ column's ``lower()``, the expression the database's unique indexes are on.
 New passwords pass ``passwords.check_new_password``. Changing the password or
 the e-mail needs the caller's current password, and a new password logs the
 user out everywhere (``set_password``).
+
+As posts and comments do, this module also renders what it reads
+(``render``: a user as a given viewer may see them), so the web layer
+(``blog_api/users.py``) only parses, calls and responds.
 """
 
 from __future__ import annotations
@@ -22,8 +26,13 @@ from blog_api import passwords, tokens
 from blog_api.errors import Conflict, Forbidden, NotFound, ValidationError
 from blog_api.mail import MailedLink
 from blog_api.models import User, utcnow
-from blog_api.schemas import RegisterIn, UserPatch, normalise_username
+from blog_api.pagination import AnyRow, ListRequest, ListStatements, Page, fetch_page
+from blog_api.schemas import RegisterIn, UserOut, UserPatch, normalise_username
 from blog_api.services import email_confirmations, site_sessions
+
+#: Fields only the user themself and admins see: the address, its
+#: confirmation, the mail setting and the last login (``render``).
+PRIVATE_FIELDS = ("email", "email_confirmed_at", "notify_on_comments", "last_login_at")
 
 #: Fields whose change needs ``current_password``: whoever controls the
 #: password or the e-mail address (where a reset link would go) owns the account.
@@ -114,6 +123,27 @@ def _dummy_hash(hash_method: str) -> str:
     return _DUMMY_HASHES[hash_method]
 
 
+def render(user: User | AnyRow, viewer: User | None) -> dict[str, Any]:
+    """A user as the API shows it to ``viewer`` (``schemas.UserOut``, JSON-ready).
+
+    The :data:`PRIVATE_FIELDS` only for the user themself and admins.
+    ``user`` is a ``User`` entity or a row of the ``users`` table (a list's).
+    """
+    data = UserOut.model_validate(user).model_dump(mode="json")
+    if viewer is None or (viewer.id != user.id and not viewer.is_admin):
+        for name in PRIVATE_FIELDS:
+            data.pop(name)
+    return data
+
+
+def list_users(session: Session, viewer: User | None, request: ListRequest, secret: str) -> Page:
+    """One page of users, oldest first by default, rendered for ``viewer``."""
+    statements = ListStatements.build(select(User.__table__), User, request.sort)
+    page = fetch_page(session, statements, request, secret)
+    page.items = [render(row, viewer) for row in page.items]
+    return page
+
+
 def get_user(session: Session, user_id: int) -> User:
     """The user with ``user_id``.
 
@@ -123,6 +153,30 @@ def get_user(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(f"User {user_id} not found")
+    return user
+
+
+def read_user(session: Session, user_id: int, viewer: User | None) -> dict[str, Any]:
+    """The user with ``user_id``, rendered for ``viewer``.
+
+    Raises:
+        NotFound: no such user.
+    """
+    return render(get_user(session, user_id), viewer)
+
+
+def read_for_change(session: Session, user_id: int, actor: User) -> User:
+    """The user ``actor`` may change or delete (for ``If-Match``, then the change).
+
+    As ``services.posts.read_for_change`` for a post: the one place the
+    PATCH and DELETE of a user look the user up and check who may.
+
+    Raises:
+        NotFound: no such user.
+        Forbidden: ``actor`` is neither the user nor an admin.
+    """
+    user = get_user(session, user_id)
+    ensure_self_or_admin(user, actor)
     return user
 
 
