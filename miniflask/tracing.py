@@ -30,6 +30,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import sys
 import threading
 import time
 from collections import deque
@@ -38,7 +39,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from inspect import iscoroutinefunction
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import signals
 
@@ -52,6 +55,8 @@ _install_lock = threading.Lock()
 logger = logging.getLogger("miniflask.trace")
 
 EXTENSION_KEY = "miniflask.tracer"
+
+T = TypeVar("T")
 
 
 def tracing_enabled(app: Flask) -> bool:
@@ -411,3 +416,46 @@ def _traced_send(name: str, send: Callable[..., Any]) -> Callable[..., Any]:
 
     traced._miniflask_traced = True  # type: ignore[attr-defined]  # a marker on a function object, which mypy does not model
     return traced
+
+
+def record_modules(run: Callable[[], T]) -> tuple[T, list[str]]:
+    """Run ``run()`` and list the miniflask modules the app called functions in.
+
+    The list is in call order, with consecutive calls into one module merged:
+    ``["app.py", "ctx.py", "app.py", "routing.py", ...]``, so ``len - 1`` is
+    the number of times a reader following the request switches files. Only
+    calls made inside ``Flask.__call__`` count (not the test client around
+    it), and not those of this module (the tracer's own wrappers). It uses
+    ``sys.setprofile``, which sees every Python function call of the thread.
+    ``trace --files`` prints it; ``tests/docs/test_lifecycle.py`` checks the
+    count that ``docs/lifecycle.md`` gives.
+    """
+    from .app import Flask
+
+    package = Path(__file__).parent
+    this_module = Path(__file__)
+    entry = Flask.__call__.__code__
+    modules: list[str] = []
+    depth = 0
+
+    def profile(frame: FrameType, event: str, arg: Any) -> None:
+        nonlocal depth
+        code = frame.f_code
+        if code is entry:
+            depth += {"call": 1, "return": -1}.get(event, 0)
+        if event != "call" or depth == 0:
+            return
+        path = Path(code.co_filename)
+        if path == this_module or not path.is_relative_to(package):
+            return
+        module = path.relative_to(package).as_posix()
+        if not modules or modules[-1] != module:
+            modules.append(module)
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    try:
+        result = run()
+    finally:
+        sys.setprofile(previous)
+    return result, modules

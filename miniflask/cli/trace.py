@@ -55,6 +55,12 @@ def _parse_json(ctx: click.Context, param: click.Parameter, value: str | None) -
 @click.option("--json-body", metavar="JSON", callback=_parse_json, help="A JSON request body.")
 @click.option("--data", metavar="TEXT", help="A raw request body.")
 @click.option("--json", "as_json", is_flag=True, help="Print the trace as JSON for tools.")
+@click.option(
+    "--files",
+    "list_files",
+    is_flag=True,
+    help="Also list the miniflask modules the request called into, in order.",
+)
 @pass_script_info
 def trace_command(
     info: ScriptInfo,
@@ -64,6 +70,7 @@ def trace_command(
     json_body: Any,
     data: str | None,
     as_json: bool,
+    list_files: bool,
 ) -> None:
     """Run one request through the test client with the tracer on, and print
     the steps it went through as a tree with timings (see tracing.py).
@@ -83,13 +90,26 @@ def trace_command(
         options["json"] = json_body
     elif data is not None:
         options["data"] = data
-    response = app.test_client().open(path, **options)
+    client = app.test_client()
+    response, modules = tracing.record_modules(lambda: client.open(path, **options))
     trace = tracer.last
     assert trace is not None, "the tracer recorded no request"
 
     if as_json:
-        document = {"status": response.status_code, "trace": trace.root.to_dict()}
+        document: dict[str, Any] = {"status": response.status_code, "trace": trace.root.to_dict()}
+        if list_files:
+            document["modules"] = modules
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))
     else:
         click.echo(trace.format())
         click.echo(f"→ {response.status}, {len(response.get_data())} bytes")
+        if list_files:
+            click.echo(_modules_summary(modules))
+
+
+def _modules_summary(modules: list[str]) -> str:
+    """``modules: app.py → ctx.py → ...`` and how many files and switches that is."""
+    return (
+        f"modules: {' → '.join(modules)}\n"
+        f"({len(set(modules))} files of miniflask, {len(modules) - 1} switches between them)"
+    )

@@ -22,11 +22,11 @@ from __future__ import annotations
 import importlib
 import inspect
 import re
+import shlex
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import pytest
@@ -133,34 +133,6 @@ def running_example(text: str) -> str:
     return section.split("```python\n", 1)[1].split("\n```", 1)[0]
 
 
-def framework_files_in_order(app: Any, environ: dict[str, Any]) -> list[str]:
-    """The miniflask files one request calls into, in order, repeats merged.
-
-    ``sys.setprofile`` sees every Python function call; a call into a function
-    of another file than the previous miniflask call is a switch.
-    """
-    import miniflask
-
-    root = Path(miniflask.__file__).parent
-    files: list[str] = []
-
-    def profile(frame: FrameType, event: str, arg: Any) -> None:
-        if event != "call":
-            return
-        path = Path(frame.f_code.co_filename)
-        if path.is_relative_to(root):
-            name = path.relative_to(root).as_posix()
-            if not files or files[-1] != name:
-                files.append(name)
-
-    sys.setprofile(profile)
-    try:
-        b"".join(app(environ, lambda status, headers, exc_info=None: None))
-    finally:
-        sys.setprofile(None)
-    return files
-
-
 def _counted_claims(text: str) -> tuple[set[str], int]:
     """The files the page's table lists for one request, and its count of switches."""
     section = text.split("## The files one request opens", 1)[1].split("\n## ", 1)[0]
@@ -170,24 +142,57 @@ def _counted_claims(text: str) -> tuple[set[str], int]:
     return files, int(switches.group(1))
 
 
-def test_the_page_counts_the_files_one_request_really_opens() -> None:
+def _example_app(text: str, tmp_path: Path) -> Any:
+    """The page's running example, saved as ``lifecycle_app.py`` in ``tmp_path`` and imported."""
+    (tmp_path / "lifecycle_app.py").write_text(running_example(text), encoding="utf-8")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        sys.modules.pop("lifecycle_app", None)
+        return importlib.import_module("lifecycle_app").app
+    finally:
+        sys.path.remove(str(tmp_path))
+
+
+def test_the_page_counts_the_files_one_request_really_opens(tmp_path: Path) -> None:
     from werkzeug.test import EnvironBuilder
 
+    from miniflask.tracing import record_modules
+
     text = PAGE.read_text(encoding="utf-8")
-    namespace: dict[str, Any] = {"__name__": "lifecycle_example"}
-    exec(running_example(text), namespace)  # the page's own example
-    app = namespace["app"]
+    app = _example_app(text, tmp_path)
 
-    def environ() -> dict[str, Any]:
-        return EnvironBuilder("/posts/7", headers={"X-User": "ada"}).get_environ()
+    def request() -> bytes:
+        environ = EnvironBuilder("/posts/7", headers={"X-User": "ada"}).get_environ()
+        return b"".join(app(environ, lambda status, headers, exc_info=None: None))
 
-    b"".join(app(environ(), lambda status, headers, exc_info=None: None))  # the first request
-    files = framework_files_in_order(app, environ())
+    request()  # the first request
+    _, modules = record_modules(request)
     listed, switches = _counted_claims(text)
     # globals.py is read (its proxies and context variables) but none of its
     # functions is called, so the profile does not see it.
-    assert listed - {"globals.py"} == set(files)
-    assert switches == len(files) - 1
+    assert listed - {"globals.py"} == set(modules)
+    assert switches == len(modules) - 1
+
+
+def test_trace_files_prints_what_the_page_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from miniflask.cli import cli
+
+    text = PAGE.read_text(encoding="utf-8")
+    _example_app(text, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    command = re.search(r"\$ miniflask --app lifecycle_app (trace --files [^\n]*)", text)
+    assert command, "the page shows no `trace --files` command"
+    result = CliRunner().invoke(cli, ["--app", "lifecycle_app", *shlex.split(command.group(1))])
+    assert result.exit_code == 0, result.output
+    listed, switches = _counted_claims(text)
+    last_line = result.output.strip().splitlines()[-1]
+    files = len(listed - {"globals.py"})
+    assert last_line == f"({files} files of miniflask, {switches} switches between them)"
+    assert last_line in text
 
 
 def _fixed_page(text: str) -> Iterator[str]:
