@@ -23,6 +23,10 @@ without this module.
 A trace is a tree of :class:`Step` objects, kept per request in a
 ``ContextVar`` (like the request itself), and collected by the app's
 :class:`Tracer` in ``app.extensions["miniflask.tracer"]``.
+
+:func:`record_modules` (``trace --files``) answers another question: which
+of miniflask's modules a request calls into, in order, and so how many
+files a reader following it opens.
 """
 
 from __future__ import annotations
