@@ -170,8 +170,12 @@ def test_the_page_counts_the_files_one_request_really_opens(tmp_path: Path) -> N
     listed, switches = _counted_claims(text)
     # globals.py is read (its proxies and context variables) but none of its
     # functions is called, so the profile does not see it.
-    assert listed - {"globals.py"} == set(modules)
-    assert switches == len(modules) - 1
+    fix = (
+        "update the section 'The files one request opens' of docs/lifecycle.md (its table, "
+        f"its count and its `trace --files` output): the request called {' → '.join(modules)}"
+    )
+    assert listed - {"globals.py"} == set(modules), fix
+    assert switches == len(modules) - 1, fix
 
 
 def test_trace_files_prints_what_the_page_says(
@@ -192,7 +196,10 @@ def test_trace_files_prints_what_the_page_says(
     last_line = result.output.strip().splitlines()[-1]
     files = len(listed - {"globals.py"})
     assert last_line == f"({files} files of miniflask, {switches} switches between them)"
-    assert last_line in text
+    modules_line = result.output.strip().splitlines()[-2]
+    assert f"{modules_line}\n{last_line}" in text, (
+        "docs/lifecycle.md: the `trace --files` output shown is not what the command prints"
+    )
 
 
 def _fixed_page(text: str) -> Iterator[str]:
