@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from blog_api import jobs, mail
+from blog_api.api_page import build_api_page_blueprint
 from blog_api.auth import build_auth_blueprint
 from blog_api.caching import make_cache
 from blog_api.commands import register_commands
@@ -168,5 +169,6 @@ def _install_web_layer(app: Any, fw: Any) -> None:
         build_tags_blueprint,
         build_meta_blueprint,
         build_site_blueprint,
+        build_api_page_blueprint,
     ):
         app.register_blueprint(build(fw))
