@@ -52,7 +52,12 @@ _ROW = 1
 
 @dataclass(frozen=True)
 class CachedResponse:
-    """What is kept of a response: enough to rebuild it and answer If-None-Match."""
+    """A JSON response's body and headers: enough to rebuild it and answer If-None-Match.
+
+    The web layer makes every JSON answer from one of these
+    (``web.Web.response_for``), so an entry stored here is rebuilt exactly as
+    the view first sent it.
+    """
 
     body: bytes
     etag: str

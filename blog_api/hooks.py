@@ -35,13 +35,14 @@ import uuid
 from typing import Any
 
 import redis
+from werkzeug.wrappers import Response
 
 from blog_api import scopes
 from blog_api.errors import InsufficientScope
 from blog_api.framework import App, Framework
 from blog_api.logs import RequestFields
 from blog_api.tokens import TokenSettings, authenticate_access_token, token_scopes
-from blog_api.web import cache_key
+from blog_api.web import Web, cache_key
 
 request_log = logging.getLogger("blog_api.request")
 log = logging.getLogger("blog_api.cache")
@@ -84,6 +85,7 @@ class RequestHooks:
 
     def __init__(self, fw: Framework) -> None:
         self.fw = fw
+        self.web = Web(fw)
 
     def start_request(self, sender: Any, **extra: Any) -> None:
         """Step 1: start the clock and fix the request id."""
@@ -92,7 +94,7 @@ class RequestHooks:
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
 
-    def serve_from_cache(self) -> Any:
+    def serve_from_cache(self) -> Response | None:
         """Step 2: answer a hot anonymous GET from the server-side cache."""
         request = self.fw.request
         if request.method != "GET" or "Authorization" in request.headers:
@@ -102,7 +104,7 @@ class RequestHooks:
             # after these hooks; a Host outside TRUSTED_HOSTS is one, and must
             # be a 400 even for a URL whose answer is in the cache.
             return None
-        lookup = self.fw.current_app.extensions["blog_cache"].lookup(cache_key(request))
+        lookup = self.web.response_cache().lookup(cache_key(request))
         # A miss is stored under the generation read now, before the view
         # reads any data (see blog_api/caching.py: a write that commits in
         # between must retire the body computed from the old data).
@@ -111,13 +113,7 @@ class RequestHooks:
         if entry is None:
             return None
         self.fw.g.cache_hit = True
-        response = self.fw.Response(entry.body, mimetype="application/json")
-        response.set_etag(entry.etag)
-        response.headers["Cache-Control"] = entry.cache_control
-        response.vary.add("Authorization")
-        if entry.link:
-            response.headers["Link"] = entry.link
-        return response.make_conditional(request.environ)
+        return self.web.response_for(entry)
 
     def authenticate(self) -> None:
         """Step 3: turn ``Authorization: Bearer <jwt>`` into ``g.user``.
@@ -158,7 +154,7 @@ class RequestHooks:
         if needed is not None and needed not in granted:
             raise InsufficientScope(needed)
 
-    def finish_response(self, response: Any) -> Any:
+    def finish_response(self, response: Response) -> Response:
         """Step 4: request id and nosniff on each response; a successful write empties the cache."""
         g, request = self.fw.g, self.fw.request
         response.headers["X-Request-ID"] = getattr(g, "request_id", "")
@@ -181,7 +177,7 @@ class RequestHooks:
         (``BLOG_CACHE_TTL``) at most, which the log line says.
         """
         try:
-            self.fw.current_app.extensions["blog_cache"].invalidate()
+            self.web.response_cache().invalidate()
         except redis.RedisError as e:
             log.error(
                 "a write committed but the cache could not be invalidated (Redis: %s); "
@@ -189,7 +185,7 @@ class RequestHooks:
                 e,
             )
 
-    def log_request(self, sender: Any, response: Any, **extra: Any) -> None:
+    def log_request(self, sender: Any, response: Response, **extra: Any) -> None:
         """Step 5: the access log line, as structured fields."""
         g, request = self.fw.g, self.fw.request
         started = getattr(g, "started_at", None)

@@ -213,8 +213,9 @@ class Web:
         *,
         cache: str = PRIVATE,
         headers: dict[str, str] | None = None,
+        link: str | None = None,
     ) -> Response:
-        """A JSON response with an ETag and a Cache-Control policy.
+        """A JSON response with an ETag, a Cache-Control policy and an optional ``Link``.
 
         For GET requests the ETag makes the response conditional: a matching
         ``If-None-Match`` becomes ``304 Not Modified`` (Werkzeug's
@@ -226,17 +227,34 @@ class Web:
         # (2 x 52 us for a page of 20 posts). The body is byte for byte what
         # jsonify writes outside debug mode (there it would be indented).
         canonical = canonical_json(data)
-        response = self.fw.Response(canonical + "\n", status, mimetype="application/json")
+        entry = CachedResponse(
+            (canonical + "\n").encode(), etag_of(canonical), self._cache_control(cache), link
+        )
+        self._remember(entry, status, cache)
+        return self.response_for(entry, status, headers)
+
+    def response_for(
+        self, entry: CachedResponse, status: int = 200, headers: dict[str, str] | None = None
+    ) -> Response:
+        """The response for a JSON body and its headers: the one place this shape is built.
+
+        A view's answer (:meth:`respond`) and a hit of the server-side cache
+        (``hooks.serve_from_cache``) both come through here, so a cached copy
+        is answered exactly as the view answered it. A GET's response varies
+        with ``Authorization`` (an anonymous and a signed-in reader may get
+        different bodies) and is conditional on ``If-None-Match``.
+        """
+        response = self.fw.Response(entry.body, status, mimetype="application/json")
         for name, value in (headers or {}).items():
             response.headers[name] = value
-        etag = etag_of(canonical)
-        response.set_etag(etag)
-        response.headers["Cache-Control"] = self._cache_control(cache)
-        if self.fw.request.method == "GET":
-            response.vary.add("Authorization")
-            self._remember(response, etag, cache)
-            response = response.make_conditional(self.fw.request.environ)
-        return response
+        if entry.link:
+            response.headers["Link"] = entry.link
+        response.set_etag(entry.etag)
+        response.headers["Cache-Control"] = entry.cache_control
+        if self.fw.request.method != "GET":
+            return response
+        response.vary.add("Authorization")
+        return response.make_conditional(self.fw.request.environ)
 
     def _cache_control(self, cache: str) -> str:
         """The Cache-Control value for a policy and the current caller."""
@@ -246,24 +264,18 @@ class Web:
             return f"public, max-age={self.config['PUBLIC_MAX_AGE']}"
         return "private, no-cache"
 
-    def _remember(self, response: Any, etag: str, cache: str) -> None:
-        """Store a public anonymous 200 in the server-side cache.
+    def _remember(self, entry: CachedResponse, status: int, cache: str) -> None:
+        """Store the answer to a public anonymous GET (a 200) in the server-side cache.
 
         It goes under the generation ``serve_from_cache`` read before the view
         ran; without one (that hook did not run) the body is not stored, since
         its data might predate a write.
         """
-        if cache != PUBLIC or self.current_user() is not None or response.status_code != 200:
+        if self.fw.request.method != "GET" or status != 200 or cache != PUBLIC:
             return
         generation = getattr(self.fw.g, "cache_generation", None)
-        if generation is None:
+        if generation is None or self.current_user() is not None:
             return
-        entry = CachedResponse(
-            response.get_data(),
-            etag,
-            response.headers["Cache-Control"],
-            response.headers.get("Link"),
-        )
         self.response_cache().store(generation, cache_key(self.fw.request), entry)
 
     def response_cache(self) -> ResponseCache:
@@ -288,11 +300,7 @@ class Web:
 
     def page(self, page: Page, cache: str) -> Response:
         """A list response with its RFC 8288 ``Link`` header (the services render the items)."""
-        headers = {}
-        link = self._link(page)
-        if link:
-            headers["Link"] = link
-        return self.respond(page.to_dict(), cache=cache, headers=headers)
+        return self.respond(page.to_dict(), cache=cache, link=self._link(page))
 
     def _link(self, page: Page) -> str | None:
         """Links to neighbouring pages, keeping the request's other parameters."""

@@ -142,6 +142,26 @@ def test_hot_anonymous_reads_come_from_the_server_cache(
     assert client.get(url, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
 
 
+def test_a_cache_hit_is_answered_as_the_view_answered(
+    api: Any, client: Any, alice: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    for title in ("one", "two"):
+        api.create_post(alice, title=title)
+    url = "/api/v1/posts?per_page=1"  # a list: a body, an ETag and a Link header
+    first = client.get(url)
+    caplog.clear()
+    second = client.get(url)
+    assert [r.fields.get("cache") for r in caplog.records if r.name == "blog_api.request"] == [
+        "hit"
+    ]
+    assert second.data == first.data
+    without_request_id = {name: value for name, value in first.headers if name != "X-Request-ID"}
+    assert {name: value for name, value in second.headers if name != "X-Request-ID"} == (
+        without_request_id
+    )
+    assert "Link" in first.headers
+
+
 def test_cache_ttl_zero_turns_the_server_cache_off(
     framework: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
