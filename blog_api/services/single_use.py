@@ -46,6 +46,9 @@ def spend(session: Session, model: Any, link: Any, now: datetime, invalid: str) 
     """
     unused = model.used_at.is_(None)
     spent = session.execute(update(model).where(model.id == link.id, unused).values(used_at=now))
-    if spent.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult: DML has rowcount
+    # Session.execute is typed as returning a Result; for an UPDATE it is a
+    # CursorResult, which has rowcount. Connection.execute is typed so, but it
+    # would skip the ORM's update of ``link`` in this session (synchronize_session).
+    if spent.rowcount != 1:  # type: ignore[attr-defined]  # see above: a CursorResult
         raise BadRequest(invalid)
     session.execute(update(model).where(model.user_id == link.user_id, unused).values(used_at=now))
