@@ -12,11 +12,20 @@ PORT    ?= 8000
 
 venv: $(STAMP)
 
+# The first install takes about 40 s, so each phase says what it is doing, and pip
+# shows each package it collects (with progress bars on a terminal). In CI (CI=true)
+# pip is quiet: the phase lines and any error are what a log reader needs.
+PIP_OUTPUT ?= $(if $(filter true,$(CI)),--quiet,--progress-bar on)
+
 $(STAMP): pyproject.toml
+	@echo "==> [1/3] virtualenv $(VENV) (python3 -m venv, once)"
 	test -x $(PYTHON) || python3 -m venv $(VENV)
+	@echo "==> [2/3] upgrading pip"
 	$(PYTHON) -m pip install --quiet --upgrade pip
-	$(PYTHON) -m pip install --quiet -e '.[dev]'
+	@echo "==> [3/3] installing miniflask, blog_api and the dev tools (pyproject.toml's [dev]; ~40 s the first time)"
+	$(PYTHON) -m pip install $(PIP_OUTPUT) -e '.[dev]'
 	touch $(STAMP)
+	@echo "==> $(VENV) is ready"
 
 # The blog API under gunicorn (gunicorn.conf.py) on a SQLite file in instance/;
 # BLOG_FRAMEWORK=flask make run serves the very same app on real Flask. The

@@ -47,6 +47,13 @@ from blog_api.oauth.cli import clients_group
 
 SEED_PASSWORD = "password"
 ADMIN_PASSWORD = "admin-password"
+#: Printed (on stderr) after every seed: anyone who has read the README can log
+#: in as these accounts, the administrator included.
+SEED_WARNING = (
+    f"Warning: the seeded accounts have well-known passwords: admin / {ADMIN_PASSWORD} "
+    f"(an administrator) and user1 ... userN / {SEED_PASSWORD}. Use this database for "
+    "demos and benchmarks only; change or delete them before anyone else can reach it."
+)
 TAG_NAMES = ("python", "flask", "werkzeug", "sql", "http", "caching", "testing", "devops")
 WORDS = (
     "lorem",
@@ -104,6 +111,7 @@ def register_commands(app: Any) -> None:
             # statement's parameters, password hashes included.
             raise click.ClickException(f"seeding failed, nothing was added: {_reason(e)}") from e
         click.echo("seeded " + ", ".join(f"{count} {name}" for name, count in counts.items()))
+        click.echo(click.style(SEED_WARNING, fg="yellow"), err=True)
 
 
 def _db_group(database: Any) -> click.Group:

@@ -61,13 +61,23 @@ def test_seed_adds_users_posts_and_an_admin(app: Any) -> None:
     runner = app.test_cli_runner()
     first = runner.invoke(args=["seed", "--users", "3", "--posts", "12"])
     assert first.exit_code == 0, first.output
-    assert first.output == "seeded 3 users, 12 posts, 24 comments\n"
+    assert first.stdout == "seeded 3 users, 12 posts, 24 comments\n"
     assert runner.invoke(args=["seed", "--users", "2", "--posts", "1"]).exit_code == 0
     with make_session_factory(make_engine(database_url(app)))() as session:
         assert session.scalar(select(func.count()).select_from(User)) == 6
         assert session.scalar(select(func.count()).select_from(Post)) == 13
         admin = session.scalars(select(User).where(User.username == "admin")).one()
         assert admin.is_admin
+
+
+def test_seed_warns_that_the_seeded_passwords_are_well_known(app: Any) -> None:
+    """On stderr, so ``seed > log`` keeps the counts apart, and every seed says it."""
+    result = app.test_cli_runner().invoke(args=["seed", "--users", "1", "--posts", "1"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith("Warning: the seeded accounts have well-known passwords")
+    assert "admin / admin-password" in result.stderr
+    assert "userN / password" in result.stderr
+    assert "Warning" not in result.stdout
 
 
 def test_seed_works_again_after_seeded_users_were_deleted(app: Any) -> None:
