@@ -22,7 +22,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 
+from tests.blog_api.conftest import PASSWORD
 from tests.docs.test_mkdocs import build
 from tests.integration.test_browser import CHROMIUM, WAIT, blog, chromium
 
@@ -133,6 +135,25 @@ def test_try_it_out_calls_the_same_server(driver: Any, blog: dict[str, Any]) -> 
     assert any("/api/v1/posts" in url for url in urls)
     assert foreign(urls) == []
     assert console_errors(driver) == []
+
+
+def test_a_pasted_bearer_token_authorizes_try_it_out(driver: Any, blog: dict[str, Any]) -> None:
+    """Authorize (bearerAuth) with a token from /auth/login; GET /users/me then answers alice."""
+    login = {"username": "alice", "password": PASSWORD}
+    token = requests.post(blog["url"] + "/api/v1/auth/login", json=login, timeout=WAIT)
+    driver.get(blog["url"] + "/api/docs")
+    wait_for(driver, ".auth-wrapper .authorize").click()
+    field = wait_for(driver, ".modal-ux .auth-container input[type=text]")  # bearerAuth, first
+    field.send_keys(token.json()["access_token"])
+    wait_for(driver, ".modal-ux .auth-container .modal-btn.authorize").click()
+    wait_for(driver, ".modal-ux .btn-done").click()
+    wait_for(driver, '.opblock-get [data-path="/users/me"]').click()
+    wait_for(driver, ".opblock.is-open .try-out__btn").click()
+    wait_for(driver, ".opblock.is-open .execute").click()
+    answer = wait_for(driver, ".opblock.is-open .live-responses-table tbody .response")
+    assert answer.find_element("css selector", ".response-col_status").text.strip() == "200"
+    assert '"username": "alice"' in answer.text
+    assert foreign(requested_urls(driver)) == []
 
 
 @pytest.fixture(scope="module")
