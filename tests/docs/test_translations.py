@@ -34,7 +34,7 @@ DOCS = REPO_ROOT / "docs"
 SUFFIX = ".zh.md"
 
 #: The pages issue #17 asks for in Chinese.
-TRANSLATED = ("index.md", "seed.md")
+TRANSLATED = ("index.md", "seed.md", "lifecycle.md", "contexts.md")
 
 _FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})")
 _MARKER = re.compile(r"^<!-- quote: [\w./-]+#L\d+-L\d+ -->\s*$")
@@ -179,7 +179,8 @@ def differences(english_name: str, english: str, chinese_name: str, chinese: str
         if missing or extra:
             problems.append(
                 f"{chinese_name}: {kind} differ from {english_name}'s: "
-                f"missing {sorted(missing.elements())}, extra {sorted(extra.elements())}"
+                f"missing {sorted(missing.elements())}, extra {sorted(extra.elements())} "
+                "(copy them from the English page, line ranges included)"
             )
     return problems
 
