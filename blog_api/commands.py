@@ -84,7 +84,7 @@ def register_commands(app: Any) -> None:
 
     @app.cli.command("init-db")
     def init_db() -> None:
-        """Create the tables, or bring them up to date: the same as ``db upgrade``."""
+        """Create the tables, or bring them up to date: the same as 'db upgrade'."""
         _upgrade(database.engine, "head")
 
     @app.cli.command("seed")

@@ -302,6 +302,9 @@ def _enable_completion(names: dict[str, Any]) -> None:
 def routes_command(sort: str, all_methods: bool) -> None:
     """Show all registered routes with endpoints and methods.
 
+    \f
+    (click shows the help up to the form feed above, as ``flask routes --help``
+    shows one line; the rest is for readers of the code.)
     ``HEAD`` and ``OPTIONS`` are hidden unless ``--all-methods`` is given,
     because every ``GET`` rule has the first and nearly every rule the
     second. The table is ``flask routes``'s, column for column.

@@ -462,6 +462,16 @@ def test_routes_without_rules_says_so() -> None:
     assert invoke("routes", group=group).stdout == "No routes were registered.\n"
 
 
+def test_routes_help_reads_like_flask_routes_help() -> None:
+    import flask.cli
+
+    ours = invoke("routes", "--help").stdout
+    theirs = CliRunner().invoke(flask.cli.routes_command, ["--help"]).stdout
+    description = "  Show all registered routes with endpoints and methods.\n\nOptions:"
+    assert description in ours and description in theirs
+    assert "``" not in ours
+
+
 # run
 
 
