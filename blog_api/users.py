@@ -58,10 +58,7 @@ def build_users_blueprint(fw: Framework) -> Blueprint:
         link = web.mailed_link("site.confirm_email", "EMAIL_CONFIRMATION_TTL")
         with password_attempt(web, actor.username, data.current_password):
             users.update_user(web.db, user, actor, data, hash_method, confirmation=link)
-        pair = None
-        if data.password is not None and actor.id == user.id:
-            pair = tokens.issue_token_pair(web.db, user, web.token_settings())
-            web.db.commit()
+        pair = users.renew_own_tokens(web.db, user, actor, data, web.token_settings())
         return updated_user_response(web, users.render(user, actor), pair)
 
     @bp.route("/users/<id:user_id>", methods=["DELETE"])
@@ -112,11 +109,10 @@ def updated_user_response(
 ) -> Response:
     """The PATCH answer: the user, plus ``tokens`` after changing one's own password.
 
-    The password change revoked every token the caller had, the one of this
-    request included, so the new pair is how the client carries on without
-    asking for the password again. The ``ETag`` is still the user's (as a GET
-    would give it), so it works in the next ``If-Match``; the tokens are not
-    part of the resource.
+    The new pair (``users.renew_own_tokens``) is how the client carries on
+    without asking for the password again. The ``ETag`` is still the user's
+    (as a GET would give it), so it works in the next ``If-Match``; the tokens
+    are not part of the resource.
     """
     if pair is None:
         return web.respond(profile, cache=NO_STORE)

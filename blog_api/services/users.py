@@ -279,6 +279,23 @@ def set_password(session: Session, user: User, new_password: str, hash_method: s
     site_sessions.end_all_logins(session, user)
 
 
+def renew_own_tokens(
+    session: Session, user: User, actor: User, data: UserPatch, settings: tokens.TokenSettings
+) -> tokens.TokenPair | None:
+    """After ``update_user`` changed the caller's own password: a new token pair, committed.
+
+    The change revoked every token the caller had, the one of this request
+    included (``set_password``), so the new pair is how the client carries on
+    without asking for the password again. Otherwise ``None``: an admin who
+    changes someone else's password gets no tokens of that user.
+    """
+    if data.password is None or actor.id != user.id:
+        return None
+    pair = tokens.issue_token_pair(session, user, settings)
+    session.commit()
+    return pair
+
+
 def delete_user(session: Session, user: User, actor: User) -> None:
     """Delete a user with their posts, comments and tokens (cascades).
 

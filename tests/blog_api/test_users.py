@@ -110,6 +110,21 @@ def test_delete_user_removes_their_posts(
     assert client.get(f"/api/v1/posts/{bob_post['id']}/comments").get_json()["total"] == 0
 
 
+@pytest.mark.parametrize("method", ["PATCH", "DELETE"])
+def test_patch_and_delete_check_who_may_before_if_match(
+    client: Any, alice: dict[str, str], bob: dict[str, str], method: str
+) -> None:
+    alice_id = me(client, alice)["id"]
+    url = f"/api/v1/users/{alice_id}"
+    stale = {**bob, "If-Match": '"stale"'}
+    response = client.open(url, method=method, json={"username": "mallory"}, headers=stale)
+    assert response.status_code == 403  # who may comes first: nothing is revealed
+    response = client.open(url, method=method, json={"username": "alice"}, headers=alice)
+    assert response.status_code in {200, 204}  # no If-Match: the change goes through
+    missing = client.open("/api/v1/users/77", method=method, json={}, headers=stale)
+    assert missing.status_code == 404
+
+
 def test_missing_user_is_404(client: Any) -> None:
     assert client.get("/api/v1/users/77").status_code == 404
     assert client.get("/api/v1/users/abc").status_code == 404
