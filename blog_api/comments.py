@@ -10,7 +10,7 @@ Routes (under ``/api/v1``)::
 
 from __future__ import annotations
 
-from typing import Any
+from werkzeug.wrappers import Response
 
 from blog_api.framework import Blueprint, Framework
 from blog_api.schemas import CommentIn, QueryModel
@@ -25,7 +25,7 @@ def build_comments_blueprint(fw: Framework) -> Blueprint:
     web = Web(fw)
 
     @bp.route("/posts/<id:post_id>/comments", methods=["GET"])
-    def list_comments(post_id: int) -> Any:
+    def list_comments(post_id: int) -> Response:
         params = web.query(QueryModel)
         page = comments.list_comments(
             web.db,
@@ -37,7 +37,7 @@ def build_comments_blueprint(fw: Framework) -> Blueprint:
         return web.page(page, cache=PUBLIC)
 
     @bp.route("/posts/<id:post_id>/comments", methods=["POST"])
-    def create_comment(post_id: int) -> Any:
+    def create_comment(post_id: int) -> Response:
         author = web.require_user()
         post = posts.get_post(web.db, post_id, author)
         data = web.json_body(CommentIn)
@@ -48,12 +48,12 @@ def build_comments_blueprint(fw: Framework) -> Blueprint:
         return web.created(comments.render(comment), location)
 
     @bp.route("/comments/<id:comment_id>", methods=["GET"])
-    def get_comment(comment_id: int) -> Any:
+    def get_comment(comment_id: int) -> Response:
         comment = comments.get_comment(web.db, comment_id, web.current_user())
         return web.respond(comments.render(comment), cache=PUBLIC)
 
     @bp.route("/comments/<id:comment_id>", methods=["DELETE"])
-    def delete_comment(comment_id: int) -> Any:
+    def delete_comment(comment_id: int) -> Response:
         actor = web.require_user()
         comment = comments.get_comment(web.db, comment_id, actor)
         posts.ensure_author_or_admin(comment.author_id, actor)

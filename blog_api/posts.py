@@ -17,9 +17,11 @@ from the server-side cache when hot; anything that depends on who asks is
 
 from __future__ import annotations
 
-from typing import Any
+from werkzeug.wrappers import Response
 
 from blog_api.framework import Blueprint, Framework
+from blog_api.models import User
+from blog_api.pagination import AnyRow
 from blog_api.schemas import PostIn, PostListQuery, PostPatch
 from blog_api.services import posts
 from blog_api.services.email_confirmations import ensure_may_publish
@@ -32,7 +34,7 @@ def build_posts_blueprint(fw: Framework) -> Blueprint:
     web = Web(fw)
 
     @bp.route("/posts", methods=["GET"])
-    def list_posts() -> Any:
+    def list_posts() -> Response:
         params = web.query(PostListQuery)
         viewer = web.current_user()
         page = posts.list_posts(
@@ -45,7 +47,7 @@ def build_posts_blueprint(fw: Framework) -> Blueprint:
         return web.page(page, cache=PUBLIC)
 
     @bp.route("/posts", methods=["POST"])
-    def create_post() -> Any:
+    def create_post() -> Response:
         author = web.require_user()
         data = web.json_body(PostIn)
         _check_publishing(author, data.status)
@@ -53,30 +55,30 @@ def build_posts_blueprint(fw: Framework) -> Blueprint:
         return web.created(post, fw.url_for("posts.get_post", post_id=post["id"]))
 
     @bp.route("/posts/<id:post_id>", methods=["GET"])
-    def get_post(post_id: int) -> Any:
+    def get_post(post_id: int) -> Response:
         post = posts.read_post(web.db, post_id, web.current_user())
         return web.respond(post, cache=PUBLIC if post["status"] == "published" else PRIVATE)
 
     @bp.route("/posts/<id:post_id>", methods=["PUT"])
-    def replace_post(post_id: int) -> Any:
+    def replace_post(post_id: int) -> Response:
         row = _editable(post_id)
         data = web.json_body(PostIn)
         _check_publishing(web.require_user(), data.status)
         return web.respond(posts.replace_post(web.db, row, data))
 
     @bp.route("/posts/<id:post_id>", methods=["PATCH"])
-    def patch_post(post_id: int) -> Any:
+    def patch_post(post_id: int) -> Response:
         row = _editable(post_id)
         data = web.json_body(PostPatch)
         _check_publishing(web.require_user(), data.status or row.status)
         return web.respond(posts.patch_post(web.db, row, data))
 
     @bp.route("/posts/<id:post_id>", methods=["DELETE"])
-    def delete_post(post_id: int) -> Any:
+    def delete_post(post_id: int) -> Response:
         posts.delete_post(web.db, _editable(post_id))
         return web.no_content()
 
-    def _check_publishing(user: Any, status: str) -> None:
+    def _check_publishing(user: User, status: str) -> None:
         """A post that is (or stays) published needs a confirmed address, if so configured.
 
         Editing a published post changes what readers see, so it counts as
@@ -85,7 +87,7 @@ def build_posts_blueprint(fw: Framework) -> Blueprint:
         if status == "published":
             ensure_may_publish(user, web.config["REQUIRE_CONFIRMED_EMAIL"])
 
-    def _editable(post_id: int) -> Any:
+    def _editable(post_id: int) -> AnyRow:
         """The post's row, once the caller may change it and If-Match holds."""
         row = posts.read_for_change(web.db, post_id, web.require_user())
         web.check_if_match(posts.render_rows([row])[0])

@@ -7,10 +7,9 @@ Routes (under ``/api/v1``)::
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import Field
 from pydantic.json_schema import SkipJsonSchema
+from werkzeug.wrappers import Response
 
 from blog_api.framework import Blueprint, Framework
 from blog_api.schemas import QueryModel
@@ -34,7 +33,7 @@ def build_tags_blueprint(fw: Framework) -> Blueprint:
     web = Web(fw)
 
     @bp.route("/tags", methods=["GET"])
-    def list_tags() -> Any:
+    def list_tags() -> Response:
         params = web.query(TagListQuery)
         request = web.list_request(params, "name")
         page = tags.list_tags(web.db, request.page, request.per_page)
