@@ -48,9 +48,9 @@ def test_both_frameworks_have_every_name_of_the_protocol(module: ModuleType) -> 
 def test_both_frameworks_satisfy_the_protocol_for_mypy(tmp_path: Path) -> None:
     snippet = tmp_path / "assignments.py"
     snippet.write_text(ASSIGNMENTS)
+    command = [sys.executable, "-m", "mypy", "--strict", "--follow-imports=silent"]
     result = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--follow-imports=silent"]
-        + ["--cache-dir", str(tmp_path / "mypy"), str(snippet)],
+        [*command, "--cache-dir", str(tmp_path / "mypy"), str(snippet)],
         cwd=ROOT,
         capture_output=True,
         text=True,
