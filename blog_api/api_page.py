@@ -33,8 +33,10 @@ from __future__ import annotations
 import importlib.util
 from importlib import metadata
 from pathlib import Path
-from typing import Any
 
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from blog_api.framework import Blueprint, Framework
 from blog_api.site import security
 
 #: The files the page uses; any other name under ``assets/`` is a 404, so the
@@ -83,7 +85,7 @@ def swagger_ui_folder() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "static"
 
 
-def build_api_page_blueprint(fw: Any) -> Any:
+def build_api_page_blueprint(fw: Framework) -> Blueprint:
     """The ``api_page`` blueprint, built on the framework module ``fw``.
 
     Example::
@@ -101,20 +103,20 @@ def build_api_page_blueprint(fw: Any) -> Any:
         return str(fw.url_for("api_page.asset", version=assets_version, name=name))
 
     @bp.get("")
-    def page() -> Any:
+    def page() -> WerkzeugResponse:
         html = fw.render_template(
             "api/docs.html", asset=asset_url, openapi_url=fw.url_for("meta.openapi")
         )
         return _revalidated(fw, fw.make_response(html))
 
     @bp.get("/swagger-initializer.js")
-    def initializer() -> Any:
+    def initializer() -> WerkzeugResponse:
         response = fw.make_response(INITIALIZER)
         response.mimetype = "text/javascript"
         return _revalidated(fw, response)
 
     @bp.get("/assets/<version>/<name>")
-    def asset(version: str, name: str) -> Any:
+    def asset(version: str, name: str) -> WerkzeugResponse:
         if version != assets_version or name not in ASSETS:
             fw.abort(404)
         response = fw.send_from_directory(folder, name, max_age=ASSET_MAX_AGE)
@@ -126,7 +128,7 @@ def build_api_page_blueprint(fw: Any) -> Any:
     return bp
 
 
-def _revalidated(fw: Any, response: Any) -> Any:
+def _revalidated(fw: Framework, response: WerkzeugResponse) -> WerkzeugResponse:
     """``response``, to be checked with the server on each use (a 304 when unchanged).
 
     The page and its script have unversioned URLs, and the page names the
@@ -135,10 +137,10 @@ def _revalidated(fw: Any, response: Any) -> Any:
     """
     response.headers["Cache-Control"] = "no-cache"
     response.add_etag()
-    return response.make_conditional(fw.request)
+    return response.make_conditional(fw.request.environ)
 
 
-def _add_security_headers(response: Any) -> Any:
+def _add_security_headers(response: WerkzeugResponse) -> WerkzeugResponse:
     """The site's headers (``security.py``), with the policy Swagger UI needs.
 
     ``personal=False``: nothing here depends on who asks, so caches may keep it.

@@ -19,6 +19,7 @@ miniflask's both extend.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, MutableMapping
 from datetime import timedelta
 from typing import Any, NoReturn, Protocol, TypeVar
@@ -280,3 +281,8 @@ class Framework(Protocol):
 
     def has_request_context(self) -> bool:
         """Whether a request is being handled."""
+
+    def send_from_directory(
+        self, directory: os.PathLike[str] | str, path: os.PathLike[str] | str, **kwargs: Any
+    ) -> WerkzeugResponse:
+        """A file under ``directory`` (safely joined), as the API page's assets are sent."""

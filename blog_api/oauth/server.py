@@ -39,6 +39,7 @@ from authlib.oauth2.rfc6749 import (
 from authlib.oauth2.rfc9207 import IssuerParameter
 
 from blog_api import errors, scopes, tokens
+from blog_api.framework import Framework
 from blog_api.models import User
 from blog_api.oauth.endpoints import Introspection, Revocation
 from blog_api.oauth.grants import (
@@ -100,7 +101,7 @@ class BlogAuthorizationServer(AuthorizationServer):
         return server.create_token_response()      # in a view of POST /auth/token
     """
 
-    def __init__(self, fw: Any, web: Web) -> None:
+    def __init__(self, fw: Framework, web: Web) -> None:
         super().__init__(scopes_supported=list(scopes.THIRD_PARTY))
         self.fw = fw
         self.web = web
