@@ -36,11 +36,9 @@ pytestmark = pytest.mark.filterwarnings("ignore:get_jwt_config:DeprecationWarnin
 
 @pytest.fixture(scope="module")
 def provider() -> Iterator[MockProvider]:
-    server = MockProvider()
-    try:
+    """The OpenID provider, on its own port of 127.0.0.1."""
+    with MockProvider() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -45,11 +45,8 @@ pytestmark = pytest.mark.filterwarnings("ignore:get_jwt_config:DeprecationWarnin
 @pytest.fixture(scope="module")
 def provider() -> Iterator[MockProvider]:
     """One running provider for the module (each test uses its own database)."""
-    server = MockProvider()
-    try:
+    with MockProvider() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -42,11 +42,8 @@ pytestmark = pytest.mark.filterwarnings("ignore:get_jwt_config:DeprecationWarnin
 @pytest.fixture(scope="module")
 def provider() -> Iterator[MockProvider]:
     """The OpenID provider, on its own port of 127.0.0.1."""
-    server = MockProvider()
-    try:
+    with MockProvider() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(params=["miniflask", "flask"])

@@ -42,6 +42,12 @@ class MockProvider:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
+    def __enter__(self) -> MockProvider:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
     def settings(self, name: str = "Mock ID") -> dict[str, Any]:
         """The blog's ``OIDC_*`` settings for this provider."""
         return {
@@ -90,3 +96,4 @@ def path_and_query(url: str) -> str:
 def query(url: str) -> dict[str, str]:
     """The query parameters of ``url``, one value each."""
     return {name: values[0] for name, values in parse_qs(urlsplit(url).query).items()}
+
