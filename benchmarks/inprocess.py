@@ -9,7 +9,7 @@ Controls: a bare WSGI function (the harness cost) and a hand-written Werkzeug
 app (what Flask's building blocks cost without Flask), for the scenarios they
 can answer; Bottle and Falcon as peers on the same four scenarios
 (``peers.py``); and, for the blog's data path, hand-written floors
-(``floors.py``: ``sqlite3`` and ``json`` only) answering the blog's reads and
+(``floors/``: the database driver and ``json`` only) answering the blog's reads and
 writes with the same body and headers. Ratios are taken against Flask (or
 the floor) *in the same round*, because these machines drift by 15-50%
 between runs: only interleaved, repeated measurements compare.

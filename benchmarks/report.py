@@ -499,7 +499,7 @@ def _floors_section(data: dict[str, Any]) -> str:
         "## The blog's data path against hand-written floors\n",
         "![The blog's data path against hand-written floors](img/benchmarks/floors.png)\n",
         "Each blog endpoint (server cache off) beside a floor: a plain WSGI function on "
-        "`sqlite3`, `json`, `hmac`/`hashlib` and PyJWT (`benchmarks/floors.py`) that makes "
+        "`sqlite3`, `json`, `hmac`/`hashlib` and PyJWT (`benchmarks/floors/`) that makes "
         "the same checks and answers with the same body and headers (checked before timing; "
         "writes: the same headers and JSON but for ids and times). Same rounds as above. "
         "Cells: median µs [min-max]; blog ÷ floor: median of the per-round ratios, by the "

@@ -1,4 +1,4 @@
-"""The hand-written floors of ``benchmarks/floors.py`` answer like the blog API.
+"""The hand-written floors of ``benchmarks/floors/`` answer like the blog API.
 
 The in-process benchmark refuses to time a floor whose answers differ from
 the blog's; these tests run that check on a small seeded database and pin the
