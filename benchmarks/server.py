@@ -66,6 +66,12 @@ class GunicornServer:
         workers: number of worker processes.
         worker_class: ``"sync"`` or ``"gthread"``.
         threads: threads per worker (gthread only).
+        cwd: the directory gunicorn starts in; gunicorn puts it first on
+            ``sys.path``, so the ``blog_api`` and ``miniflask`` found there are the
+            ones imported (``benchmarks/versus.py`` runs an older checkout this way).
+            Default: this checkout.
+        pythonpath: directories for gunicorn's ``--pythonpath``, put before ``cwd``
+            on the workers' ``sys.path``.
     """
 
     def __init__(
@@ -75,12 +81,16 @@ class GunicornServer:
         workers: int = 2,
         worker_class: str = "sync",
         threads: int = 4,
+        cwd: Path = ROOT,
+        pythonpath: Sequence[str] = (),
     ) -> None:
         self.app = app
         self.environment = dict(environment)
         self.workers = workers
         self.worker_class = worker_class
         self.threads = threads
+        self.cwd = cwd
+        self.pythonpath = list(pythonpath)
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
@@ -106,6 +116,8 @@ class GunicornServer:
         ]
         if self.worker_class == "gthread":
             command += ["--threads", str(self.threads)]
+        if self.pythonpath:
+            command += ["--pythonpath", ",".join(self.pythonpath)]
         return [*command, self.app]
 
     def __enter__(self) -> GunicornServer:
@@ -114,7 +126,7 @@ class GunicornServer:
         self._log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             self.command(),
-            cwd=ROOT,
+            cwd=self.cwd,
             env=environment,
             stdin=subprocess.DEVNULL,
             stdout=self._log,
