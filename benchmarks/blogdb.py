@@ -1,9 +1,12 @@
-"""One seeded SQLite database for the blog API benchmarks, and the settings to use it.
+"""One seeded database for the blog API benchmarks, and the settings to use it.
 
-Both frameworks read the same data: ``seed`` fills one file with the blog's own
-seeding code (``seed_database``, which the ``seed`` command runs), and the HTTP
-benchmark copies that file once per framework so that the write benchmark of
-one server cannot grow the other's tables.
+Both frameworks read the same data: ``seed`` fills one SQLite file with the
+blog's own seeding code (``seed_database``, which the ``seed`` command runs),
+and the HTTP benchmark copies that file once per framework so that the write
+benchmark of one server cannot grow the other's tables. ``seed_postgres``
+seeds the same data, by the same code and random seed, into a private schema
+of the PostgreSQL server at 127.0.0.1:5432 (database ``test``, as the tests
+use it), dropped when the run ends.
 
 Settings are blog_api's defaults except:
 
@@ -23,18 +26,19 @@ from __future__ import annotations
 
 import random
 import shutil
-import sqlite3
-from contextlib import closing
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select, text
 
 from blog_api import migrate
 from blog_api.commands import seed_database
 from blog_api.db import make_engine, make_session_factory
-from blog_api.models import Post
+from blog_api.models import Post, User
 
 SECRET_KEY = "benchmark-secret-key-long-enough-for-hs512-0123456789abcdef0123456789"
 SEED_USERS = 5
@@ -42,6 +46,8 @@ SEED_POSTS = 200
 #: A seeded account (``seed_database`` gives every ``userN`` this password).
 LOGIN = {"username": "user1", "password": "password"}
 ACCESS_TOKEN_TTL = 24 * 3600
+#: The machine's PostgreSQL server, as ``tests/support/postgres.py`` reaches it.
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,25 @@ class SeededDatabase:
         return SeededDatabase(path, self.published_post_id)
 
 
+@dataclass(frozen=True)
+class SeededPostgres:
+    """A seeded private schema on PostgreSQL and a published post in it."""
+
+    #: The SQLAlchemy URL, whose connections use the schema (``search_path``).
+    url: str
+    published_post_id: int
+    #: The server's version, for the results file.
+    server_version: str
+
+
+#: Either seeded database: both have ``url`` and ``published_post_id``.
+Seeded = SeededDatabase | SeededPostgres
+
+
+class PostgresUnavailable(RuntimeError):
+    """No PostgreSQL server answers at ``POSTGRES_URL``; the message says why."""
+
+
 def seed(directory: Path) -> SeededDatabase:
     """Create ``directory/blog.db`` with 5 users, 200 posts and 2 comments per post.
 
@@ -70,40 +95,84 @@ def seed(directory: Path) -> SeededDatabase:
     path = directory / "blog.db"
     engine = make_engine(f"sqlite:///{path}")
     try:
-        migrate.upgrade(engine.url)  # as `make run` does
-        seed_database(engine, SEED_USERS, SEED_POSTS, 2, random.Random(1))
-        with make_session_factory(engine)() as session:
-            post_id = session.scalar(
-                select(Post.id).where(Post.status == "published").order_by(Post.id.desc())
-            )
+        post_id = _seed(engine)
         with engine.begin() as connection:
             # Fold the WAL into the main file so a plain file copy is complete.
             connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         engine.dispose()
+    return SeededDatabase(path, post_id)
+
+
+def _seed(engine: Engine) -> int:
+    """Migrate and seed the database behind ``engine``; the newest published post's id."""
+    migrate.upgrade(engine.url)  # as `make run` does
+    seed_database(engine, SEED_USERS, SEED_POSTS, 2, random.Random(1))
+    with make_session_factory(engine)() as session:
+        post_id = session.scalar(
+            select(Post.id).where(Post.status == "published").order_by(Post.id.desc())
+        )
     if post_id is None:
         raise RuntimeError("seeding produced no published post")
-    return SeededDatabase(path, int(post_id))
+    return int(post_id)
 
 
-def draft_of(database: SeededDatabase, username: str) -> int:
+@contextmanager
+def seed_postgres(prefix: str = "bench") -> Iterator[SeededPostgres]:
+    """A new schema on the PostgreSQL server, seeded as ``seed`` seeds SQLite; dropped after.
+
+    Raises:
+        PostgresUnavailable: no server answers (the caller skips what needs it).
+    """
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(POSTGRES_URL, connect_args={"connect_timeout": 2})
+    try:
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+            version = connection.execute(text("SHOW server_version")).scalar_one()
+    except Exception as e:
+        admin.dispose()
+        raise PostgresUnavailable(f"PostgreSQL not reachable at {POSTGRES_URL}: {e}") from e
+    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    try:
+        engine = make_engine(url)
+        try:
+            post_id = _seed(engine)
+        finally:
+            engine.dispose()
+        yield SeededPostgres(url, post_id, f"PostgreSQL {version}")
+    finally:
+        with admin.begin() as connection:
+            # A connection left inside a transaction would make the DROP wait forever.
+            connection.execute(text("SET LOCAL lock_timeout = '10s'"))
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def draft_of(database: Seeded, username: str) -> int:
     """A draft written by ``username`` (a post of theirs if they have none).
 
     The write scenarios PATCH it over and over: a draft stays out of the
     anonymous lists the read scenarios fetch, so their answers do not change.
     """
-    with closing(sqlite3.connect(database.path)) as connection:
-        row = connection.execute(
-            "SELECT p.id FROM posts p JOIN users u ON u.id = p.author_id WHERE u.username = ?"
-            " ORDER BY p.status = 'draft' DESC, p.id DESC LIMIT 1",
-            (username,),
-        ).fetchone()
-    if row is None:
+    engine = make_engine(database.url)
+    try:
+        with make_session_factory(engine)() as session:
+            post_id = session.scalar(
+                select(Post.id)
+                .join(User, User.id == Post.author_id)
+                .where(User.username == username)
+                .order_by((Post.status == "draft").desc(), Post.id.desc())
+                .limit(1)
+            )
+    finally:
+        engine.dispose()
+    if post_id is None:
         raise RuntimeError(f"{username} wrote no post")
-    return int(row[0])
+    return int(post_id)
 
 
-def app_config(database: SeededDatabase, instance: Path, cache: bool = True) -> dict[str, Any]:
+def app_config(database: Seeded, instance: Path, cache: bool = True) -> dict[str, Any]:
     """Settings for ``blog_api.create_app`` in-process (see the module docstring)."""
     config: dict[str, Any] = {
         "DATABASE_URL": database.url,

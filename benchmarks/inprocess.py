@@ -2,7 +2,7 @@
 
 What it measures: the framework's own cost per request (µs), from ``app(environ,
 start_response)`` to the last body chunk and ``close()``, as a WSGI server would
-drive it. Environs are prepared once per scenario with Werkzeug's
+drive it. Environs are prepared once per scenario (``scenarios.py``) with Werkzeug's
 ``EnvironBuilder``; each call gets a shallow copy and a fresh ``wsgi.input``.
 
 Controls: a bare WSGI function (the harness cost) and a hand-written Werkzeug
@@ -10,9 +10,11 @@ app (what Flask's building blocks cost without Flask), for the scenarios they
 can answer; Bottle and Falcon as peers on the same four scenarios
 (``peers.py``); and, for the blog's data path, hand-written floors
 (``floors/``: the database driver and ``json`` only) answering the blog's reads and
-writes with the same body and headers. Ratios are taken against Flask (or
-the floor) *in the same round*, because these machines drift by 15-50%
-between runs: only interleaved, repeated measurements compare.
+writes with the same body and headers, on SQLite and, when a server answers at
+127.0.0.1:5432, on PostgreSQL too (a private schema, seeded alike). Ratios
+are taken against Flask (or the floor) *in the same round*, because these
+machines drift by 15-50% between runs: only interleaved, repeated
+measurements compare.
 
 Method: every round visits every scenario and, within it, every app in an order
 that rotates from round to round; each visit runs N calls (N calibrated so a
@@ -23,7 +25,7 @@ which stays comparable when other processes take the CPUs. Before any
 timing, every app must give the same status, body and Content-Type for each
 scenario; the floors, the same headers too (see ``Scenario.check``).
 
-Run it alone: ``python -m benchmarks.inprocess [--full]``.
+Run it alone: ``python -m benchmarks.inprocess [--full] [--no-blog] [--no-postgres]``.
 """
 
 from __future__ import annotations
@@ -36,15 +38,17 @@ import re
 import tempfile
 import time
 from collections.abc import Iterable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from werkzeug.test import EnvironBuilder
-
-from benchmarks import apps, blogdb, floors, peers
+from benchmarks import apps, blogdb
 from benchmarks.environment import describe, log, write_results
+from benchmarks.scenarios import Scenario, build_scenarios, prepare_environ
 from benchmarks.stats import summarize
+
+__all__ = ["Answer", "Scenario", "build_scenarios", "call", "prepare_environ", "run", "verify"]
 
 #: App labels in display order: the floors, the frameworks, then the peers.
 APP_LABELS = ("wsgi", "werkzeug", "floor", "flask", "miniflask", "bottle", "falcon")
@@ -72,35 +76,6 @@ class HarnessError(AssertionError):
     """The apps disagree on a scenario, so timing them would compare different work."""
 
 
-@dataclass
-class Scenario:
-    """One request, prepared once, and the apps that answer it.
-
-    Attributes:
-        name: short id used in results files.
-        title: what a reader sees in tables.
-        kind: ``"framework"`` (the scenario app; counts for the 0.5x goal),
-            ``"blog"`` (the blog API on both frameworks) or ``"floor"`` (the
-            blog's data path against its hand-written floor; the 3x goal).
-        environ: the WSGI environ without ``wsgi.input``.
-        body: the request body, wrapped in a fresh ``BytesIO`` per call.
-        targets: app label -> WSGI callable.
-        check: how ``verify`` compares the answers: ``"body"`` (status, body
-            and Content-Type), ``"exact"`` (and every header, values included,
-            but those of ``PER_REQUEST_HEADERS``) or ``"write"`` (as exact,
-            except what differs between two writes: ``PER_WRITE_FIELDS`` of the
-            JSON body, ``PER_WRITE_HEADERS`` and the id ending ``Location``).
-    """
-
-    name: str
-    title: str
-    kind: str
-    environ: dict[str, Any]
-    body: bytes
-    targets: dict[str, apps.WSGIApp] = field(default_factory=dict)
-    check: str = "body"
-
-
 @dataclass(frozen=True)
 class Answer:
     """What an app answered: status code, whole body, Content-Type, and all headers.
@@ -114,24 +89,6 @@ class Answer:
     body: bytes
     content_type: str | None = None
     headers: tuple[tuple[str, str], ...] = field(default=(), compare=False)
-
-
-def prepare_environ(
-    method: str = "GET",
-    path: str = "/",
-    *,
-    json: Any = None,
-    headers: dict[str, str] | None = None,
-) -> tuple[dict[str, Any], bytes]:
-    """Build an environ once with Werkzeug's ``EnvironBuilder``; split off the body."""
-    pairs = list((headers or {}).items())
-    builder = EnvironBuilder(method=method, path=path, json=json, headers=pairs)
-    try:
-        environ = builder.get_environ()
-    finally:
-        builder.close()
-    body = environ.pop("wsgi.input").read()
-    return environ, body
 
 
 def call(app: apps.WSGIApp, environ: dict[str, Any], body: bytes) -> Answer:
@@ -241,221 +198,6 @@ def _without_write_fields(body: bytes) -> str:
     if isinstance(data, dict):
         data = {key: "<varies>" if key in PER_WRITE_FIELDS else v for key, v in data.items()}
     return json_module.dumps(data, sort_keys=True)
-
-
-def build_scenarios(blog_directory: Path | None) -> list[Scenario]:
-    """All scenarios with their apps; the blog ones only when a directory is given.
-
-    Args:
-        blog_directory: a scratch directory for the seeded SQLite database; ``None``
-            skips the blog API scenarios.
-    """
-    import flask
-
-    import miniflask
-
-    frameworks = {"flask": flask, "miniflask": miniflask}
-    plain = {label: apps.build_app(fw) for label, fw in frameworks.items()}
-    hooked = {label: apps.build_app(fw, hooks=apps.HOOKS) for label, fw in frameworks.items()}
-    controls: dict[str, apps.WSGIApp] = {
-        "wsgi": apps.bare_wsgi_app,
-        "werkzeug": apps.werkzeug_app,
-    }
-    others = {"bottle": peers.bottle_app(), "falcon": peers.falcon_app()}
-    everyone = {**controls, **plain, **others}
-    scenarios = [
-        _scenario("text", "plain-text GET", everyone, "GET", "/text"),
-        _scenario("json_param", "JSON GET with a URL parameter", everyone, "GET", "/users/42"),
-        _scenario(
-            "post_echo",
-            "POST JSON, echoed with 201",
-            everyone,
-            "POST",
-            "/echo",
-            json=apps.ECHO_PAYLOAD,
-        ),
-        _scenario("not_found", "404 (no route matches)", everyone, "GET", "/missing"),
-        _scenario(
-            "hooks",
-            f"JSON GET + {apps.HOOKS} before/{apps.HOOKS} after hooks",
-            hooked,
-            "GET",
-            "/users/42",
-        ),
-        _scenario("blueprint", "route in a nested blueprint", plain, "GET", "/api/v1/items/7"),
-        _scenario("template", "template render (Jinja, 10-row loop)", plain, "GET", "/page"),
-        _scenario(
-            "session",
-            "session read + write (signed cookie)",
-            plain,
-            "GET",
-            "/session",
-            headers={"Cookie": f"session={_session_cookie(plain['flask'])}"},
-        ),
-    ]
-    scenarios.append(_tracing_scenario(plain["flask"]))
-    if blog_directory is not None:
-        scenarios += _blog_scenarios(blog_directory, frameworks)
-    return scenarios
-
-
-def _tracing_scenario(flask_app: Any) -> Scenario:
-    """The JSON GET on a miniflask app with the request tracer on.
-
-    With ``TRACE`` off (every other row) miniflask runs no tracing code, so
-    the cost of the tracer shows only here, against the JSON GET row.
-    """
-    import miniflask
-
-    traced = apps.build_app(miniflask)
-    traced.config["TRACE"] = True
-    return _scenario(
-        "json_param_traced",
-        "JSON GET, miniflask with TRACE on",
-        {"flask": flask_app, "miniflask": traced},
-        "GET",
-        "/users/42",
-        kind="tracing",
-    )
-
-
-def _scenario(
-    name: str,
-    title: str,
-    targets: dict[str, Any],
-    method: str,
-    path: str,
-    *,
-    json: Any = None,
-    headers: dict[str, str] | None = None,
-    kind: str = "framework",
-    check: str = "body",
-) -> Scenario:
-    environ, body = prepare_environ(method, path, json=json, headers=headers)
-    return Scenario(name, title, kind, environ, body, dict(targets), check)
-
-
-def _session_cookie(flask_app: Any) -> str:
-    """A session cookie holding ``{"n": 1}``, signed as Flask signs it.
-
-    miniflask must read Flask's cookie (same serializer, salt and key), so
-    one cookie serves both; if it could not, ``verify`` would fail on the body.
-    """
-    serializer = flask_app.session_interface.get_signing_serializer(flask_app)
-    cookie: str = serializer.dumps({"n": 1})
-    return cookie
-
-
-def _blog_scenarios(directory: Path, frameworks: dict[str, Any]) -> list[Scenario]:
-    """The blog API's list and 304 revalidation, with the server cache on and off."""
-    from blog_api import create_app
-
-    database = blogdb.seed(directory)
-    instance = directory / "instance"
-    cached = {
-        label: create_app(label, blogdb.app_config(database, instance)) for label in frameworks
-    }
-    uncached = {
-        label: create_app(label, blogdb.app_config(database, instance, cache=False))
-        for label in frameworks
-    }
-    post_path = f"/api/v1/posts/{database.published_post_id}"
-    etag = cached["flask"].test_client().get(post_path).headers["ETag"]
-    revalidate = {"If-None-Match": etag}
-    scenarios = [
-        _scenario(
-            "blog_list",
-            "blog: GET /posts (page of 20)",
-            cached,
-            "GET",
-            "/api/v1/posts",
-            kind="blog",
-        ),
-        _scenario(
-            "blog_list_nocache",
-            "blog: GET /posts, server cache off",
-            uncached,
-            "GET",
-            "/api/v1/posts",
-            kind="blog",
-        ),
-        _scenario(
-            "blog_post_304",
-            "blog: GET /posts/<id>, 304 revalidation",
-            cached,
-            "GET",
-            post_path,
-            headers=revalidate,
-            kind="blog",
-        ),
-        _scenario(
-            "blog_post_304_nocache",
-            "blog: GET /posts/<id> 304, server cache off",
-            uncached,
-            "GET",
-            post_path,
-            headers=revalidate,
-            kind="blog",
-        ),
-    ]
-    scenarios.extend(floor_scenarios(database, uncached))
-    return scenarios
-
-
-#: The body of the POST scenario: a draft, so the anonymous lists stay the same
-#: while the run adds posts; one tag exists already, one is new the first time.
-NEW_POST = {"title": " A new post ", "body": "Text of the post.", "tags": ["Python", "floor"]}
-#: The body of the PATCH scenario, sent again and again to the same post.
-POST_CHANGES = {"title": "An edited title", "tags": ["python", "edited"]}
-
-
-def floor_scenarios(database: blogdb.SeededDatabase, blog: dict[str, Any]) -> list[Scenario]:
-    """The blog's reads and writes (server cache off) beside their hand-written floors.
-
-    Writes carry an access token from the blog's own log-in endpoint; the
-    floors check it as the blog does (same secret, same database).
-    """
-    floor = floors.build_floors(floors.FloorSettings(database.path, blogdb.SECRET_KEY))
-    login = blog["miniflask"].test_client().post("/api/v1/auth/login", json=blogdb.LOGIN)
-    bearer = {"Authorization": f"Bearer {login.get_json()['access_token']}"}
-    post = f"/api/v1/posts/{database.published_post_id}"
-    draft = f"/api/v1/posts/{blogdb.draft_of(database, blogdb.LOGIN['username'])}"
-    plan: list[tuple[str, str, str, str, str, dict[str, Any]]] = [
-        ("floor_list", "GET /posts (page 1 of 20)", "list_posts", "GET", "/api/v1/posts", {}),
-        (
-            "floor_list_cursor",
-            "GET /posts?cursor= (keyset)",
-            "list_posts",
-            "GET",
-            "/api/v1/posts?cursor=",
-            {},
-        ),
-        ("floor_post", "GET /posts/<id>", "get_post", "GET", post, {}),
-        (
-            "floor_comments",
-            "GET /posts/<id>/comments",
-            "list_comments",
-            "GET",
-            f"{post}/comments",
-            {},
-        ),
-        ("floor_create", "POST /posts (Bearer)", "create_post", "POST", "/api/v1/posts", NEW_POST),
-        ("floor_patch", "PATCH /posts/<id> (Bearer)", "patch_post", "PATCH", draft, POST_CHANGES),
-    ]
-    return [
-        _scenario(
-            name,
-            title,
-            {"floor": floor[endpoint], **blog},
-            method,
-            path,
-            json=payload or None,
-            headers=bearer if method != "GET" else None,
-            kind="floor",
-            check="exact" if method == "GET" else "write",
-        )
-        for name, title, endpoint, method, path, payload in plan
-    ]
 
 
 def calibrate(scenario: Scenario, label: str, slot_ms: float) -> int:
@@ -577,12 +319,18 @@ def _per_hook(samples: dict[str, dict[str, list[float]]]) -> dict[str, Any]:
     return per_hook
 
 
-def run(full: bool = False, blog: bool = True) -> dict[str, Any]:
-    """Build, verify and measure everything; returns the results document."""
+def run(full: bool = False, blog: bool = True, postgres: bool = True) -> dict[str, Any]:
+    """Build, verify and measure everything; returns the results document.
+
+    The PostgreSQL floors run when ``blog`` and ``postgres`` are true and a
+    server answers; otherwise the reason is logged and kept in the results.
+    """
     meta = describe("full" if full else "quick")  # before the run loads the machine
     settings = FULL if full else QUICK
-    with tempfile.TemporaryDirectory(prefix="bench-inprocess-") as directory:
-        scenarios = build_scenarios(Path(directory) if blog else None)
+    with ExitStack() as stack:
+        directory = stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-inprocess-"))
+        seeded, on_postgres = _postgres(stack, blog and postgres)
+        scenarios = build_scenarios(Path(directory) if blog else None, seeded)
         verify(scenarios)
         log(
             f"in-process: {len(scenarios)} scenarios verified; "
@@ -595,18 +343,39 @@ def run(full: bool = False, blog: bool = True) -> dict[str, Any]:
             **settings,
             "blog_cache": "on for blog_list / blog_post_304 (default CACHE_TTL=60); "
             "off (CACHE_TTL=0) for the *_nocache variants and the floor_* scenarios",
+            "postgresql": on_postgres,
         },
         **summarize_run(scenarios, samples),
     }
 
 
+def _postgres(stack: ExitStack, wanted: bool) -> tuple[blogdb.SeededPostgres | None, str]:
+    """A seeded PostgreSQL schema (dropped when ``stack`` closes), and what to report.
+
+    The second value is the server's version, or why the PostgreSQL floors
+    did not run: the benchmark runs on machines without the server.
+    """
+    if not wanted:
+        return None, "not run (--no-blog or --no-postgres)"
+    try:
+        seeded = stack.enter_context(blogdb.seed_postgres())
+    except blogdb.PostgresUnavailable as e:
+        log(f"in-process: skipping the PostgreSQL floor scenarios: {e}")
+        return None, f"not run: {e}"
+    return seeded, seeded.server_version
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m benchmarks.inprocess [--full] [--no-blog]``."""
+    """``python -m benchmarks.inprocess [--full] [--no-blog] [--no-postgres]``."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--full", action="store_true", help="the long run (more, longer rounds)")
     parser.add_argument("--no-blog", action="store_true", help="skip the blog API scenarios")
+    parser.add_argument(
+        "--no-postgres", action="store_true", help="skip the floor scenarios on PostgreSQL"
+    )
     args = parser.parse_args(argv)
-    path = write_results("inprocess", run(full=args.full, blog=not args.no_blog))
+    results = run(full=args.full, blog=not args.no_blog, postgres=not args.no_postgres)
+    path = write_results("inprocess", results)
     log(f"wrote {path}")
     return 0
 

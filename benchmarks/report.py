@@ -16,21 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks.charts import chart_footprint, chart_http, chart_inprocess
 from benchmarks.environment import ROOT, log, read_results
 from benchmarks.inprocess import APP_LABELS, APP_TITLES
+from benchmarks.scenarios import FLOOR_KINDS
 
 DOC = ROOT / "docs" / "benchmarks.md"
 IMAGES = ROOT / "docs" / "img" / "benchmarks"
 NOTES = ROOT / "benchmarks" / "where_time_goes.md"
-COLORS = {
-    "wsgi": "#bbbbbb",
-    "werkzeug": "#7f7f7f",
-    "floor": "#2ca02c",
-    "flask": "#1f77b4",
-    "miniflask": "#d62728",
-    "bottle": "#9467bd",
-    "falcon": "#ff7f0e",
-}
 TARGET_RATIO = 0.5
 TARGET_HOOK_US = 1.0
 #: Issue 14: the blog on miniflask within this many times its hand-written floor.
@@ -197,138 +190,6 @@ def _below_goal(goal: str, values: dict[str, Any], unit: str) -> Goal:
     return Goal(goal, f"{mini['median']:.1f} vs {flask['median']:.1f} {unit}", passed, clear)
 
 
-# -- charts -------------------------------------------------------------------------------
-
-
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only, no display
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def chart_inprocess(data: dict[str, Any], kind: str, path: Path) -> None:
-    """Horizontal grouped bars: median µs per app and scenario, whiskers min-max."""
-    plt = _pyplot()
-    scenarios = [scenario for scenario in data["scenarios"] if scenario["kind"] == kind]
-    labels = [label for label in APP_LABELS if any(label in s["apps"] for s in scenarios)]
-    height = 0.8 / len(labels)
-    figure, axes = plt.subplots(figsize=(10, 0.55 * len(scenarios) * len(labels) / 2 + 1.8))
-    for offset, label in enumerate(labels):
-        rows = [(n, s["apps"][label]) for n, s in enumerate(scenarios) if label in s["apps"]]
-        positions = [n + offset * height for n, _ in rows]
-        medians = [app["us"]["median"] for _, app in rows]
-        errors = [
-            [app["us"]["median"] - app["us"]["min"] for _, app in rows],
-            [app["us"]["max"] - app["us"]["median"] for _, app in rows],
-        ]
-        axes.barh(
-            positions,
-            medians,
-            height,
-            xerr=errors,
-            color=COLORS[label],
-            label=APP_TITLES[label],
-            error_kw={"elinewidth": 0.8, "capsize": 2},
-        )
-        against = "floor" if kind == "floor" else "Flask"
-        if label == "miniflask" or (kind == "floor" and label == "flask"):
-            for position, (_, app) in zip(positions, rows, strict=True):
-                axes.annotate(
-                    f" {app[f'ratio_to_{against.lower()}']['median']:.2f}x {against}",
-                    (app["us"]["max"], position),
-                    va="center",
-                    fontsize=8,
-                )
-    axes.set_yticks([n + height * (len(labels) - 1) / 2 for n in range(len(scenarios))])
-    axes.set_yticklabels([scenario["title"] for scenario in scenarios])
-    axes.invert_yaxis()
-    if kind in ("blog", "floor"):
-        axes.set_xscale("log")
-    axes.set_xlabel("µs per request (median of rounds; whiskers: min-max)  — lower is better")
-    axes.set_title(f"In-process, {CHART_TITLES[kind]}")
-    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
-    axes.margins(x=0.15)
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-
-
-CHART_TITLES = {
-    "framework": "scenario app",
-    "blog": "blog API",
-    "floor": "the blog's data path against hand-written floors",
-}
-
-
-def chart_http(data: dict[str, Any], path: Path) -> None:
-    """Requests/s (top) and p99 (bottom) per endpoint; bar = median, dots = rounds."""
-    plt = _pyplot()
-    runs = data["worker_classes"]
-    figure, axes = plt.subplots(2, len(runs), figsize=(5.5 * len(runs), 7), squeeze=False)
-    for column, run in enumerate(runs):
-        for row, (metric, unit) in enumerate((("rps", "requests/s"), ("p99_ms", "p99 ms"))):
-            axis = axes[row][column]
-            for n, endpoint in enumerate(run["endpoints"]):
-                for offset, fw in enumerate(("flask", "miniflask")):
-                    values = endpoint["frameworks"][fw][metric]
-                    x = n + (offset - 0.5) * 0.38
-                    axis.bar(x, values["median"], 0.36, color=COLORS[fw], alpha=0.75)
-                    axis.scatter(
-                        [x] * len(values["rounds"]), values["rounds"], s=10, color="black", zorder=3
-                    )
-            axis.set_xticks(range(len(run["endpoints"])))
-            axis.set_xticklabels(
-                [f"{e['method']} {e['name']}" for e in run["endpoints"]], fontsize=8
-            )
-            axis.set_ylabel(unit + (" (higher is better)" if metric == "rps" else " (lower)"))
-            axis.set_title(f"gunicorn {run['worker_class']}: {unit}")
-    handles = [plt.Rectangle((0, 0), 1, 1, color=COLORS[fw]) for fw in ("flask", "miniflask")]
-    figure.legend(handles, ["Flask", "miniflask"], loc="upper right")
-    figure.suptitle("Blog API under gunicorn + wrk (bars: median; dots: each round)")
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-
-
-def chart_footprint(data: dict[str, Any], path: Path) -> None:
-    """Import time (two measures) and idle worker RSS, Flask beside miniflask."""
-    plt = _pyplot()
-    figure, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-    imports = data["imports"]
-    groups = {
-        "-X importtime": {
-            fw: imports["importtime_ms"][fw]["median"] for fw in ("flask", "miniflask")
-        },
-        "wall - bare python": imports["wall_minus_bare_ms"],
-    }
-    _paired_bars(axes[0], groups, "import time, ms (lower is better)")
-    rss = {
-        app: {fw: values[fw]["median"] for fw in ("flask", "miniflask")}
-        for app, values in data["worker_rss_mib"].items()
-    }
-    _paired_bars(axes[1], rss, "idle worker RSS, MiB (lower is better)")
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-
-
-def _paired_bars(axis: Any, groups: dict[str, dict[str, float]], title: str) -> None:
-    for n, values in enumerate(groups.values()):
-        for offset, fw in enumerate(("flask", "miniflask")):
-            x = n + (offset - 0.5) * 0.38
-            axis.bar(x, values[fw], 0.36, color=COLORS[fw], label=fw if n == 0 else None)
-            axis.annotate(
-                f"{values[fw]:.1f}", (x, values[fw]), ha="center", va="bottom", fontsize=8
-            )
-    axis.set_xticks(range(len(groups)))
-    axis.set_xticklabels(list(groups))
-    axis.set_title(title)
-    axis.legend(fontsize=8)
-
-
 # -- the page -----------------------------------------------------------------------------
 
 
@@ -354,8 +215,9 @@ def render(
     ]
     if inprocess:
         parts.append(_inprocess_section(inprocess))
-        if any(scenario["kind"] == "floor" for scenario in inprocess["scenarios"]):
-            parts.append(_floors_section(inprocess))
+        for kind in FLOOR_KINDS:
+            if _has_kind(inprocess, kind):
+                parts.append(_floors_section(inprocess, kind))
     if http:
         parts.append(_http_section(http))
     if footprint:
@@ -428,7 +290,7 @@ def _inprocess_section(data: dict[str, Any]) -> str:
         "|---|" + "---:|" * (len(_TABLE_LABELS) + 2 + len(PEERS)),
     ]
     for scenario in data["scenarios"]:
-        if scenario["kind"] == "floor":
+        if scenario["kind"] in FLOOR_KINDS:
             continue
         cells = [_us_cell(scenario["apps"].get(label)) for label in _TABLE_LABELS]
         peers = []
@@ -493,24 +355,23 @@ def _us_cell(app: dict[str, Any] | None) -> str:
     return f"{_us(app['us']['median'])} [{_us(app['us']['min'])}-{_us(app['us']['max'])}]"
 
 
-def _floors_section(data: dict[str, Any]) -> str:
-    """The blog's data path against hand-written floors (issue 14): µs and blog ÷ floor."""
-    lines = [
-        "## The blog's data path against hand-written floors\n",
-        "![The blog's data path against hand-written floors](img/benchmarks/floors.png)\n",
-        "Each blog endpoint (server cache off) beside a floor: a plain WSGI function on "
-        "`sqlite3`, `json`, `hmac`/`hashlib` and PyJWT (`benchmarks/floors/`) that makes "
-        "the same checks and answers with the same body and headers (checked before timing; "
-        "writes: the same headers and JSON but for ids and times). Same rounds as above. "
-        "Cells: median µs [min-max]; blog ÷ floor: median of the per-round ratios, by the "
-        f"wall clock (by CPU time in the last column). Goal: miniflask ≤ "
-        f"{TARGET_FLOOR_RATIO:g}x its floor.\n",
+def _has_kind(data: dict[str, Any], kind: str) -> bool:
+    return any(scenario["kind"] == kind for scenario in data["scenarios"])
+
+
+def _floors_section(data: dict[str, Any], kind: str = "floor") -> str:
+    """The blog's data path against hand-written floors (issue 14): µs and blog ÷ floor.
+
+    ``kind`` ``floor``: on SQLite, judged; ``floor_pg``: on PostgreSQL, informational.
+    """
+    lines = [*_floors_intro(data, kind)]
+    lines += [
         "| endpoint | floor | blog on miniflask | blog on Flask | miniflask ÷ floor "
         "| Flask ÷ floor | miniflask ÷ floor, by CPU time |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for scenario in data["scenarios"]:
-        if scenario["kind"] != "floor":
+        if scenario["kind"] != kind:
             continue
         apps = scenario["apps"]
         mini, flask = apps["miniflask"]["ratio_to_floor"], apps["flask"]["ratio_to_floor"]
@@ -522,7 +383,37 @@ def _floors_section(data: dict[str, Any]) -> str:
             + (f"{cpu['median']:.2f}x [{_range(cpu)}]" if cpu else "n/a")
             + " |"
         )
+    postgresql = data["settings"].get("postgresql", "")
+    if kind == "floor" and not _has_kind(data, "floor_pg") and postgresql:
+        lines.append(f"\nOn PostgreSQL: {postgresql}.")
     return "\n".join(lines) + "\n"
+
+
+def _floors_intro(data: dict[str, Any], kind: str) -> list[str]:
+    """The heading, chart and method paragraph of one floors table."""
+    if kind == "floor_pg":
+        return [
+            "## The same on PostgreSQL (informational)\n",
+            "![The blog's data path against hand-written floors, on PostgreSQL]"
+            "(img/benchmarks/floors_pg.png)\n",
+            "The same endpoints, requests and checks, with the blog and the floors on "
+            f"{data['settings'].get('postgresql', 'PostgreSQL')} instead of SQLite: a private "
+            "schema on this machine's server (127.0.0.1, over TCP), seeded by the same code "
+            "and random seed; the floors use psycopg 3, the blog's own driver, in autocommit "
+            "mode (a read is its statements alone; a write, one transaction). Same rounds as "
+            "above, same cells. Not judged: the goal is set on SQLite.\n",
+        ]
+    return [
+        "## The blog's data path against hand-written floors\n",
+        "![The blog's data path against hand-written floors](img/benchmarks/floors.png)\n",
+        "Each blog endpoint (server cache off) beside a floor: a plain WSGI function on "
+        "`sqlite3`, `json`, `hmac`/`hashlib` and PyJWT (`benchmarks/floors/`) that makes "
+        "the same checks and answers with the same body and headers (checked before timing; "
+        "writes: the same headers and JSON but for ids and times). Same rounds as above. "
+        "Cells: median µs [min-max]; blog ÷ floor: median of the per-round ratios, by the "
+        f"wall clock (by CPU time in the last column). Goal: miniflask ≤ "
+        f"{TARGET_FLOOR_RATIO:g}x its floor.\n",
+    ]
 
 
 def _us(value: float) -> str:
@@ -650,8 +541,10 @@ def write() -> Path:
     if inprocess:
         chart_inprocess(inprocess, "framework", IMAGES / "inprocess_framework.png")
         chart_inprocess(inprocess, "blog", IMAGES / "inprocess_blog.png")
-        if any(scenario["kind"] == "floor" for scenario in inprocess["scenarios"]):
+        if _has_kind(inprocess, "floor"):
             chart_inprocess(inprocess, "floor", IMAGES / "floors.png")
+        if _has_kind(inprocess, "floor_pg"):
+            chart_inprocess(inprocess, "floor_pg", IMAGES / "floors_pg.png")
     if http:
         chart_http(http, IMAGES / "http.png")
     if footprint:

@@ -15,7 +15,7 @@ from typing import Any
 import jwt
 import pytest
 
-from benchmarks import blogdb, floors, inprocess
+from benchmarks import blogdb, floors, inprocess, scenarios
 from blog_api import create_app
 
 
@@ -34,7 +34,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "database": database,
         "blog": blog,
         "floors": floors.build_floors(floors.FloorSettings(database.path, blogdb.SECRET_KEY)),
-        "scenarios": inprocess.floor_scenarios(database, blog),
+        "scenarios": scenarios.floor_scenarios(database, blog),
     }
 
 

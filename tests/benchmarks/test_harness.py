@@ -261,3 +261,48 @@ def test_report_shows_the_floors_table_goal_and_chart(tmp_path: Path) -> None:
     assert "❌ fail" in page
     report.chart_inprocess(data, "floor", tmp_path / "floors.png")
     assert (tmp_path / "floors.png").stat().st_size > 0
+
+
+def test_report_shows_postgres_floors_in_a_table_of_their_own_never_judged(
+    tmp_path: Path,
+) -> None:
+    environ, body = inprocess.prepare_environ()
+    targets = {label: apps.bare_wsgi_app for label in ("floor", "flask", "miniflask")}
+    scenarios = [
+        inprocess.Scenario("floor_post", "GET /posts/<id>", "floor", environ, body, targets),
+        inprocess.Scenario(
+            "floor_pg_post", "GET /posts/<id> on PostgreSQL", "floor_pg", environ, body, targets
+        ),
+    ]
+    samples = inprocess.Samples(
+        means={
+            "floor_post": {"floor": [10.0, 10.0], "flask": [40.0, 44.0], "miniflask": [20.0, 22.0]},
+            "floor_pg_post": {"floor": [10.0, 10.0], "flask": [90.0, 94.0], "miniflask": [80, 82]},
+        },
+        calls={name: dict.fromkeys(targets, 1) for name in ("floor_post", "floor_pg_post")},
+    )
+    meta = {
+        "date": "d",
+        "mode": "quick",
+        "commit": "c",
+        "dirty": False,
+        "python": "3.11",
+        "versions": {"flask": "3.1", "werkzeug": "3.1"},
+        "cpus": 2,
+        "loadavg_at_start": [0.1, 0.1, 0.1],
+    }
+    settings = {"rounds": 2, "slot_ms": 1.0, "blog_cache": "off", "postgresql": "PostgreSQL 15"}
+    data = {"meta": meta, "settings": settings, **inprocess.summarize_run(scenarios, samples)}
+    page = report.render(data, None, None)
+    assert "## The same on PostgreSQL (informational)" in page
+    assert "img/benchmarks/floors_pg.png" in page
+    assert "| GET /posts/<id> on PostgreSQL | 10.0 [10.0-10.0] | 81.0 [80.0-82.0]" in page
+    # The goal is judged on SQLite alone: 2.10x passes though PostgreSQL's row is 8.10x.
+    assert "worst: GET /posts/<id> 2.10x [2.00-2.20]; 1 of 1 endpoints within" in page
+    report.chart_inprocess(data, "floor_pg", tmp_path / "floors_pg.png")
+    assert (tmp_path / "floors_pg.png").stat().st_size > 0
+    skipped = {**data, "settings": {**settings, "postgresql": "not run: no server"}}
+    skipped["scenarios"] = [s for s in data["scenarios"] if s["kind"] == "floor"]
+    page = report.render(skipped, None, None)
+    assert "On PostgreSQL: not run: no server." in page
+    assert "## The same on PostgreSQL" not in page
