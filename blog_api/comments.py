@@ -28,7 +28,7 @@ def build_comments_blueprint(fw: Framework) -> Blueprint:
     def list_comments(post_id: int) -> Response:
         params = web.query(QueryModel)
         page = comments.list_comments(
-            web.db,
+            web.connection,
             post_id,
             web.current_user(),
             web.list_request(params, "created_at"),

@@ -6,6 +6,13 @@ and registers a ``teardown_appcontext`` function; a view asks for
 ``db.session`` and gets one session per request, opened lazily on ``g`` and
 closed when the app context ends. Closing a session rolls back whatever was
 not committed, so a request that fails half-way writes nothing.
+
+Reads that need no entities (a page of posts, one post, comments) ask for
+``db.connection`` instead: the session's connection when the request has a
+session, else a plain Core connection of its own. A request that only reads
+never builds an ORM session (PERF: the plain version, ``session.connection()``
+for every read, costs a ``Session``, its transaction object and its close,
+about 25 us of a one-post request on SQLite; see ``benchmarks/where_time_goes.md``).
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -113,20 +120,54 @@ class Database:
 
     @property
     def session(self) -> Session:
-        """The current app context's session, opened on first use."""
+        """The current app context's session, opened on first use.
+
+        A read connection the request opened before (:attr:`connection`) is
+        closed first: what it read is done, and from now on the session's
+        connection serves reads too, so the request sees its own writes.
+        """
         session: Session | None = getattr(self._g, "_blog_db_session", None)
         if session is None:
             assert self.session_factory is not None, "Database.init_app was not called"
+            self._close_read_connection()
             session = self.session_factory()
             self._g._blog_db_session = session
         return session
 
+    @property
+    def connection(self) -> Connection:
+        """A connection to read rows on: the session's, or the request's own.
+
+        Without a session (an anonymous read) this is a Core connection from
+        the engine's pool, opened on first use and closed at teardown; no ORM
+        session is built for it.
+        """
+        session: Session | None = getattr(self._g, "_blog_db_session", None)
+        if session is not None:
+            return session.connection()
+        connection: Connection | None = getattr(self._g, "_blog_db_connection", None)
+        if connection is None:
+            assert self.engine is not None, "Database.init_app was not called"
+            connection = self.engine.connect()
+            self._g._blog_db_connection = connection
+        return connection
+
     def close_session(self, exc: BaseException | None = None) -> None:
-        """``teardown_appcontext``: close the session, discarding uncommitted work."""
+        """``teardown_appcontext``: close the session, discarding uncommitted work.
+
+        A read connection is closed too (its transaction only read).
+        """
+        self._close_read_connection()
         session: Session | None = getattr(self._g, "_blog_db_session", None)
         if session is not None:
             self._g._blog_db_session = None
             session.close()
+
+    def _close_read_connection(self) -> None:
+        connection: Connection | None = getattr(self._g, "_blog_db_connection", None)
+        if connection is not None:
+            self._g._blog_db_connection = None
+            connection.close()
 
     def create_all(self) -> None:
         """Create the schema on this extension's engine."""

@@ -30,8 +30,8 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import secrets
 import time
-import uuid
 from typing import Any
 
 import redis
@@ -92,7 +92,8 @@ class RequestHooks:
         g, request = self.fw.g, self.fw.request
         g.started_at = time.perf_counter()
         incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        # 32 random hex digits, as uuid4().hex (a UUID object costs 2 us more).
+        g.request_id = incoming if _REQUEST_ID.match(incoming) else secrets.token_hex(16)
 
     def serve_from_cache(self) -> Response | None:
         """Step 2: answer a hot anonymous GET from the server-side cache."""
@@ -186,7 +187,16 @@ class RequestHooks:
             )
 
     def log_request(self, sender: Any, response: Response, **extra: Any) -> None:
-        """Step 5: the access log line, as structured fields."""
+        """Step 5: the access log line, as structured fields.
+
+        Nothing is gathered when the line would not be written (``LOG_LEVEL``
+        above INFO; the benchmarks run so): PERF, the fields cost about 4 us
+        per request; the plain version builds them and lets ``logging`` drop
+        the record.
+        """
+        level = logging.ERROR if response.status_code >= 500 else logging.INFO
+        if not request_log.isEnabledFor(level):
+            return
         g, request = self.fw.g, self.fw.request
         started = getattr(g, "started_at", None)
         user = getattr(g, "user", None)
@@ -201,7 +211,6 @@ class RequestHooks:
             "remote_addr": request.remote_addr,
             "cache": "hit" if getattr(g, "cache_hit", False) else None,
         }
-        level = logging.ERROR if response.status_code >= 500 else logging.INFO
         request_log.log(
             level,
             "%s %s %s",

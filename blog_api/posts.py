@@ -38,7 +38,7 @@ def build_posts_blueprint(fw: Framework) -> Blueprint:
         params = web.query(PostListQuery)
         viewer = web.current_user()
         page = posts.list_posts(
-            web.db,
+            web.connection,
             viewer,
             params,
             web.list_request(params, params.sort),
@@ -56,7 +56,7 @@ def build_posts_blueprint(fw: Framework) -> Blueprint:
 
     @bp.route("/posts/<id:post_id>", methods=["GET"])
     def get_post(post_id: int) -> Response:
-        post = posts.read_post(web.db, post_id, web.current_user())
+        post = posts.read_post(web.connection, post_id, web.current_user())
         return web.respond(post, cache=PUBLIC if post["status"] == "published" else PRIVATE)
 
     @bp.route("/posts/<id:post_id>", methods=["PUT"])

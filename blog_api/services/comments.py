@@ -1,7 +1,9 @@
 """Comments on posts: listing, creating (and mailing the post's author), deleting.
 
 As for posts (``services/posts.py``), the list reads rows and renders them
-directly; single comments, which a write may follow, are entities.
+directly; single comments, which a write may follow, are entities. A page of
+comments is two statements: whether the viewer may see the post comes with
+the count (page mode) or alone (a cursor), then the page.
 
 A new comment by someone else mails the post's author, unless they turned it
 off (``users.notify_on_comments``). The mail is a job of the outbox
@@ -12,17 +14,24 @@ if and only if the comment was stored, and never slows the request down.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from blog_api.errors import NotFound
 from blog_api.mail import enqueue_mail
 from blog_api.models import Comment, Post, User, utcnow
 from blog_api.pagination import ListRequest, ListStatements, Page, SortSpec, fetch_page
+from blog_api.rows import api_time
 from blog_api.schemas import CommentIn, json_datetime
-from blog_api.services.posts import ensure_author_or_admin, ensure_visible
+from blog_api.services.posts import (
+    PUBLISHED,
+    PUBLISHED_OR_OWN,
+    ensure_author_or_admin,
+    ensure_visible,
+)
 
 #: What a rendered comment needs, in one SELECT: its columns and its author's name.
 COMMENT_ROWS = select(
@@ -31,44 +40,88 @@ COMMENT_ROWS = select(
     Comment.body,
     Comment.author_id,
     User.username.label("author_username"),
-    Comment.created_at,
-    Comment.updated_at,
+    api_time(Comment.created_at),
+    api_time(Comment.updated_at),
 ).join_from(Comment, User, Comment.author_id == User.id)
 
 
-def render(comment: Any) -> dict[str, Any]:
-    """A comment as the API returns it (``schemas.CommentOut``, JSON-ready).
+def render(comment: Comment) -> dict[str, Any]:
+    """A ``Comment`` entity as the API returns it (``schemas.CommentOut``, JSON-ready)."""
+    return comment_json(
+        comment.id,
+        comment.post_id,
+        comment.body,
+        comment.author_id,
+        comment.author.username,
+        json_datetime(comment.created_at),
+        json_datetime(comment.updated_at),
+    )
 
-    ``comment`` is a ``Comment`` entity or a row of :data:`COMMENT_ROWS`; built
-    by hand for the reason ``services.posts.post_json`` gives.
+
+def render_rows(rows: Sequence[Any]) -> list[dict[str, Any]]:
+    """Rows of :data:`COMMENT_ROWS` as the API returns them (times are text already).
+
+    Unpacked as tuples, in column order, for the reason
+    ``services.posts.render_rows`` gives.
     """
-    username = getattr(comment, "author_username", None)
-    if username is None:
-        username = comment.author.username
+    return [comment_json(*row) for row in rows]
+
+
+def comment_json(
+    comment_id: int,
+    post_id: int,
+    body: str,
+    author_id: int,
+    author_username: str,
+    created_at: str,
+    updated_at: str,
+) -> dict[str, Any]:
+    """The API's comment object, built by hand for the reason ``services.posts.post_json`` gives."""
     return {
-        "id": comment.id,
-        "post_id": comment.post_id,
-        "body": comment.body,
-        "author": {"id": comment.author_id, "username": username},
-        "created_at": json_datetime(comment.created_at),
-        "updated_at": json_datetime(comment.updated_at),
+        "id": comment_id,
+        "post_id": post_id,
+        "body": body,
+        "author": {"id": author_id, "username": author_username},
+        "created_at": created_at,
+        "updated_at": updated_at,
     }
 
 
 def list_comments(
-    session: Session, post_id: int, viewer: User | None, request: ListRequest, secret: str
+    connection: Connection, post_id: int, viewer: User | None, request: ListRequest, secret: str
 ) -> Page:
-    """Comments of a post the viewer may see, oldest first by default.
+    """Comments of a post the viewer may see, oldest first by default (two statements).
 
     Raises:
         NotFound: the post does not exist or is someone else's draft.
     """
-    ensure_visible(session, post_id, viewer)
-    page = fetch_page(
-        session, _list_statements(request.sort), request, secret, {"post_id": post_id}
-    )
-    page.items = [render(row) for row in page.items]
+    statements = _list_statements(request.sort)
+    parameters = {"post_id": post_id}
+    if request.cursor is not None:
+        ensure_visible(connection, post_id, viewer)
+        page = fetch_page(connection, statements, request, secret, parameters)
+    else:
+        counted = {**parameters, "viewer_id": viewer.id} if viewer is not None else parameters
+        found = connection.execute(_VISIBLE_AND_COUNT[viewer is not None], counted).one()
+        if found.visible is None:
+            raise NotFound(f"Post {post_id} not found")
+        page = fetch_page(connection, statements, request, secret, parameters, found.total)
+    page.items = render_rows(page.items)
     return page
+
+
+def _visible_and_count(visible: Any) -> Any:
+    """``SELECT (the post's id if visible), (its number of comments)``: one round trip."""
+    post = select(Post.id).where(Post.id == bindparam("post_id"), visible).scalar_subquery()
+    count = select(func.count()).where(Comment.post_id == bindparam("post_id")).scalar_subquery()
+    return select(post.label("visible"), count.label("total"))
+
+
+#: For an anonymous viewer (``False``) and a signed-in one (``True``).
+_VISIBLE_AND_COUNT = {
+    False: _visible_and_count(PUBLISHED),
+    True: _visible_and_count(PUBLISHED_OR_OWN),
+}
 
 
 @functools.lru_cache(maxsize=8)
@@ -147,7 +200,7 @@ def get_comment(session: Session, comment_id: int, viewer: User | None) -> Comme
     comment = session.scalars(query).first()
     if comment is None:
         raise NotFound(f"Comment {comment_id} not found")
-    ensure_visible(session, comment.post_id, viewer)
+    ensure_visible(session.connection(), comment.post_id, viewer)
     return comment
 
 

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from blog_api import scopes
 from blog_api.models import OAuthClient
 
-#: A client id as :func:`register` makes them (``token_urlsafe(24)``: 32
+#: A client id as :func:`register` makes them (:func:`new_client_id`: 32
 #: characters). Anything else is looked up nowhere: a NUL or a 10 kB string
 #: must not reach the database (PostgreSQL refuses NUL in a string).
 _CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,48}")
@@ -40,6 +40,18 @@ _CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,48}")
 _LOOPBACK_NAMES = {"localhost"}
 #: The longest redirect URI accepted (browsers and servers cut URLs near 8 kB).
 MAX_REDIRECT_URI = 2000
+
+
+def new_client_id() -> str:
+    """A new random client id: ``token_urlsafe(24)``, 32 characters, not starting with ``-``.
+
+    One id in 64 would otherwise start with a dash, which a command line reads
+    as an option: ``clients delete -Xy...`` would be refused as a usage error.
+    """
+    while True:
+        client_id = secrets.token_urlsafe(24)
+        if not client_id.startswith("-"):
+            return client_id
 
 
 class ClientRegistrationError(ValueError):
@@ -87,7 +99,7 @@ def register(
     granted = _registered_scope(scope)
     secret = None if public else secrets.token_urlsafe(32)
     client = OAuthClient(
-        client_id=secrets.token_urlsafe(24),
+        client_id=new_client_id(),
         secret_hash=None if secret is None else _hash(secret),
         name=name,
         redirect_uris="\n".join(dict.fromkeys(redirect_uris)),

@@ -36,14 +36,13 @@ from sqlalchemy.orm.exc import StaleDataError
 from blog_api.errors import Forbidden, NotFound
 from blog_api.models import Post, Tag, User, post_tags, utcnow
 from blog_api.pagination import AnyRow, ListRequest, ListStatements, Page, SortSpec, fetch_page
+from blog_api.rows import api_time, joined_names, split_names
 from blog_api.schemas import PostIn, PostListQuery, PostPatch, json_datetime
 
 #: A post's tag names in one string, ``"flask,python"``, from a subquery
-#: correlated with the outer ``posts`` row: ``group_concat`` on SQLite,
-#: ``string_agg`` on PostgreSQL. A tag name cannot hold a comma
-#: (``schemas.TAG_PATTERN``), and the order is not guaranteed: split and sort.
+#: correlated with the outer ``posts`` row (``rows.joined_names``).
 TAG_LIST = (
-    select(func.aggregate_strings(Tag.name, ","))
+    select(joined_names(Tag.name))
     .join_from(post_tags, Tag, post_tags.c.tag_id == Tag.id)
     .where(post_tags.c.post_id == Post.id)
     .scalar_subquery()
@@ -60,28 +59,44 @@ POST_ROWS = select(
     Post.status,
     Post.author_id,
     User.username.label("author_username"),
-    Post.created_at,
-    Post.updated_at,
+    api_time(Post.created_at),
+    api_time(Post.updated_at),
     TAG_LIST,
     Post.version,  # not shown: what a change's UPDATE checks (patch_post)
 ).join_from(Post, User, Post.author_id == User.id)
 
 
 def render_rows(rows: Sequence[AnyRow]) -> list[dict[str, Any]]:
-    """Rows of :data:`POST_ROWS` as the API returns them."""
+    """Rows of :data:`POST_ROWS` as the API returns them.
+
+    Rows are unpacked as tuples, in :data:`POST_ROWS`' column order (PERF:
+    12 against 85 us for 20 rows; the plain version reads ``row.title`` and
+    so on, a lookup by name per column).
+    """
     return [
         post_json(
-            row.id,
-            row.title,
-            row.body,
-            sorted(row.tag_list.split(",")) if row.tag_list else [],
-            row.status,
-            row.author_id,
-            row.author_username,
-            row.created_at,
-            row.updated_at,
+            post_id,
+            title,
+            body,
+            split_names(tag_list),
+            status,
+            author_id,
+            author_username,
+            created_at,
+            updated_at,
         )
-        for row in rows
+        for (
+            post_id,
+            title,
+            body,
+            status,
+            author_id,
+            author_username,
+            created_at,
+            updated_at,
+            tag_list,
+            _version,
+        ) in rows
     ]
 
 
@@ -93,8 +108,8 @@ def post_json(
     status: str,
     author_id: int,
     author_username: str,
-    created_at: Any,
-    updated_at: Any,
+    created_at: str,
+    updated_at: str,
 ) -> dict[str, Any]:
     """The API's post object (``schemas.PostOut``, whose OpenAPI schema documents it).
 
@@ -102,6 +117,7 @@ def post_json(
     ``PostOut.model_validate(post).model_dump(mode="json")``: validating a
     model per post re-checks data the database already typed, and it was a
     tenth of a list request. A test checks that both give the same JSON.
+    The times are the API's text already (``rows.api_time``, ``json_datetime``).
     """
     return {
         "id": post_id,
@@ -110,8 +126,8 @@ def post_json(
         "tags": tags,
         "status": status,
         "author": {"id": author_id, "username": author_username},
-        "created_at": json_datetime(created_at),
-        "updated_at": json_datetime(updated_at),
+        "created_at": created_at,
+        "updated_at": updated_at,
     }
 
 
@@ -142,10 +158,20 @@ def get_post(session: Session, post_id: int, viewer: User | None) -> Post:
     return post
 
 
-def ensure_visible(session: Session, post_id: int, viewer: User | None) -> None:
+def ensure_visible(connection: Connection, post_id: int, viewer: User | None) -> None:
     """Raise ``NotFound`` unless the post exists and the viewer may see it (one small SELECT)."""
-    if session.scalar(select(Post.id).where(Post.id == post_id, visible_to(viewer))) is None:
+    if viewer is None:
+        found = connection.execute(_PUBLISHED_ID, {"post_id": post_id}).first()
+    else:
+        found = connection.execute(
+            _VISIBLE_ID, {"post_id": post_id, "viewer_id": viewer.id}
+        ).first()
+    if found is None:
         raise NotFound(f"Post {post_id} not found")
+
+
+_PUBLISHED_ID = select(Post.id).where(Post.id == bindparam("post_id"), PUBLISHED)
+_VISIBLE_ID = select(Post.id).where(Post.id == bindparam("post_id"), PUBLISHED_OR_OWN)
 
 
 #: One post by id, for anyone and for a signed-in viewer (their drafts too);
@@ -154,24 +180,28 @@ _PUBLISHED_POST = POST_ROWS.where(Post.id == bindparam("post_id"), PUBLISHED)
 _VISIBLE_POST = POST_ROWS.where(Post.id == bindparam("post_id"), PUBLISHED_OR_OWN)
 
 
-def read_post(session: Session, post_id: int, viewer: User | None) -> dict[str, Any]:
+def read_post(connection: Connection, post_id: int, viewer: User | None) -> dict[str, Any]:
     """A post the viewer may see, rendered, in one SELECT.
 
     Raises:
         NotFound: as :func:`get_post`.
     """
     if viewer is None:
-        row = session.connection().execute(_PUBLISHED_POST, {"post_id": post_id}).first()
+        row = connection.execute(_PUBLISHED_POST, {"post_id": post_id}).first()
     else:
         parameters = {"post_id": post_id, "viewer_id": viewer.id}
-        row = session.connection().execute(_VISIBLE_POST, parameters).first()
+        row = connection.execute(_VISIBLE_POST, parameters).first()
     if row is None:
         raise NotFound(f"Post {post_id} not found")
     return render_rows([row])[0]
 
 
 def list_posts(
-    session: Session, viewer: User | None, filters: PostListQuery, request: ListRequest, secret: str
+    connection: Connection,
+    viewer: User | None,
+    filters: PostListQuery,
+    request: ListRequest,
+    secret: str,
 ) -> Page:
     """One page of the posts the viewer may see, filtered and sorted, rendered.
 
@@ -184,7 +214,7 @@ def list_posts(
     if viewer is not None:
         parameters["viewer_id"] = viewer.id
     statements = _list_statements(viewer is not None, tuple(sorted(parameters)), request.sort)
-    page = fetch_page(session, statements, request, secret, parameters)
+    page = fetch_page(connection, statements, request, secret, parameters)
     page.items = render_rows(page.items)
     return page
 
@@ -243,8 +273,9 @@ def create_post(session: Session, author: User, data: PostIn) -> dict[str, Any]:
     post_id = connection.execute(_INSERT_POST, values).scalar_one()
     tags = _link_tags(connection, post_id, data.tags)
     session.commit()
+    time = json_datetime(now)
     return post_json(
-        post_id, data.title, data.body, tags, data.status, author.id, author.username, now, now
+        post_id, data.title, data.body, tags, data.status, author.id, author.username, time, time
     )
 
 
@@ -283,14 +314,16 @@ def patch_post(session: Session, row: AnyRow, data: PostPatch) -> dict[str, Any]
     tags = changes.pop("tags", None)
     now = utcnow()
     connection = session.connection()
+    values = {f"new_{name}": value for name, value in changes.items()}
+    values.update(new_updated_at=now, new_version=row.version + 1)
     result = connection.execute(
-        _UPDATE_POST.values(**changes, updated_at=now, version=row.version + 1),
-        {"post_id": row.id, "read_version": row.version},
+        _update_statement(tuple(changes)),
+        {**values, "post_id": row.id, "read_version": row.version},
     )
     if result.rowcount != 1:
         raise StaleDataError(f"post {row.id} changed since version {row.version} was read")
     if tags is None:
-        names = sorted(row.tag_list.split(",")) if row.tag_list else []
+        names = split_names(row.tag_list)
     else:
         connection.execute(_UNLINK_TAGS, {"post_id": row.id})
         names = _link_tags(connection, row.id, tags)
@@ -304,7 +337,7 @@ def patch_post(session: Session, row: AnyRow, data: PostPatch) -> dict[str, Any]
         row.author_id,
         row.author_username,
         row.created_at,
-        now,
+        json_datetime(now),
     )
 
 
@@ -319,9 +352,26 @@ def delete_post(session: Session, row: AnyRow) -> None:
 
 # Core statements (run on the session's connection) on the mapped tables.
 _INSERT_POST = insert(Post).values(version=1).returning(Post.id)
-_UPDATE_POST = update(Post).where(
-    Post.id == bindparam("post_id"), Post.version == bindparam("read_version")
-)
+
+
+@functools.lru_cache(maxsize=32)
+def _update_statement(columns: tuple[str, ...]) -> Any:
+    """``UPDATE posts SET <columns>, updated_at, version ... WHERE id AND version``.
+
+    Built once per set of changed columns (any of title, body and status: at
+    most 8 sets), each new value a bound parameter ``new_<column>``.
+    PERF: the plain version, ``update(Post).values(**changes)`` per request,
+    builds the statement and its cache key again each time: 93 against 18 us
+    per UPDATE on SQLite.
+    """
+    assigned = (*columns, "updated_at", "version")
+    return (
+        update(Post)
+        .where(Post.id == bindparam("post_id"), Post.version == bindparam("read_version"))
+        .values({name: bindparam(f"new_{name}") for name in assigned})
+    )
+
+
 _DELETE_POST = delete(Post).where(Post.id == bindparam("post_id"))
 _UNLINK_TAGS = delete(post_tags).where(post_tags.c.post_id == bindparam("post_id"))
 
@@ -329,18 +379,22 @@ _UNLINK_TAGS = delete(post_tags).where(post_tags.c.post_id == bindparam("post_id
 def _link_tags(connection: Connection, post_id: int, names: list[str]) -> list[str]:
     """Give the post the tags ``names``, creating missing ones; the names, sorted.
 
-    Two statements whatever the number of tags: the names are inserted with
-    ``ON CONFLICT DO NOTHING`` (a tag another request is creating at the same
-    moment is waited for and then used, where a plain INSERT would break the
-    unique constraint and refuse a valid post with a 409), then the links are
-    made by one ``INSERT ... SELECT``.
+    Two statements whatever the number of tags, each run once per name
+    (``executemany``): the names are inserted with ``ON CONFLICT DO NOTHING``
+    (a tag another request is creating at the same moment is waited for and
+    then used, where a plain INSERT would break the unique constraint and
+    refuse a valid post with a 409), then each link by ``INSERT ... SELECT``.
+    PERF: the plain version links them all in one ``... WHERE name IN
+    (:names)``, whose expanding parameter makes SQLAlchemy write the SQL text
+    again on every execution: 26 against 18 us for two tags on SQLite.
     """
     wanted = sorted(dict.fromkeys(names))
     if not wanted:
         return []
     insert_tags = _INSERT_TAGS[connection.dialect.name]
-    connection.execute(insert_tags, [{"name": name} for name in wanted])
-    connection.execute(_LINK_TAGS, {"post_id": post_id, "names": wanted})
+    rows = [{"name": name} for name in wanted]
+    connection.execute(insert_tags, rows)
+    connection.execute(_LINK_TAGS, [{"post_id": post_id, "name": name} for name in wanted])
     return wanted
 
 
@@ -363,10 +417,8 @@ _INSERT_TAGS = {
     name: insert_for(Tag).on_conflict_do_nothing()
     for name, insert_for in _INSERT_IGNORING_CONFLICTS.items()
 }
-#: A post's links to the tags named ``:names``, in one INSERT ... SELECT.
+#: A post's link to the tag named ``:name``, by INSERT ... SELECT.
 _LINK_TAGS = insert(post_tags).from_select(
     ["post_id", "tag_id"],
-    select(bindparam("post_id", type_=Integer()), Tag.id).where(
-        Tag.name.in_(bindparam("names", expanding=True))
-    ),
+    select(bindparam("post_id", type_=Integer()), Tag.id).where(Tag.name == bindparam("name")),
 )

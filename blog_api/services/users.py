@@ -139,7 +139,7 @@ def render(user: User | AnyRow, viewer: User | None) -> dict[str, Any]:
 def list_users(session: Session, viewer: User | None, request: ListRequest, secret: str) -> Page:
     """One page of users, oldest first by default, rendered for ``viewer``."""
     statements = ListStatements.build(select(User.__table__), User, request.sort)
-    page = fetch_page(session, statements, request, secret)
+    page = fetch_page(session.connection(), statements, request, secret)
     page.items = [render(row, viewer) for row in page.items]
     return page
 

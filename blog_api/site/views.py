@@ -95,7 +95,7 @@ def build_site_blueprint(fw: Framework) -> Blueprint:
         # viewer=None: the reader site lists published posts only, even to
         # their authors (drafts are edited through the API).
         filters = PostListQuery.model_validate({})
-        page = posts.list_posts(web.db, None, filters, request, web.config["SECRET_KEY"])
+        page = posts.list_posts(web.connection, None, filters, request, web.config["SECRET_KEY"])
         return fw.render_template("site/index.html", page=page, last_page=_last_page(page))
 
     @bp.get("/posts/<id:post_id>")
@@ -273,9 +273,11 @@ def _render_post(fw: Framework, web: Web, post_id: int, draft: str = "", status:
     so the page shows exactly what ``GET /api/v1/posts/<id>`` says.
     """
     viewer = fw.g.user
-    post = posts.read_post(web.db, post_id, viewer)
+    post = posts.read_post(web.connection, post_id, viewer)
     request = ListRequest(_page_number(fw), COMMENTS_PER_PAGE, SortSpec.parse("created_at"))
-    page = comments.list_comments(web.db, post_id, viewer, request, web.config["SECRET_KEY"])
+    page = comments.list_comments(
+        web.connection, post_id, viewer, request, web.config["SECRET_KEY"]
+    )
     html = fw.render_template(
         "site/post.html", post=post, page=page, last_page=_last_page(page), draft=draft
     )

@@ -626,3 +626,11 @@ def test_the_oauth_endpoints_leave_the_server_cache_alone(api: Api, client: Any)
     client.post(INTROSPECT, data={"token": tokens["access_token"]}, headers=auth)
     client.post(REVOKE, data={"token": tokens["refresh_token"]}, headers=auth)
     assert cache.lookup("any").generation == before
+
+
+def test_a_client_id_never_starts_with_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:
+    # One random id in 64 starts with "-", which `clients delete <id>` would
+    # read as an option: such a draw is thrown away.
+    draws = iter(["-starts-with-a-dash-0123456789abc", "Fine-id-0123456789abcdefghijklmn"])
+    monkeypatch.setattr(oauth_clients.secrets, "token_urlsafe", lambda size: next(draws))
+    assert oauth_clients.new_client_id() == "Fine-id-0123456789abcdefghijklmn"

@@ -46,6 +46,28 @@ def test_page_numbers_with_total_and_link_header(
     assert [p["title"] for p in following["items"]] == ["post 04"]
 
 
+def test_links_are_written_as_url_for_writes_them(
+    api: Any, client: Any, app: Any, alice: dict[str, str]
+) -> None:
+    # The Link header adds its query strings to one url_for'ed path; they must
+    # read exactly as url_for with the parameters would write them, escapes
+    # included, with the request's own parameters kept in their order.
+    for n in range(3):
+        api.create_post(alice, title=f"post é/x,y:z&w {n}")
+    query = "q=post+%C3%A9/x,y:z%26w&per_page=1&sort=-title&page=2"
+    rels = links(client.get(f"/api/v1/posts?{query}"))
+    asked = {"q": "post é/x,y:z&w", "per_page": 1, "sort": "-title", "page": 2}
+    with app.test_request_context(f"/api/v1/posts?{query}"):
+        url_for = app.jinja_env.globals["url_for"]
+        expected = {
+            rel: url_for("posts.list_posts", **{**asked, "page": number, "per_page": 1})
+            for rel, number in {"first": 1, "prev": 1, "next": 3, "last": 3}.items()
+        }
+    assert rels == expected
+    cursor = links(client.get("/api/v1/posts?per_page=1&cursor=&q=post"))["next"]
+    assert cursor.startswith("/api/v1/posts?per_page=1&cursor=") and cursor.endswith("&q=post")
+
+
 def test_per_page_is_bounded(client: Any, app: Any) -> None:
     too_many = app.config["PER_PAGE_MAX"] + 1
     response = client.get(f"/api/v1/posts?per_page={too_many}")
@@ -222,7 +244,9 @@ def test_list_endpoints_run_a_constant_number_of_statements(
         ("/api/v1/posts?cursor=", 1),  # the page (one row more than asked for)
         ("/api/v1/posts?tag=t1&q=post&author_id=2&sort=title", 2),
         ("/api/v1/posts/{post}", 1),  # the post with its author and tags
-        ("/api/v1/posts/{post}/comments", 3),  # is the post visible, COUNT, the page
+        # is the post visible and its COUNT (one SELECT), then the page
+        ("/api/v1/posts/{post}/comments", 2),
+        ("/api/v1/posts/{post}/comments?cursor=", 2),  # is the post visible, the page
     ],
 )
 def test_anonymous_reads_run_the_fewest_statements(

@@ -96,4 +96,3 @@ def path_and_query(url: str) -> str:
 def query(url: str) -> dict[str, str]:
     """The query parameters of ``url``, one value each."""
     return {name: values[0] for name, values in parse_qs(urlsplit(url).query).items()}
-
