@@ -45,6 +45,8 @@ SEED_USERS = 5
 SEED_POSTS = 200
 #: A seeded account (``seed_database`` gives every ``userN`` this password).
 LOGIN = {"username": "user1", "password": "password"}
+#: Another seeded account: the HTTP benchmark's writes sign in as it (``http_load.ACCOUNTS``).
+WRITER = {"username": "user2", "password": "password"}
 ACCESS_TOKEN_TTL = 24 * 3600
 #: The machine's PostgreSQL server, as ``tests/support/postgres.py`` reaches it.
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -281,7 +281,7 @@ def load_configuration(
     }
     with contextlib.ExitStack() as stack:
         servers: dict[str, GunicornServer] = {}
-        tokens: dict[str, str] = {}
+        tokens: dict[str, dict[str, str]] = {}
         origins: dict[str, dict[str, str]] = {}
         for tree in trees:
             servers[tree.label], origins[tree.label] = start_server(
@@ -309,7 +309,7 @@ def load_configuration(
 
 def warm_up(
     servers: Mapping[str, GunicornServer],
-    tokens: Mapping[str, str],
+    tokens: Mapping[str, Mapping[str, str]],
     points: Sequence[http_load.Endpoint],
     seconds: int,
     directory: Path,
@@ -391,14 +391,18 @@ def worker_origins(
 
 
 def measure(
-    server: GunicornServer, point: http_load.Endpoint, token: str, seconds: int, directory: Path
+    server: GunicornServer,
+    point: http_load.Endpoint,
+    tokens: Mapping[str, str],
+    seconds: int,
+    directory: Path,
 ) -> dict[str, float]:
     """One wrk run against one server; its parsed figures.
 
     Raises:
         RuntimeError: the server answered no request at all.
     """
-    output = http_load.run_wrk(server.port, point, token, seconds, directory)
+    output = http_load.run_wrk(server.port, point, tokens, seconds, directory)
     sample = http_load.parse_wrk(output)
     if not sample["requests"]:
         raise RuntimeError(

@@ -8,6 +8,7 @@ started here (that is ``make bench``'s job and takes minutes).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -306,3 +307,14 @@ def test_report_shows_postgres_floors_in_a_table_of_their_own_never_judged(
     page = report.render(skipped, None, None)
     assert "On PostgreSQL: not run: no server." in page
     assert "## The same on PostgreSQL" not in page
+
+
+def test_the_writes_add_no_row_to_the_lists_the_reads_load() -> None:
+    # A write run grows the posts table: its posts must be drafts of another
+    # account than the signed-in reader's, or each round's reads would slow
+    # down as the writes of the rounds before pile into their lists.
+    points = {point.name: point for point in http_load.endpoints(7)}
+    reader, writer = points["posts_list_signed_in"].account, points["post_create"].account
+    assert reader is not None and writer is not None
+    assert http_load.ACCOUNTS[reader]["username"] != http_load.ACCOUNTS[writer]["username"]
+    assert json.loads(http_load.WRITE_BODY)["status"] == "draft"
