@@ -190,9 +190,9 @@ class RequestHooks:
         """Step 5: the access log line, as structured fields.
 
         Nothing is gathered when the line would not be written (``LOG_LEVEL``
-        above INFO; the benchmarks run so): PERF, the fields cost about 4 us
-        per request; the plain version builds them and lets ``logging`` drop
-        the record.
+        above INFO; the benchmarks run so): PERF, 0.2 against 10 us per
+        request; the plain version builds them and lets ``logging`` drop the
+        record.
         """
         level = logging.ERROR if response.status_code >= 500 else logging.INFO
         if not request_log.isEnabledFor(level):

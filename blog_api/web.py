@@ -256,7 +256,7 @@ class Web:
         PERF: the headers are one list, in the order Werkzeug's setters would
         add them, and ``make_conditional`` runs only for a request that sent
         a condition. The plain version (``set_etag``, ``vary.add``, then
-        ``make_conditional`` for every GET) cost about 12 us more per answer.
+        ``make_conditional`` for every GET) took 21 against 19 us per answer.
         """
         request = self.fw.request
         listed = [
@@ -330,7 +330,7 @@ class Web:
         encoded as Werkzeug's URL builder encodes one (same safe characters,
         parameters in the request's order with the changed ones in place or
         appended, ``None`` left out). PERF: the plain version, ``url_for`` per
-        link (three or four for a page), cost about 20 us of a list request.
+        link (three or four for a page), took 44 against 26 us for a page's links.
         """
         request = self.fw.request
         args = {key: request.args.get(key) for key in request.args}
