@@ -244,7 +244,8 @@ class ListStatements:
         """The statements for ``query`` (whose other values are bound parameters too).
 
         ``finish``, when given, turns the sorted and limited SELECT of a page
-        into the one that is run (the posts add their tags to the page's rows).
+        into the one that is run (the posts select their page's ids, then read
+        those posts with their authors and tags: ``services.posts._page_rows``).
         """
         limit = bindparam("limit", type_=Integer())
         page = (
