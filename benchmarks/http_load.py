@@ -285,20 +285,23 @@ def load_worker_class(
     }
 
 
+def summarize_rounds(rounds: Sequence[dict[str, float]]) -> dict[str, Any]:
+    """One server's wrk runs of an endpoint: rate and latency spreads, request and error counts."""
+    return {
+        "rps": summarize([sample["rps"] for sample in rounds]),
+        "p50_ms": summarize([sample["p50_ms"] for sample in rounds]),
+        "p99_ms": summarize([sample["p99_ms"] for sample in rounds]),
+        "requests": int(sum(sample["requests"] for sample in rounds)),
+        "non_2xx": int(sum(sample["non_2xx"] for sample in rounds)),
+        "socket_errors": int(sum(sample["socket_errors"] for sample in rounds)),
+    }
+
+
 def _summarize_endpoint(
     point: Endpoint, samples: dict[str, list[dict[str, float]]]
 ) -> dict[str, Any]:
     """Medians and spreads per framework, and miniflask ÷ Flask round by round."""
-    frameworks: dict[str, Any] = {}
-    for fw, rounds in samples.items():
-        frameworks[fw] = {
-            "rps": summarize([sample["rps"] for sample in rounds]),
-            "p50_ms": summarize([sample["p50_ms"] for sample in rounds]),
-            "p99_ms": summarize([sample["p99_ms"] for sample in rounds]),
-            "requests": int(sum(sample["requests"] for sample in rounds)),
-            "non_2xx": int(sum(sample["non_2xx"] for sample in rounds)),
-            "socket_errors": int(sum(sample["socket_errors"] for sample in rounds)),
-        }
+    frameworks = {fw: summarize_rounds(rounds) for fw, rounds in samples.items()}
     pairs = list(zip(samples["miniflask"], samples["flask"], strict=True))
     return {
         "name": point.name,

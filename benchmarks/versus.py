@@ -416,16 +416,7 @@ def summarize_endpoint(
     point: http_load.Endpoint, samples: dict[str, list[dict[str, float]]]
 ) -> dict[str, Any]:
     """Medians and ranges per checkout, and new / old paired round by round."""
-    trees: dict[str, Any] = {}
-    for label, rounds in samples.items():
-        trees[label] = {
-            "rps": summarize([sample["rps"] for sample in rounds]),
-            "p50_ms": summarize([sample["p50_ms"] for sample in rounds]),
-            "p99_ms": summarize([sample["p99_ms"] for sample in rounds]),
-            "requests": int(sum(sample["requests"] for sample in rounds)),
-            "non_2xx": int(sum(sample["non_2xx"] for sample in rounds)),
-            "socket_errors": int(sum(sample["socket_errors"] for sample in rounds)),
-        }
+    trees = {label: http_load.summarize_rounds(rounds) for label, rounds in samples.items()}
     # Each pair ran back to back in one round, so machine noise mostly cancels.
     pairs = list(zip(samples["new"], samples["old"], strict=True))
     return {
