@@ -18,6 +18,18 @@ from benchmarks import apps, footprint, http_load, inprocess, instructions, repo
 
 SAMPLE = Path(__file__).parent / "wrk_output_sample.txt"
 
+#: What a results file says of its run, for the report tests' made-up runs.
+RUN_META = {
+    "date": "d",
+    "mode": "quick",
+    "commit": "c",
+    "dirty": False,
+    "python": "3.11",
+    "versions": {"flask": "3.1", "werkzeug": "3.1"},
+    "cpus": 2,
+    "loadavg_at_start": [0.1, 0.1, 0.1],
+}
+
 
 @pytest.fixture(scope="module")
 def scenarios(tmp_path_factory: pytest.TempPathFactory) -> list[inprocess.Scenario]:
@@ -205,16 +217,7 @@ def test_report_renders_goals_and_tables_from_results(tmp_path: Path) -> None:
         calls={"text": {"flask": 1, "miniflask": 1}},
     )
     data = {
-        "meta": {
-            "date": "d",
-            "mode": "quick",
-            "commit": "c",
-            "dirty": False,
-            "python": "3.11",
-            "versions": {"flask": "3.1", "werkzeug": "3.1"},
-            "cpus": 2,
-            "loadavg_at_start": [0.1, 0.1, 0.1],
-        },
+        "meta": RUN_META,
         "settings": {"rounds": 2, "slot_ms": 1.0, "blog_cache": "on"},
         **inprocess.summarize_run([scenario], samples),
     }
@@ -241,16 +244,7 @@ def test_report_shows_the_floors_table_goal_and_chart(tmp_path: Path) -> None:
         calls={name: dict.fromkeys(targets, 1) for name in ("floor_post", "floor_list")},
     )
     data = {
-        "meta": {
-            "date": "d",
-            "mode": "quick",
-            "commit": "c",
-            "dirty": False,
-            "python": "3.11",
-            "versions": {"flask": "3.1", "werkzeug": "3.1"},
-            "cpus": 2,
-            "loadavg_at_start": [0.1, 0.1, 0.1],
-        },
+        "meta": RUN_META,
         "settings": {"rounds": 2, "slot_ms": 1.0, "blog_cache": "off"},
         **inprocess.summarize_run(scenarios, samples),
     }
@@ -282,18 +276,8 @@ def test_report_shows_postgres_floors_in_a_table_of_their_own_never_judged(
         },
         calls={name: dict.fromkeys(targets, 1) for name in ("floor_post", "floor_pg_post")},
     )
-    meta = {
-        "date": "d",
-        "mode": "quick",
-        "commit": "c",
-        "dirty": False,
-        "python": "3.11",
-        "versions": {"flask": "3.1", "werkzeug": "3.1"},
-        "cpus": 2,
-        "loadavg_at_start": [0.1, 0.1, 0.1],
-    }
     settings = {"rounds": 2, "slot_ms": 1.0, "blog_cache": "off", "postgresql": "PostgreSQL 15"}
-    data = {"meta": meta, "settings": settings, **inprocess.summarize_run(scenarios, samples)}
+    data = {"meta": RUN_META, "settings": settings, **inprocess.summarize_run(scenarios, samples)}
     page = report.render(data, None, None)
     assert "## The same on PostgreSQL (informational)" in page
     assert "img/benchmarks/floors_pg.png" in page
