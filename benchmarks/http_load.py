@@ -6,7 +6,8 @@ framework, the blog's own code and SQLite), for the read endpoints
 ``GET /api/v1/posts`` and ``GET /api/v1/posts/<id>`` (anonymous: the server cache
 answers most of them), ``GET /api/v1/posts`` signed in (the cache is bypassed, so
 the view and its queries run every time) and for an authenticated write,
-``POST /api/v1/posts`` with a Bearer token.
+``POST /api/v1/posts`` with a Bearer token (drafts, by another account than the
+signed-in reader: ``ACCOUNTS``).
 
 Control: the same blog code on Flask, at the same time, on the same machine.
 Both servers run side by side (2 workers each, ``sync`` and then ``gthread``

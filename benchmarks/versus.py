@@ -7,7 +7,8 @@ no worse; with the cache on, no worse than today"):
 
 * ``GET /api/v1/posts`` anonymous (with the cache on, the cache answers it);
 * ``GET /api/v1/posts`` signed in with a Bearer token (the cache never answers it);
-* ``POST /api/v1/posts`` with a Bearer token.
+* ``POST /api/v1/posts`` with a Bearer token: drafts, by another account than
+  the signed-in reader (``http_load.ACCOUNTS``), so no list a read loads grows.
 
 Control: the other checkout, at the same time, on the same machine. Each
 checkout gets its own gunicorn (``benchmarks/http_load.py``'s settings: 2 workers,
