@@ -92,7 +92,7 @@ class RequestHooks:
         g, request = self.fw.g, self.fw.request
         g.started_at = time.perf_counter()
         incoming = request.headers.get("X-Request-ID", "")
-        # 32 random hex digits, as uuid4().hex (a UUID object costs 2 us more).
+        # 32 random hex digits, as uuid4().hex (a UUID object costs 1.4 us more).
         g.request_id = incoming if _REQUEST_ID.match(incoming) else secrets.token_hex(16)
 
     def serve_from_cache(self) -> Response | None:

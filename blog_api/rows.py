@@ -21,7 +21,7 @@ SELECT took 30 against 23 us on SQLite); see ``benchmarks/where_time_goes.md``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import String, type_coerce
@@ -68,8 +68,6 @@ def api_text(value: Any) -> str | None:
                 return f"{value[:10]}T{value[11:19]}Z"
             return f"{value[:10]}T{value[11:]}Z"
         value = datetime.fromisoformat(value)
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
     return f"{value.isoformat()}Z"
 
 

@@ -15,7 +15,6 @@ from urllib.parse import urlencode, urljoin
 import pydantic
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
-from werkzeug.http import http_date
 from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
@@ -250,32 +249,19 @@ class Web:
         (``hooks.serve_from_cache``) both come through here, so a cached copy
         is answered exactly as the view answered it. A GET's response varies
         with ``Authorization`` (an anonymous and a signed-in reader may get
-        different bodies), has a ``Date`` and is conditional on
-        ``If-None-Match`` (and ``If-Modified-Since``).
-
-        PERF: the headers are one list, in the order Werkzeug's setters would
-        add them, and ``make_conditional`` runs only for a request that sent
-        a condition. The plain version (``set_etag``, ``vary.add``, then
-        ``make_conditional`` for every GET) took 21 against 19 us per answer.
+        different bodies) and is conditional on ``If-None-Match``.
         """
-        request = self.fw.request
-        listed = [
-            ("Content-Type", "application/json"),
-            ("Content-Length", str(len(entry.body))),
-            *(headers or {}).items(),
-        ]
+        response = self.fw.Response(entry.body, status, mimetype="application/json")
+        for name, value in (headers or {}).items():
+            response.headers[name] = value
         if entry.link:
-            listed.append(("Link", entry.link))
-        listed += [("ETag", f'"{entry.etag}"'), ("Cache-Control", entry.cache_control)]
-        if request.method != "GET":
-            return self.fw.Response(entry.body, status, listed)
-        listed += [("Vary", "Authorization"), ("Date", http_date())]
-        response = self.fw.Response(entry.body, status, listed)
-        environ = request.environ
-        if "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ:
-            # 304 Not Modified, by Werkzeug's rules (weak comparison, RFC 9110 §13.1.2).
-            return response.make_conditional(environ)
-        return response
+            response.headers["Link"] = entry.link
+        response.set_etag(entry.etag)
+        response.headers["Cache-Control"] = entry.cache_control
+        if self.fw.request.method != "GET":
+            return response
+        response.vary.add("Authorization")
+        return response.make_conditional(self.fw.request.environ)
 
     def _cache_control(self, cache: str) -> str:
         """The Cache-Control value for a policy and the current caller."""
