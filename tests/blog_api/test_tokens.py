@@ -80,6 +80,32 @@ def test_expired_token_is_refused() -> None:
         decode_access_token(token, SETTINGS)
 
 
+def test_a_remembered_token_is_refused_once_it_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The first decode remembers the claims; the expiry must still be checked
+    # on every later one, against the clock of that moment.
+    token = create_access_token(7, SETTINGS)
+    expires = decode_access_token(token, SETTINGS)["exp"]
+    assert decode_access_token(token, SETTINGS)["sub"] == "7"
+    monkeypatch.setattr("blog_api.tokens.time.time", lambda: float(expires))
+    with pytest.raises(Unauthorized, match="expired"):
+        decode_access_token(token, SETTINGS)
+
+
+def test_a_remembered_token_is_refused_under_another_secret_or_issuer() -> None:
+    token = create_access_token(7, SETTINGS)
+    decode_access_token(token, SETTINGS)
+    with pytest.raises(Unauthorized, match="signature"):
+        decode_access_token(token, TokenSettings(secret_key="o" * 64))
+    with pytest.raises(Unauthorized, match="someone else"):
+        decode_access_token(token, TokenSettings(secret_key=SETTINGS.secret_key, issuer="other"))
+
+
+def test_changing_the_returned_claims_does_not_change_the_next_answer() -> None:
+    token = create_access_token(7, SETTINGS)
+    decode_access_token(token, SETTINGS)["sub"] = "1"
+    assert decode_access_token(token, SETTINGS)["sub"] == "7"
+
+
 def test_missing_claims_and_wrong_type_are_refused() -> None:
     no_jti = {k: v for k, v in claims().items() if k != "jti"}
     no_version = {k: v for k, v in claims().items() if k != "ver"}
