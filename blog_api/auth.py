@@ -151,7 +151,7 @@ def build_auth_blueprint(fw: Framework) -> Blueprint:
 
     @bp.route("/auth/confirm-email/resend", methods=["POST"])
     def resend_confirmation() -> Any:
-        user = web.require_user()
+        user = web.require_account()  # email_confirmations.start writes a row for it
         if user.email_confirmed_at is not None:
             raise errors.Conflict("Your e-mail address is already confirmed")
         limit_mail_requests(web, "confirm-email", f"#confirm-email-{user.id}")

@@ -38,7 +38,8 @@ def build_comments_blueprint(fw: Framework) -> Blueprint:
 
     @bp.route("/posts/<id:post_id>/comments", methods=["POST"])
     def create_comment(post_id: int) -> Response:
-        author = web.require_user()
+        # The entity: the new comment refers to its author through the relationship.
+        author = web.require_account()
         post = posts.get_post(web.db, post_id, author)
         data = web.json_body(CommentIn)
         ensure_may_publish(author, web.config["REQUIRE_CONFIRMED_EMAIL"])

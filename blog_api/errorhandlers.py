@@ -105,8 +105,9 @@ def register_error_handlers(app: App, fw: Framework) -> None:
 
     def rollback() -> None:
         # A flush that failed leaves the session unusable until rolled back:
-        # the next attribute load (the request log reads ``g.user.id``) would
-        # raise PendingRollbackError and turn this 409/412 into a 500.
+        # the next attribute load (on the reader site, the request log reads
+        # ``g.user.id`` of a ``User`` entity) would raise PendingRollbackError
+        # and turn this 409/412 into a 500.
         fw.current_app.extensions["blog_db"].session.rollback()
 
     def handle_redis_unreachable(e: redis.RedisError) -> Any:

@@ -10,10 +10,10 @@ every request, 404s included. In run order:
    ``before_request`` function ends the request before the view (and before
    any database work).
 3. ``before_request`` -> ``authenticate``: a ``Bearer`` token is verified and
-   its user put on ``g.user``; a bad token is a 401 even on public endpoints
-   (RFC 6750 §3.1: the client should learn its token is no good). A good
-   token without the scope the endpoint needs (``blog_api/scopes.py``) is a
-   403 ``insufficient_scope``.
+   its user put on ``g.user`` (a ``principal.TokenUser``); a bad token is a
+   401 even on public endpoints (RFC 6750 §3.1: the client should learn its
+   token is no good). A good token without the scope the endpoint needs
+   (``blog_api/scopes.py``) is a 403 ``insufficient_scope``.
 4. the view, then ``after_request`` -> ``finish_response``: echo the request
    id, add ``X-Content-Type-Options: nosniff`` to every response, and
    invalidate the server cache after a successful write.
@@ -137,8 +137,9 @@ class RequestHooks:
         if scheme.lower() != "bearer":
             return
         settings = TokenSettings.from_config(self.fw.current_app.config)
-        session = self.fw.current_app.extensions["blog_db"].session
-        user, claims = authenticate_access_token(session, token.strip(), settings)
+        # The request's read connection (no ORM session): the view reads on it
+        # too, and a view that writes opens the session when it needs it.
+        user, claims = authenticate_access_token(self.web.connection, token.strip(), settings)
         g = self.fw.g
         # Set before the scope check, so the request log names the user of a 403.
         g.user = user

@@ -20,8 +20,8 @@ from __future__ import annotations
 from werkzeug.wrappers import Response
 
 from blog_api.framework import Blueprint, Framework
-from blog_api.models import User
 from blog_api.pagination import AnyRow
+from blog_api.principal import Principal
 from blog_api.schemas import PostIn, PostListQuery, PostPatch
 from blog_api.services import posts
 from blog_api.services.email_confirmations import ensure_may_publish
@@ -78,7 +78,7 @@ def build_posts_blueprint(fw: Framework) -> Blueprint:
         posts.delete_post(web.db, _editable(post_id))
         return web.no_content()
 
-    def _check_publishing(user: User, status: str) -> None:
+    def _check_publishing(user: Principal, status: str) -> None:
         """A post that is (or stays) published needs a confirmed address, if so configured.
 
         Editing a published post changes what readers see, so it counts as

@@ -42,7 +42,7 @@ def build_users_blueprint(fw: Framework) -> Blueprint:
 
     @bp.route("/users/me", methods=["GET"])
     def get_me() -> Response:
-        user = web.require_user()
+        user = web.require_account()
         return web.respond(users.render(user, user), cache=NO_STORE)
 
     @bp.route("/users/<id:user_id>", methods=["GET"])
@@ -69,7 +69,8 @@ def build_users_blueprint(fw: Framework) -> Blueprint:
 
     def _editable(user_id: int) -> tuple[User, User]:
         """The user and the caller, once the caller may change the user and If-Match holds."""
-        actor = web.require_user()
+        # The entity: update_user checks current_password against its hash.
+        actor = web.require_account()
         user = users.read_for_change(web.db, user_id, actor)
         web.check_if_match(users.render(user, actor))
         return user, actor

@@ -33,6 +33,7 @@ from blog_api.pagination import (
     cursor_link_header,
     link_header,
 )
+from blog_api.principal import Principal
 from blog_api.schemas import ID_DIGITS, QueryModel, error_details
 from blog_api.tokens import TokenSettings
 
@@ -118,16 +119,31 @@ class Web:
         """
         return str(self.fw.url_for(endpoint, _external=True, **values))
 
-    def current_user(self) -> User | None:
+    def current_user(self) -> Principal | None:
         """The authenticated user (set by the auth ``before_request`` hook), if any."""
         return getattr(self.fw.g, "user", None)
 
-    def require_user(self) -> User:
+    def require_user(self) -> Principal:
         """The authenticated user; 401 with a Bearer challenge when there is none."""
         user = self.current_user()
         if user is None:
             raise errors.Unauthorized("This endpoint needs a Bearer access token")
         return user
+
+    def require_account(self) -> User:
+        """The authenticated user's ``User`` entity in this request's session, for a
+        view that changes the user themself or needs more than a ``Principal`` holds.
+
+        Raises:
+            Unauthorized: no Bearer token, or its user was deleted since the
+                token check read them.
+        """
+        account = self.db.get(User, self.require_user().id)
+        if account is None:
+            raise errors.Unauthorized(
+                "The token's user no longer exists", token_error="invalid_token"
+            )
+        return account
 
     def json_body(self, model: type[Model]) -> Model:
         """Parse and validate the JSON body against ``model``.

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from blog_api import errors, tokens
 from blog_api.models import RefreshToken, User, utcnow
 from blog_api.oauth.grants import ALL_METHODS, SECRET_METHODS, ClientModel
+from blog_api.principal import Principal
 from blog_api.web import Web
 
 
@@ -44,7 +45,7 @@ class IssuedToken:
     client_id: str | None
     claims: dict[str, Any] | None = None
     row: RefreshToken | None = None
-    user: User | None = None
+    user: Principal | None = None
 
     def check_client(self, client: ClientModel) -> bool:
         """Whether the token was issued to ``client``."""
@@ -92,7 +93,9 @@ def find_active_token(web: Web, value: str, hint: str | None) -> IssuedToken | N
     for kind in _kinds(hint):
         if kind == "access_token":
             try:
-                user, claims = tokens.authenticate_access_token(web.db, value, web.token_settings())
+                user, claims = tokens.authenticate_access_token(
+                    web.connection, value, web.token_settings()
+                )
             except errors.Unauthorized:
                 continue
             return IssuedToken(kind, claims.get("client_id"), claims=claims, user=user)

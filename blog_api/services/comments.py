@@ -24,6 +24,7 @@ from blog_api.errors import NotFound
 from blog_api.mail import enqueue_mail
 from blog_api.models import Comment, Post, User, utcnow
 from blog_api.pagination import ListRequest, ListStatements, Page, SortSpec, fetch_page
+from blog_api.principal import Principal
 from blog_api.rows import api_time
 from blog_api.schemas import CommentIn, json_datetime
 from blog_api.services.posts import (
@@ -88,7 +89,11 @@ def comment_json(
 
 
 def list_comments(
-    connection: Connection, post_id: int, viewer: User | None, request: ListRequest, secret: str
+    connection: Connection,
+    post_id: int,
+    viewer: Principal | None,
+    request: ListRequest,
+    secret: str,
 ) -> Page:
     """Comments of a post the viewer may see, oldest first by default (two statements).
 
@@ -162,7 +167,7 @@ You get these mails because comments on your posts are mailed to you. To stop th
 
 
 def notify_post_author(
-    session: Session, post: Post, commenter: User, body: str, post_url: str | None = None
+    session: Session, post: Post, commenter: Principal, body: str, post_url: str | None = None
 ) -> None:
     """Queue a mail to ``post``'s author about a comment, unless it is theirs or they opted out.
 
@@ -190,7 +195,7 @@ def notify_post_author(
     enqueue_mail(session, recipient.email, subject, text)
 
 
-def get_comment(session: Session, comment_id: int, viewer: User | None) -> Comment:
+def get_comment(session: Session, comment_id: int, viewer: Principal | None) -> Comment:
     """A comment on a post the viewer may see.
 
     Raises:
@@ -204,7 +209,7 @@ def get_comment(session: Session, comment_id: int, viewer: User | None) -> Comme
     return comment
 
 
-def delete_comment(session: Session, comment: Comment, actor: User) -> None:
+def delete_comment(session: Session, comment: Comment, actor: Principal) -> None:
     """Delete a comment.
 
     Raises:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from blog_api.errors import BadRequest, Forbidden
 from blog_api.mail import MailedLink, enqueue_mail
 from blog_api.models import EmailConfirmation, User, utcnow
+from blog_api.principal import Principal
 from blog_api.services import single_use
 from blog_api.tokens import hash_refresh_token
 
@@ -88,7 +89,7 @@ def confirm(session: Session, raw: str) -> User:
     return user
 
 
-def ensure_may_publish(user: User, required: bool) -> None:
+def ensure_may_publish(user: Principal, required: bool) -> None:
     """Refuse publishing or commenting by an unconfirmed user, when the deployment requires it.
 
     Administrators are exempt: they are made by hand (``seed``, the

@@ -44,6 +44,7 @@ from blog_api.pagination import (
     fetch_page,
     keyset_order,
 )
+from blog_api.principal import Principal
 from blog_api.rows import api_time, joined_names, split_names
 from blog_api.schemas import PostIn, PostListQuery, PostPatch, json_datetime
 
@@ -145,14 +146,14 @@ PUBLISHED = Post.status == "published"
 PUBLISHED_OR_OWN = or_(PUBLISHED, Post.author_id == bindparam("viewer_id"))
 
 
-def visible_to(viewer: User | None) -> Any:
+def visible_to(viewer: Principal | None) -> Any:
     """SQL condition: published posts, plus the viewer's own drafts."""
     if viewer is None:
         return PUBLISHED
     return or_(PUBLISHED, Post.author_id == viewer.id)
 
 
-def get_post(session: Session, post_id: int, viewer: User | None) -> Post:
+def get_post(session: Session, post_id: int, viewer: Principal | None) -> Post:
     """A post the viewer may see, as an entity (to add a comment to).
 
     Raises:
@@ -166,7 +167,7 @@ def get_post(session: Session, post_id: int, viewer: User | None) -> Post:
     return post
 
 
-def ensure_visible(connection: Connection, post_id: int, viewer: User | None) -> None:
+def ensure_visible(connection: Connection, post_id: int, viewer: Principal | None) -> None:
     """Raise ``NotFound`` unless the post exists and the viewer may see it (one small SELECT)."""
     if viewer is None:
         found = connection.execute(_PUBLISHED_ID, {"post_id": post_id}).first()
@@ -188,7 +189,7 @@ _PUBLISHED_POST = POST_ROWS.where(Post.id == bindparam("post_id"), PUBLISHED)
 _VISIBLE_POST = POST_ROWS.where(Post.id == bindparam("post_id"), PUBLISHED_OR_OWN)
 
 
-def read_post(connection: Connection, post_id: int, viewer: User | None) -> dict[str, Any]:
+def read_post(connection: Connection, post_id: int, viewer: Principal | None) -> dict[str, Any]:
     """A post the viewer may see, rendered, in one SELECT.
 
     Raises:
@@ -206,7 +207,7 @@ def read_post(connection: Connection, post_id: int, viewer: User | None) -> dict
 
 def list_posts(
     connection: Connection,
-    viewer: User | None,
+    viewer: Principal | None,
     filters: PostListQuery,
     request: ListRequest,
     secret: str,
@@ -285,7 +286,7 @@ def _escape_like(text: str) -> str:
     return text.replace("/", "//").replace("%", "/%").replace("_", "/_")
 
 
-def create_post(session: Session, author: User, data: PostIn) -> dict[str, Any]:
+def create_post(session: Session, author: Principal, data: PostIn) -> dict[str, Any]:
     """Create a post by ``author`` and return it rendered.
 
     Three statements and the commit: the post (``INSERT ... RETURNING id``),
@@ -305,7 +306,7 @@ def create_post(session: Session, author: User, data: PostIn) -> dict[str, Any]:
     )
 
 
-def read_for_change(session: Session, post_id: int, actor: User) -> AnyRow:
+def read_for_change(session: Session, post_id: int, actor: Principal) -> AnyRow:
     """The row of a post ``actor`` may change (for ``If-Match``, then the change).
 
     Raises:
@@ -424,7 +425,7 @@ def _link_tags(connection: Connection, post_id: int, names: list[str]) -> list[s
     return wanted
 
 
-def ensure_author_or_admin(author_id: int, actor: User) -> None:
+def ensure_author_or_admin(author_id: int, actor: Principal) -> None:
     """Raise ``Forbidden`` unless ``actor`` wrote the content or is an admin."""
     if actor.id != author_id and not actor.is_admin:
         raise Forbidden("Only the author or an admin may change this")

@@ -27,6 +27,7 @@ from blog_api.errors import Conflict, Forbidden, NotFound, ValidationError
 from blog_api.mail import MailedLink
 from blog_api.models import User, utcnow
 from blog_api.pagination import AnyRow, ListRequest, ListStatements, Page, fetch_page
+from blog_api.principal import Principal
 from blog_api.schemas import RegisterIn, UserOut, UserPatch, normalise_username
 from blog_api.services import email_confirmations, site_sessions
 
@@ -123,7 +124,7 @@ def _dummy_hash(hash_method: str) -> str:
     return _DUMMY_HASHES[hash_method]
 
 
-def render(user: User | AnyRow, viewer: User | None) -> dict[str, Any]:
+def render(user: User | AnyRow, viewer: Principal | None) -> dict[str, Any]:
     """A user as the API shows it to ``viewer`` (``schemas.UserOut``, JSON-ready).
 
     The :data:`PRIVATE_FIELDS` only for the user themself and admins.
@@ -136,7 +137,9 @@ def render(user: User | AnyRow, viewer: User | None) -> dict[str, Any]:
     return data
 
 
-def list_users(session: Session, viewer: User | None, request: ListRequest, secret: str) -> Page:
+def list_users(
+    session: Session, viewer: Principal | None, request: ListRequest, secret: str
+) -> Page:
     """One page of users, oldest first by default, rendered for ``viewer``."""
     statements = ListStatements.build(select(User.__table__), User, request.sort)
     page = fetch_page(session.connection(), statements, request, secret)
@@ -156,7 +159,7 @@ def get_user(session: Session, user_id: int) -> User:
     return user
 
 
-def read_user(session: Session, user_id: int, viewer: User | None) -> dict[str, Any]:
+def read_user(session: Session, user_id: int, viewer: Principal | None) -> dict[str, Any]:
     """The user with ``user_id``, rendered for ``viewer``.
 
     Raises:
@@ -165,7 +168,7 @@ def read_user(session: Session, user_id: int, viewer: User | None) -> dict[str, 
     return render(get_user(session, user_id), viewer)
 
 
-def read_for_change(session: Session, user_id: int, actor: User) -> User:
+def read_for_change(session: Session, user_id: int, actor: Principal) -> User:
     """The user ``actor`` may change or delete (for ``If-Match``, then the change).
 
     As ``services.posts.read_for_change`` for a post: the one place the
@@ -296,7 +299,7 @@ def renew_own_tokens(
     return pair
 
 
-def delete_user(session: Session, user: User, actor: User) -> None:
+def delete_user(session: Session, user: User, actor: Principal) -> None:
     """Delete a user with their posts, comments and tokens (cascades).
 
     Raises:
@@ -307,7 +310,7 @@ def delete_user(session: Session, user: User, actor: User) -> None:
     session.commit()
 
 
-def ensure_self_or_admin(user: User, actor: User) -> None:
+def ensure_self_or_admin(user: User, actor: Principal) -> None:
     """Raise ``Forbidden`` unless ``actor`` is ``user`` or an admin."""
     if actor.id != user.id and not actor.is_admin:
         raise Forbidden("Only the user themself or an admin may do this")

@@ -258,6 +258,38 @@ def test_anonymous_reads_run_the_fewest_statements(
     app.extensions["blog_db"].engine.dispose()
 
 
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        # The token's user (with the revocation check) comes first, then as anonymous.
+        ("/api/v1/posts", 3),
+        ("/api/v1/posts/{post}", 2),
+        ("/api/v1/posts/{post}/comments", 3),
+    ],
+)
+def test_signed_in_reads_read_the_user_once_and_build_no_orm_session(
+    api: Any,
+    client: Any,
+    app: Any,
+    alice: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    path: str,
+    expected: int,
+) -> None:
+    post_id = bulk_data(app, count=30)
+    database = app.extensions["blog_db"]
+    sessions: list[Any] = []
+    make_session = database.session_factory
+
+    def counted() -> Any:
+        sessions.append(make_session())
+        return sessions[-1]
+
+    monkeypatch.setattr(database, "session_factory", counted)
+    assert count_statements(app, client, path.format(post=post_id), alice) == expected
+    assert sessions == []
+
+
 def test_cursor_round_trip_and_signature() -> None:
     sort = SortSpec.parse("-created_at")
     when = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)

@@ -297,10 +297,11 @@ def test_set_password_revokes_every_token_on_this_database(session: Session) -> 
         with pytest.raises(Unauthorized):
             rotate_refresh_token(session, pair.refresh_token, settings)
         with pytest.raises(Unauthorized):
-            authenticate_access_token(session, pair.access_token, settings)
+            authenticate_access_token(session.connection(), pair.access_token, settings)
     fresh = issue_token_pair(session, alice, settings)
     session.commit()
-    assert authenticate_access_token(session, fresh.access_token, settings)[0].id == alice.id
+    found = authenticate_access_token(session.connection(), fresh.access_token, settings)
+    assert found[0].id == alice.id
     assert rotate_refresh_token(session, fresh.refresh_token, settings).access_token
 
 
