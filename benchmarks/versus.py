@@ -21,8 +21,8 @@ is the median over rounds with its range, and new / old is the median of the
 per-round ratios.
 
 The old revision is checked out with ``git worktree add --detach`` into a
-temporary directory, removed at the end (also on an error, Ctrl-C or SIGTERM).
-Both checkouts run on this virtualenv's packages: gunicorn starts in the
+temporary directory, removed at the end (also on an error, Ctrl-C or SIGTERM;
+``benchmarks/checkouts.py``). Both checkouts run on this virtualenv's packages: gunicorn starts in the
 checkout's directory, which puts it first on ``sys.path``, ahead of the editable
 install of this one. Every worker reports the files it imported ``blog_api`` and
 ``miniflask`` from, and the run stops if they are not the checkout's own.
@@ -40,8 +40,6 @@ import compileall
 import contextlib
 import dataclasses
 import json
-import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -52,7 +50,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from benchmarks import blogdb, http_load
+from benchmarks import blogdb, checkouts, http_load
 from benchmarks.environment import PROJECT_PACKAGES, ROOT, describe, log, write_results
 from benchmarks.server import GunicornServer
 from benchmarks.stats import summarize
@@ -111,38 +109,6 @@ print(json.dumps({
 
 
 @dataclasses.dataclass(frozen=True)
-class Tree:
-    """One checkout under test.
-
-    Attributes:
-        label: ``"old"`` or ``"new"``.
-        spec: what the user named: a revision, or a directory used as it is.
-        path: the checkout's top directory.
-        commit: the commit it is at (``HEAD`` for a directory).
-        dirty: whether ``miniflask/`` or ``blog_api/`` have uncommitted edits there.
-        worktree: whether ``materialise`` checked it out (else it was a directory).
-    """
-
-    label: str
-    spec: str
-    path: Path
-    commit: str
-    dirty: bool
-    worktree: bool
-
-    def record(self) -> dict[str, Any]:
-        """The JSON form, for the results file."""
-        return {**dataclasses.asdict(self), "path": str(self.path), "described": self.describe()}
-
-    def describe(self) -> str:
-        """``74f8f4a (74f8f4a0ea39)`` or ``/work/main at 756492f25dcc, with uncommitted edits``."""
-        if self.worktree:
-            return f"`{self.spec}` ({self.commit[:12]})"
-        edits = ", with uncommitted edits" if self.dirty else ""
-        return f"`{self.path}` at {self.commit[:12]}{edits}"
-
-
-@dataclasses.dataclass(frozen=True)
 class Plan:
     """What to run: the framework, the configurations and the timing of rounds."""
 
@@ -154,63 +120,7 @@ class Plan:
     warmup_seconds: int
 
 
-def git(directory: Path, *args: str) -> str:
-    """Run ``git`` in ``directory``; its standard output, stripped.
-
-    Raises:
-        RuntimeError: git failed; the message holds its error output.
-    """
-    done = subprocess.run(
-        ["git", *args], cwd=directory, capture_output=True, text=True, timeout=120, check=False
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"git {' '.join(args)} failed: {done.stderr.strip()}")
-    return done.stdout.strip()
-
-
-def materialise(label: str, spec: str, stack: contextlib.ExitStack) -> Tree:
-    """A checkout of ``spec``: an existing directory as it is, or a revision in a new worktree.
-
-    A revision is checked out detached into a temporary directory; ``stack``
-    removes the worktree (and its registration in ``.git``) when it closes,
-    however the run ends.
-
-    Raises:
-        RuntimeError: ``spec`` is neither a directory nor a revision.
-    """
-    if Path(spec).is_dir():
-        path = Path(spec).resolve()
-        changes = git(path, "status", "--porcelain", "--", "miniflask", "blog_api")
-        commit = git(path, "rev-parse", "HEAD")
-        return Tree(label, spec, path, commit, bool(changes), worktree=False)
-    try:
-        commit = git(ROOT, "rev-parse", "--verify", "--quiet", f"{spec}^{{commit}}")
-    except RuntimeError:
-        raise RuntimeError(f"{spec!r} is neither a directory nor a revision") from None
-    parent = Path(tempfile.mkdtemp(prefix=f"versus-{label}-"))
-    path = parent / "tree"
-    # Registered before the checkout starts: a Ctrl-C in the middle of
-    # ``worktree add`` can leave a registration behind, which this removes too.
-    stack.callback(discard_worktree, path, parent)
-    git(ROOT, "worktree", "add", "--detach", "--quiet", str(path), commit)
-    return Tree(label, spec, path, commit, dirty=False, worktree=True)
-
-
-def discard_worktree(path: Path, parent: Path) -> None:
-    """Remove a worktree made by ``materialise``: the files, then git's record of it."""
-    subprocess.run(
-        ["git", "worktree", "remove", "--force", str(path)],
-        cwd=ROOT,
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
-    shutil.rmtree(parent, ignore_errors=True)
-    # Drops the registration if ``remove`` could not (the checkout had not finished).
-    git(ROOT, "worktree", "prune")
-
-
-def prepare(tree: Tree, directory: Path) -> tuple[blogdb.SeededDatabase, dict[str, str]]:
+def prepare(tree: checkouts.Tree, directory: Path) -> tuple[blogdb.SeededDatabase, dict[str, str]]:
     """Compile the checkout's packages and seed its database with its own code.
 
     Returns:
@@ -228,7 +138,7 @@ def prepare(tree: Tree, directory: Path) -> tuple[blogdb.SeededDatabase, dict[st
     done = subprocess.run(
         [sys.executable, "-c", SEED_SCRIPT, str(directory)],
         cwd=tree.path,
-        env=checkout_environment(tree),
+        env=checkouts.checkout_environment(tree),
         capture_output=True,
         text=True,
         timeout=600,
@@ -238,28 +148,8 @@ def prepare(tree: Tree, directory: Path) -> tuple[blogdb.SeededDatabase, dict[st
         raise RuntimeError(f"seeding the {tree.label} checkout failed:\n{done.stderr[-3000:]}")
     seeded = json.loads(done.stdout.strip().splitlines()[-1])
     modules: dict[str, str] = seeded["modules"]
-    check_origins(tree, modules)
+    checkouts.check_origins(tree, modules)
     return blogdb.SeededDatabase(Path(seeded["path"]), seeded["published_post_id"]), modules
-
-
-def checkout_environment(tree: Tree) -> dict[str, str]:
-    """The calling environment without ``BLOG_*``/``BENCH_*``, with ``tree`` on ``PYTHONPATH``."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("BLOG_", "BENCH_"))}
-    environment["PYTHONPATH"] = str(tree.path)
-    return environment
-
-
-def check_origins(tree: Tree, modules: Mapping[str, str | None]) -> None:
-    """Fail unless every imported project module's file lies inside ``tree``.
-
-    Raises:
-        RuntimeError: a module came from elsewhere (the editable install, say).
-    """
-    for name, file in modules.items():
-        if file is not None and not Path(file).resolve().is_relative_to(tree.path.resolve()):
-            raise RuntimeError(
-                f"the {tree.label} checkout imported {name} from {file}, not from {tree.path}"
-            )
 
 
 def measured_endpoints(post_id: int) -> list[http_load.Endpoint]:
@@ -270,7 +160,7 @@ def measured_endpoints(post_id: int) -> list[http_load.Endpoint]:
 def load_configuration(
     worker_class: str,
     cache: str,
-    trees: Sequence[Tree],
+    trees: Sequence[checkouts.Tree],
     databases: dict[str, blogdb.SeededDatabase],
     plan: Plan,
     directory: Path,
@@ -323,7 +213,7 @@ def warm_up(
 
 def start_server(
     stack: contextlib.ExitStack,
-    tree: Tree,
+    tree: checkouts.Tree,
     database: blogdb.SeededDatabase,
     worker_class: str,
     cache: str,
@@ -341,7 +231,7 @@ def start_server(
     reports = directory / f"{name}-workers"
     reports.mkdir()
     environment = {
-        **checkout_environment(tree),
+        **checkouts.checkout_environment(tree),
         **blogdb.server_environment(
             copy, directory / f"{tree.label}-instance", plan.framework, cache=cache == "on"
         ),
@@ -363,7 +253,7 @@ def start_server(
 
 
 def worker_origins(
-    server: GunicornServer, reports: Path, tree: Tree, framework: str
+    server: GunicornServer, reports: Path, tree: checkouts.Tree, framework: str
 ) -> dict[str, str]:
     """Wait for every worker's import report, check it, and return the files named.
 
@@ -383,7 +273,7 @@ def worker_origins(
     origins: dict[str, str] = {}
     for file in files:
         modules: dict[str, str | None] = json.loads(file.read_text())
-        check_origins(tree, modules)
+        checkouts.check_origins(tree, modules)
         origins.update({name: path for name, path in modules.items() if path is not None})
     required = {"blog_api", "miniflask"} if framework == "miniflask" else {"blog_api"}
     if not required <= set(origins):
@@ -436,7 +326,7 @@ def run(old: str, new: str, plan: Plan, mode: str) -> dict[str, Any]:
     meta = describe(mode)  # before the run loads the machine
     with contextlib.ExitStack() as stack:
         directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="versus-run-")))
-        trees = (materialise("old", old, stack), materialise("new", new, stack))
+        trees = (checkouts.materialise("old", old, stack), checkouts.materialise("new", new, stack))
         (directory / "probe").mkdir()
         (directory / "probe" / f"{PROBE_MODULE}.py").write_text(PROBE_SOURCE)
         databases: dict[str, blogdb.SeededDatabase] = {}

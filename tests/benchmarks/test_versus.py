@@ -1,4 +1,4 @@
-"""Smoke tests for ``benchmarks/versus.py``: correctness only, never timing.
+"""Smoke tests for ``benchmarks/versus.py`` and ``checkouts.py``: correctness only, never timing.
 
 The worktree handling is checked with git alone (a checkout appears, and is gone
 with its registration after an error); the table renders from a synthetic
@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks import versus
+from benchmarks import checkouts, versus
 from benchmarks.environment import ROOT
 from benchmarks.stats import summarize
 
@@ -37,13 +37,13 @@ def worktrees() -> str:
 
 def head() -> str:
     """The full hash of ``HEAD``."""
-    return versus.git(ROOT, "rev-parse", "HEAD")
+    return checkouts.git(ROOT, "rev-parse", "HEAD")
 
 
 def test_materialise_checks_out_a_revision_and_removes_it_even_on_error() -> None:
     before = worktrees()
     with pytest.raises(KeyboardInterrupt), contextlib.ExitStack() as stack:
-        tree = versus.materialise("old", "HEAD", stack)
+        tree = checkouts.materialise("old", "HEAD", stack)
         assert tree.worktree
         assert tree.commit == head()
         assert (tree.path / "blog_api" / "__init__.py").is_file()
@@ -56,7 +56,7 @@ def test_materialise_checks_out_a_revision_and_removes_it_even_on_error() -> Non
 def test_materialise_uses_a_directory_as_it_is() -> None:
     before = worktrees()
     with contextlib.ExitStack() as stack:
-        tree = versus.materialise("new", str(ROOT), stack)
+        tree = checkouts.materialise("new", str(ROOT), stack)
     assert tree.path == ROOT
     assert not tree.worktree
     assert tree.commit == head()
@@ -66,14 +66,14 @@ def test_materialise_uses_a_directory_as_it_is() -> None:
 def test_materialise_refuses_what_is_neither_a_directory_nor_a_revision() -> None:
     refused = pytest.raises(RuntimeError, match="neither a directory nor a revision")
     with refused, contextlib.ExitStack() as stack:
-        versus.materialise("old", "no-such-revision-anywhere", stack)
+        checkouts.materialise("old", "no-such-revision-anywhere", stack)
 
 
 def test_check_origins_refuses_code_from_outside_the_checkout(tmp_path: Path) -> None:
-    tree = versus.Tree("old", "HEAD", tmp_path, "0" * 40, dirty=False, worktree=True)
-    versus.check_origins(tree, {"blog_api": str(tmp_path / "blog_api" / "__init__.py")})
+    tree = checkouts.Tree("old", "HEAD", tmp_path, "0" * 40, dirty=False, worktree=True)
+    checkouts.check_origins(tree, {"blog_api": str(tmp_path / "blog_api" / "__init__.py")})
     with pytest.raises(RuntimeError, match="imported blog_api from"):
-        versus.check_origins(tree, {"blog_api": str(ROOT / "blog_api" / "__init__.py")})
+        checkouts.check_origins(tree, {"blog_api": str(ROOT / "blog_api" / "__init__.py")})
 
 
 def synthetic_result() -> dict[str, Any]:
