@@ -22,10 +22,11 @@ per-round ratios.
 
 The old revision is checked out with ``git worktree add --detach`` into a
 temporary directory, removed at the end (also on an error, Ctrl-C or SIGTERM;
-``benchmarks/checkouts.py``). Both checkouts run on this virtualenv's packages: gunicorn starts in the
-checkout's directory, which puts it first on ``sys.path``, ahead of the editable
-install of this one. Every worker reports the files it imported ``blog_api`` and
-``miniflask`` from, and the run stops if they are not the checkout's own.
+``benchmarks/checkouts.py``). Both checkouts run on this virtualenv's packages:
+gunicorn starts in the checkout's directory, which puts it first on
+``sys.path``, ahead of the editable install of this one. Every worker reports
+the files it imported ``blog_api`` and ``miniflask`` from, and the run stops if
+they are not the checkout's own.
 
 Run it alone (see ``benchmarks/README.md``)::
 
