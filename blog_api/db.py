@@ -7,13 +7,16 @@ and registers a ``teardown_appcontext`` function; a view asks for
 closed when the app context ends. Closing a session rolls back whatever was
 not committed, so a request that fails half-way writes nothing.
 
-Reads that need no entities (a page of posts, one post, comments) ask for
-``db.connection`` instead: the session's connection when the request has a
-session, else a plain Core connection of its own. A request that only reads
-never builds an ORM session (PERF: the plain version, ``session.connection()``
-for every read, costs a ``Session``, its transaction object and its close: a
-one-post read in an app context took 102 against 62 us on SQLite; see
-``benchmarks/where_time_goes.md``).
+Reads that need no entities (a page of posts, one post, comments, the
+user of a Bearer token) ask for ``db.connection`` instead: the session's
+connection when the request has a session, else a plain Core connection of
+its own. A request that only reads never builds an ORM session (PERF: the
+plain version, ``session.connection()`` for every read, costs a ``Session``,
+its transaction object and its close: a one-post read in an app context took
+102 against 62 us on SQLite; see ``benchmarks/where_time_goes.md``). Writes
+made of Core statements alone (a post's create, change and delete) run on
+that connection too, and ``db.commit()`` commits whichever of the two the
+request used.
 """
 
 from __future__ import annotations
@@ -137,11 +140,12 @@ class Database:
 
     @property
     def connection(self) -> Connection:
-        """A connection to read rows on: the session's, or the request's own.
+        """A connection for Core statements: the session's, or the request's own.
 
-        Without a session (an anonymous read) this is a Core connection from
-        the engine's pool, opened on first use and closed at teardown; no ORM
-        session is built for it.
+        Without a session (an anonymous read, a signed-in one, a post's
+        write) this is a Core connection from the engine's pool, opened on
+        first use and closed at teardown, which rolls back what was not
+        committed (:meth:`commit`); no ORM session is built for it.
         """
         session: Session | None = getattr(self._g, "_blog_db_session", None)
         if session is not None:
@@ -152,6 +156,34 @@ class Database:
             connection = self.engine.connect()
             self._g._blog_db_connection = connection
         return connection
+
+    def commit(self) -> None:
+        """Commit this request's writes: the session's transaction, or the connection's.
+
+        A view whose writes are Core statements on :attr:`connection` commits
+        with this and never builds a session. PERF: the plain version runs
+        them on ``session.connection()`` and commits the session: a
+        ``POST /posts`` took 1,079 against 983 us, a ``PATCH`` 1,051 against
+        939 us (``benchmarks/where_time_goes.md``).
+        The jobs outbox hears of commits through the session (``jobs.py``),
+        so a write that enqueues a job goes through the session.
+        """
+        session: Session | None = getattr(self._g, "_blog_db_session", None)
+        if session is not None:
+            session.commit()
+            return
+        connection: Connection | None = getattr(self._g, "_blog_db_connection", None)
+        if connection is not None:
+            connection.commit()
+
+    def rollback(self) -> None:
+        """Roll back what this request wrote and has not committed (see :meth:`commit`)."""
+        session: Session | None = getattr(self._g, "_blog_db_session", None)
+        if session is not None:
+            session.rollback()
+        connection: Connection | None = getattr(self._g, "_blog_db_connection", None)
+        if connection is not None:
+            connection.rollback()
 
     def close_session(self, exc: BaseException | None = None) -> None:
         """``teardown_appcontext``: close the session, discarding uncommitted work.

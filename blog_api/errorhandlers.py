@@ -107,8 +107,9 @@ def register_error_handlers(app: App, fw: Framework) -> None:
         # A flush that failed leaves the session unusable until rolled back:
         # the next attribute load (on the reader site, the request log reads
         # ``g.user.id`` of a ``User`` entity) would raise PendingRollbackError
-        # and turn this 409/412 into a 500.
-        fw.current_app.extensions["blog_db"].session.rollback()
+        # and turn this 409/412 into a 500. On PostgreSQL a failed statement
+        # on a Core connection likewise refuses every later one until then.
+        fw.current_app.extensions["blog_db"].rollback()
 
     def handle_redis_unreachable(e: redis.RedisError) -> Any:
         rollback()

@@ -51,7 +51,8 @@ def build_posts_blueprint(fw: Framework) -> Blueprint:
         author = web.require_user()
         data = web.json_body(PostIn)
         _check_publishing(author, data.status)
-        post = posts.create_post(web.db, author, data)
+        post = posts.create_post(web.connection, author, data)
+        web.commit()
         return web.created(post, fw.url_for("posts.get_post", post_id=post["id"]))
 
     @bp.route("/posts/<id:post_id>", methods=["GET"])
@@ -64,18 +65,23 @@ def build_posts_blueprint(fw: Framework) -> Blueprint:
         row = _editable(post_id)
         data = web.json_body(PostIn)
         _check_publishing(web.require_user(), data.status)
-        return web.respond(posts.replace_post(web.db, row, data))
+        post = posts.replace_post(web.connection, row, data)
+        web.commit()
+        return web.respond(post)
 
     @bp.route("/posts/<id:post_id>", methods=["PATCH"])
     def patch_post(post_id: int) -> Response:
         row = _editable(post_id)
         data = web.json_body(PostPatch)
         _check_publishing(web.require_user(), data.status or row.status)
-        return web.respond(posts.patch_post(web.db, row, data))
+        post = posts.patch_post(web.connection, row, data)
+        web.commit()
+        return web.respond(post)
 
     @bp.route("/posts/<id:post_id>", methods=["DELETE"])
     def delete_post(post_id: int) -> Response:
-        posts.delete_post(web.db, _editable(post_id))
+        posts.delete_post(web.connection, _editable(post_id))
+        web.commit()
         return web.no_content()
 
     def _check_publishing(user: Principal, status: str) -> None:
@@ -89,7 +95,7 @@ def build_posts_blueprint(fw: Framework) -> Blueprint:
 
     def _editable(post_id: int) -> AnyRow:
         """The post's row, once the caller may change it and If-Match holds."""
-        row = posts.read_for_change(web.db, post_id, web.require_user())
+        row = posts.read_for_change(web.connection, post_id, web.require_user())
         web.check_if_match(posts.render_rows([row])[0])
         return row
 

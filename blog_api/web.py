@@ -84,6 +84,11 @@ class Web:
         database: Database = self.fw.current_app.extensions["blog_db"]
         return database.connection
 
+    def commit(self) -> None:
+        """Commit this request's writes, on the session or on :attr:`connection`."""
+        database: Database = self.fw.current_app.extensions["blog_db"]
+        database.commit()
+
     @property
     def config(self) -> Any:
         """The running app's config."""

@@ -286,27 +286,25 @@ def _escape_like(text: str) -> str:
     return text.replace("/", "//").replace("%", "/%").replace("_", "/_")
 
 
-def create_post(session: Session, author: Principal, data: PostIn) -> dict[str, Any]:
-    """Create a post by ``author`` and return it rendered.
+def create_post(connection: Connection, author: Principal, data: PostIn) -> dict[str, Any]:
+    """Create a post by ``author`` and return it rendered; the caller commits.
 
-    Three statements and the commit: the post (``INSERT ... RETURNING id``),
-    then its tags (:func:`_link_tags`); the answer is made from what was
-    written, with no statement to read it back.
+    Three statements: the post (``INSERT ... RETURNING id``), then its tags
+    (:func:`_link_tags`); the answer is made from what was written, with no
+    statement to read it back.
     """
     now = utcnow()
-    connection = session.connection()
     values: dict[str, Any] = {"title": data.title, "body": data.body, "status": data.status}
     values.update(author_id=author.id, created_at=now, updated_at=now)
     post_id = connection.execute(_INSERT_POST, values).scalar_one()
     tags = _link_tags(connection, post_id, data.tags)
-    session.commit()
     time = json_datetime(now)
     return post_json(
         post_id, data.title, data.body, tags, data.status, author.id, author.username, time, time
     )
 
 
-def read_for_change(session: Session, post_id: int, actor: Principal) -> AnyRow:
+def read_for_change(connection: Connection, post_id: int, actor: Principal) -> AnyRow:
     """The row of a post ``actor`` may change (for ``If-Match``, then the change).
 
     Raises:
@@ -314,20 +312,20 @@ def read_for_change(session: Session, post_id: int, actor: Principal) -> AnyRow:
         Forbidden: ``actor`` is neither the author nor an admin.
     """
     parameters = {"post_id": post_id, "viewer_id": actor.id}
-    row = session.connection().execute(_VISIBLE_POST, parameters).first()
+    row = connection.execute(_VISIBLE_POST, parameters).first()
     if row is None:
         raise NotFound(f"Post {post_id} not found")
     ensure_author_or_admin(row.author_id, actor)
     return row
 
 
-def replace_post(session: Session, row: AnyRow, data: PostIn) -> dict[str, Any]:
+def replace_post(connection: Connection, row: AnyRow, data: PostIn) -> dict[str, Any]:
     """PUT: replace every field of a post (omitted tags become none, status draft)."""
-    return patch_post(session, row, PostPatch(**data.model_dump()))
+    return patch_post(connection, row, PostPatch(**data.model_dump()))
 
 
-def patch_post(session: Session, row: AnyRow, data: PostPatch) -> dict[str, Any]:
-    """PATCH: change the fields present in ``data``; the post, rendered.
+def patch_post(connection: Connection, row: AnyRow, data: PostPatch) -> dict[str, Any]:
+    """PATCH: change the fields present in ``data``; the post, rendered. The caller commits.
 
     ``row`` comes from :func:`read_for_change`. The ``UPDATE`` names the
     version read there, so an edit that lands in between (and so changed the
@@ -340,7 +338,6 @@ def patch_post(session: Session, row: AnyRow, data: PostPatch) -> dict[str, Any]
     changes = data.model_dump(exclude_unset=True)
     tags = changes.pop("tags", None)
     now = utcnow()
-    connection = session.connection()
     values = {f"new_{name}": value for name, value in changes.items()}
     values.update(new_updated_at=now, new_version=row.version + 1)
     result = connection.execute(
@@ -354,7 +351,6 @@ def patch_post(session: Session, row: AnyRow, data: PostPatch) -> dict[str, Any]
     else:
         connection.execute(_UNLINK_TAGS, {"post_id": row.id})
         names = _link_tags(connection, row.id, tags)
-    session.commit()
     return post_json(
         row.id,
         changes.get("title", row.title),
@@ -368,13 +364,12 @@ def patch_post(session: Session, row: AnyRow, data: PostPatch) -> dict[str, Any]
     )
 
 
-def delete_post(session: Session, row: AnyRow) -> None:
-    """Delete a post (``row`` from :func:`read_for_change`).
+def delete_post(connection: Connection, row: AnyRow) -> None:
+    """Delete a post (``row`` from :func:`read_for_change`); the caller commits.
 
     The database deletes its comments and tag links (``ON DELETE CASCADE``).
     """
-    session.connection().execute(_DELETE_POST, {"post_id": row.id})
-    session.commit()
+    connection.execute(_DELETE_POST, {"post_id": row.id})
 
 
 # Core statements (run on the session's connection) on the mapped tables.

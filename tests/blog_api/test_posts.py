@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from sqlalchemy import func, select
+
+from blog_api.models import Post
+
 URL = "/api/v1/posts"
 
 
@@ -183,3 +188,46 @@ def test_tags_are_normalised_and_validated(client: Any, alice: dict[str, str]) -
     bad = client.post(URL, json={"title": "T", "body": "B", "tags": ["no spaces"]}, headers=alice)
     assert bad.status_code == 422
     assert bad.get_json()["details"][0]["field"] == "tags.0"
+
+
+def test_a_posts_writes_build_no_orm_session(
+    api: Any, client: Any, app: Any, alice: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Their Core statements run on the request's connection, which
+    # Database.commit commits (see blog_api/db.py).
+    database = app.extensions["blog_db"]
+    sessions: list[Any] = []
+    make_session = database.session_factory
+
+    def counted() -> Any:
+        sessions.append(make_session())
+        return sessions[-1]
+
+    monkeypatch.setattr(database, "session_factory", counted)
+    created = client.post("/api/v1/posts", json={"title": "t", "body": "b"}, headers=alice)
+    assert created.status_code == 201
+    path = f"/api/v1/posts/{created.get_json()['id']}"
+    patched = client.patch(path, json={"title": "new", "tags": ["x"]}, headers=alice)
+    assert patched.status_code == 200 and patched.get_json()["tags"] == ["x"]
+    replaced = client.put(path, json={"title": "put", "body": "b"}, headers=alice)
+    assert replaced.status_code == 200 and replaced.get_json()["tags"] == []
+    assert client.delete(path, headers=alice).status_code == 204
+    assert sessions == []
+    monkeypatch.undo()
+    assert client.get(path, headers=alice).status_code == 404
+
+
+def test_a_post_write_that_fails_half_way_leaves_nothing(
+    api: Any, client: Any, app: Any, alice: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail_after_the_insert(*args: Any) -> list[str]:
+        raise RuntimeError("the request dies between the post and its tags")
+
+    monkeypatch.setattr("blog_api.services.posts._link_tags", fail_after_the_insert)
+    response = client.post(
+        "/api/v1/posts", json={"title": "t", "body": "b", "tags": ["x"]}, headers=alice
+    )
+    assert response.status_code == 500
+    monkeypatch.undo()
+    with app.extensions["blog_db"].session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(Post)) == 0

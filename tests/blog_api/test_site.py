@@ -38,7 +38,9 @@ def add_post(app: Any, author_id: int, **fields: Any) -> int:
     with app.extensions["blog_db"].session_factory() as session:
         author = session.get(User, author_id)
         assert author is not None
-        return int(posts.create_post(session, author, PostIn(**values))["id"])
+        post = posts.create_post(session.connection(), author, PostIn(**values))
+        session.commit()
+        return int(post["id"])
 
 
 def comment_count(app: Any) -> int:

@@ -121,11 +121,11 @@ def test_timestamps_come_back_as_utc(session: Session) -> None:
 
 def test_deleting_a_user_cascades_in_the_database(session: Session) -> None:
     alice, bob = register(session, "alice"), register(session, "bob")
-    post = posts.create_post(session, alice, PostIn(title="t", body="b", tags=["x"]))
+    post = create_post(session, alice, PostIn(title="t", body="b", tags=["x"]))
     from blog_api.schemas import CommentIn
 
     comments.create_comment(session, session.get(Post, post["id"]), bob, CommentIn(body="hi"))
-    bob_post = posts.create_post(session, bob, PostIn(title="t2", body="b"))
+    bob_post = create_post(session, bob, PostIn(title="t2", body="b"))
     comments.create_comment(session, session.get(Post, bob_post["id"]), alice, CommentIn(body="yo"))
     users.delete_user(session, alice, alice)
     session.expire_all()
@@ -136,7 +136,7 @@ def test_deleting_a_user_cascades_in_the_database(session: Session) -> None:
 def test_keyset_pagination_on_the_database(session: Session) -> None:
     alice = register(session, "alice")
     for n in range(5):
-        posts.create_post(session, alice, PostIn(title=f"p{n}", body="b", status="published"))
+        create_post(session, alice, PostIn(title=f"p{n}", body="b", status="published"))
     request = ListRequest(1, 2, SortSpec.parse("-created_at"), cursor="")
     seen: list[str] = []
     while True:
@@ -150,7 +150,7 @@ def test_keyset_pagination_on_the_database(session: Session) -> None:
 
 def test_text_search_is_case_insensitive(session: Session) -> None:
     alice = register(session, "alice")
-    posts.create_post(session, alice, PostIn(title="Flask Tips", body="b", status="published"))
+    create_post(session, alice, PostIn(title="Flask Tips", body="b", status="published"))
     request = ListRequest(1, 10, SortSpec.parse("-created_at"))
     page = posts.list_posts(session, None, PostListQuery(q="flask tips"), request, "s" * 40)
     assert page.total == 1
@@ -215,7 +215,7 @@ def test_two_writers_introducing_the_same_new_tag_both_succeed(engine: Engine) -
                 author = second.get(User, author_id)
                 assert author is not None
                 data = PostIn(title="t", body="b", tags=["python"], status="published")
-                outcome.append(posts.create_post(second, author, data)["tags"])
+                outcome.append(create_post(second, author, data)["tags"])
             except Exception as e:
                 outcome.append(e)
 
@@ -367,7 +367,7 @@ def test_rows_render_exactly_as_the_pydantic_models_would(session: Session) -> N
     from blog_api.schemas import CommentIn, CommentOut, PostOut
 
     alice, bob = register(session, "alice"), register(session, "bob")
-    post = posts.create_post(
+    post = create_post(
         session, alice, PostIn(title="T", body="B", tags=["zeta", "alpha"], status="published")
     )
     created = post
@@ -393,11 +393,13 @@ def test_rows_render_exactly_as_the_pydantic_models_would(session: Session) -> N
     assert page.items == [expected_comment]
 
 
+def create_post(session: Session, author: User, data: PostIn) -> dict[str, Any]:
+    """``posts.create_post`` on the session's connection, then the commit, as the view does."""
+    post = posts.create_post(session.connection(), author, data)
+    session.commit()
+    return post
+
+
 def _create_without_commit(session: Session, author: User, data: PostIn) -> None:
-    """``posts.create_post`` up to, not including, its commit."""
-    real_commit = session.commit
-    session.commit = lambda: None  # type: ignore[method-assign]
-    try:
-        posts.create_post(session, author, data)
-    finally:
-        session.commit = real_commit  # type: ignore[method-assign]
+    """``posts.create_post`` without the commit (which the caller makes)."""
+    posts.create_post(session.connection(), author, data)

@@ -186,7 +186,8 @@ def blog(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, A
         data = RegisterIn(username="alice", email="alice@example.com", password=PASSWORD)
         alice = users.register(session, data, FAST_HASH)
         post = PostIn(title="Hello, browser", body="A post.", tags=[], status="published")
-        post_id = posts.create_post(session, alice, post)["id"]
+        post_id = posts.create_post(session.connection(), alice, post)["id"]
+        session.commit()
     recorder = PostRecorder(app.wsgi_app)
     app.wsgi_app = recorder
     server = LiveServer(app)
@@ -317,7 +318,8 @@ def mailing_blog(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dic
         data = RegisterIn(username="alice", email="alice@example.com", password=PASSWORD)
         alice = users.register(session, data, FAST_HASH)
         post = PostIn(title="Hello, mail", body="A post.", tags=[], status="published")
-        post_id = posts.create_post(session, alice, post)["id"]
+        post_id = posts.create_post(session.connection(), alice, post)["id"]
+        session.commit()
     server = LiveServer(app)
     try:
         yield {"app": app, "url": server.url, "post_id": post_id, "smtp": smtp}

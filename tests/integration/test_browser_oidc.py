@@ -57,7 +57,8 @@ def blog(
         data = RegisterIn(username="alice", email="alice@example.com", password=PASSWORD)
         alice = users.register(session, data, FAST_HASH)
         post = PostIn(title="Hello, provider", body="A post.", tags=[], status="published")
-        post_id = posts.create_post(session, alice, post)["id"]
+        post_id = posts.create_post(session.connection(), alice, post)["id"]
+        session.commit()
     server = LiveServer(app)
     try:
         yield {"app": app, "url": server.url, "post_id": post_id}
