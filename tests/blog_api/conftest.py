@@ -156,6 +156,21 @@ def alice(api: Api) -> dict[str, str]:
 
 
 @pytest.fixture
+def orm_sessions(app: Any, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every ORM session the app builds from now on, in order (for tests that want none)."""
+    database = app.extensions["blog_db"]
+    sessions: list[Any] = []
+    make_session = database.session_factory
+
+    def counted() -> Any:
+        sessions.append(make_session())
+        return sessions[-1]
+
+    monkeypatch.setattr(database, "session_factory", counted)
+    return sessions
+
+
+@pytest.fixture
 def bob(api: Api) -> dict[str, str]:
     """A second user "bob": his Authorization header."""
     return api.user("bob")

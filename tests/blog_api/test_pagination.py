@@ -272,22 +272,14 @@ def test_signed_in_reads_read_the_user_once_and_build_no_orm_session(
     client: Any,
     app: Any,
     alice: dict[str, str],
-    monkeypatch: pytest.MonkeyPatch,
+    orm_sessions: list[Any],
     path: str,
     expected: int,
 ) -> None:
     post_id = bulk_data(app, count=30)
-    database = app.extensions["blog_db"]
-    sessions: list[Any] = []
-    make_session = database.session_factory
-
-    def counted() -> Any:
-        sessions.append(make_session())
-        return sessions[-1]
-
-    monkeypatch.setattr(database, "session_factory", counted)
+    orm_sessions.clear()  # bulk_data's own
     assert count_statements(app, client, path.format(post=post_id), alice) == expected
-    assert sessions == []
+    assert orm_sessions == []
 
 
 def test_cursor_round_trip_and_signature() -> None:

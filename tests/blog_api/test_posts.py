@@ -191,19 +191,10 @@ def test_tags_are_normalised_and_validated(client: Any, alice: dict[str, str]) -
 
 
 def test_a_posts_writes_build_no_orm_session(
-    api: Any, client: Any, app: Any, alice: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    client: Any, alice: dict[str, str], orm_sessions: list[Any]
 ) -> None:
     # Their Core statements run on the request's connection, which
     # Database.commit commits (see blog_api/db.py).
-    database = app.extensions["blog_db"]
-    sessions: list[Any] = []
-    make_session = database.session_factory
-
-    def counted() -> Any:
-        sessions.append(make_session())
-        return sessions[-1]
-
-    monkeypatch.setattr(database, "session_factory", counted)
     created = client.post("/api/v1/posts", json={"title": "t", "body": "b"}, headers=alice)
     assert created.status_code == 201
     path = f"/api/v1/posts/{created.get_json()['id']}"
@@ -212,8 +203,7 @@ def test_a_posts_writes_build_no_orm_session(
     replaced = client.put(path, json={"title": "put", "body": "b"}, headers=alice)
     assert replaced.status_code == 200 and replaced.get_json()["tags"] == []
     assert client.delete(path, headers=alice).status_code == 204
-    assert sessions == []
-    monkeypatch.undo()
+    assert orm_sessions == []
     assert client.get(path, headers=alice).status_code == 404
 
 
