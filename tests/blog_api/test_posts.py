@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from blog_api.models import Post
 
@@ -221,3 +221,29 @@ def test_a_post_write_that_fails_half_way_leaves_nothing(
     monkeypatch.undo()
     with app.extensions["blog_db"].session_factory() as session:
         assert session.scalar(select(func.count()).select_from(Post)) == 0
+
+
+def test_a_patch_that_resends_the_tags_writes_no_tag_rows(
+    app: Any, client: Any, alice: dict[str, str]
+) -> None:
+    body = {"title": "t", "body": "b", "tags": ["python", "flask"]}
+    path = f"{URL}/{client.post(URL, json=body, headers=alice).get_json()['id']}"
+    tag_writes: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        words = statement.split()
+        if words[0] in {"INSERT", "DELETE"} and words[2] in {"tags", "post_tags"}:
+            tag_writes.append(f"{words[0]} {words[2]}")
+
+    engine = app.extensions["blog_db"].engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        same = client.patch(path, json={"title": "new", "tags": ["Flask", "python"]}, headers=alice)
+        assert same.status_code == 200 and same.get_json()["tags"] == ["flask", "python"]
+        assert tag_writes == []
+        changed = client.patch(path, json={"tags": ["python", "web"]}, headers=alice)
+        assert changed.status_code == 200 and changed.get_json()["tags"] == ["python", "web"]
+        assert tag_writes == ["DELETE post_tags", "INSERT tags", "INSERT post_tags"]
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert client.get(path, headers=alice).get_json()["tags"] == ["python", "web"]
