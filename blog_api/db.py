@@ -126,14 +126,16 @@ class Database:
     def session(self) -> Session:
         """The current app context's session, opened on first use.
 
-        A read connection the request opened before (:attr:`connection`) is
-        closed first: what it read is done, and from now on the session's
-        connection serves reads too, so the request sees its own writes.
+        The request's own connection (:attr:`connection`), if it opened one,
+        is closed first, which rolls back what it did not commit: a view
+        commits its Core writes (:meth:`commit`) before it uses the session.
+        From then on the session's connection serves reads too, so the
+        request sees its own writes.
         """
         session: Session | None = getattr(self._g, "_blog_db_session", None)
         if session is None:
             assert self.session_factory is not None, "Database.init_app was not called"
-            self._close_read_connection()
+            self._close_connection()
             session = self.session_factory()
             self._g._blog_db_session = session
         return session
@@ -168,35 +170,40 @@ class Database:
         The jobs outbox hears of commits through the session (``jobs.py``),
         so a write that enqueues a job goes through the session.
         """
-        session: Session | None = getattr(self._g, "_blog_db_session", None)
-        if session is not None:
-            session.commit()
-            return
-        connection: Connection | None = getattr(self._g, "_blog_db_connection", None)
-        if connection is not None:
-            connection.commit()
+        transaction = self._transaction()
+        if transaction is not None:
+            transaction.commit()
 
     def rollback(self) -> None:
         """Roll back what this request wrote and has not committed (see :meth:`commit`)."""
+        transaction = self._transaction()
+        if transaction is not None:
+            transaction.rollback()
+
+    def _transaction(self) -> Session | Connection | None:
+        """What holds this request's transaction: its session, else its own connection.
+
+        At most one of the two is open: :attr:`session` closes the connection.
+        """
         session: Session | None = getattr(self._g, "_blog_db_session", None)
         if session is not None:
-            session.rollback()
+            return session
         connection: Connection | None = getattr(self._g, "_blog_db_connection", None)
-        if connection is not None:
-            connection.rollback()
+        return connection
 
     def close_session(self, exc: BaseException | None = None) -> None:
         """``teardown_appcontext``: close the session, discarding uncommitted work.
 
-        A read connection is closed too (its transaction only read).
+        The request's own connection is closed too, which rolls back what it
+        did not commit.
         """
-        self._close_read_connection()
+        self._close_connection()
         session: Session | None = getattr(self._g, "_blog_db_session", None)
         if session is not None:
             self._g._blog_db_session = None
             session.close()
 
-    def _close_read_connection(self) -> None:
+    def _close_connection(self) -> None:
         connection: Connection | None = getattr(self._g, "_blog_db_connection", None)
         if connection is not None:
             self._g._blog_db_connection = None

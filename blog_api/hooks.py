@@ -137,8 +137,8 @@ class RequestHooks:
         if scheme.lower() != "bearer":
             return
         settings = TokenSettings.from_config(self.fw.current_app.config)
-        # The request's read connection (no ORM session): the view reads on it
-        # too, and a view that writes opens the session when it needs it.
+        # The request's own connection (no ORM session): the view's reads and
+        # a post's writes run on it too; other writes open the session.
         user, claims = authenticate_access_token(self.web.connection, token.strip(), settings)
         g = self.fw.g
         # Set before the scope check, so the request log names the user of a 403.

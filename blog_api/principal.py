@@ -11,14 +11,14 @@ Two kinds of object have it:
 * :class:`TokenUser`, what the Bearer token check reads
   (``tokens.authenticate_access_token``): those columns only, by one Core
   SELECT, as plain data. An API request that only reads builds no ORM
-  session at all, and a write builds it only when the view needs one.
+  session at all, nor does a post's write; other writes build one.
   PERF: the plain version loads a ``User`` entity in an ORM session for
   every signed-in request: 195 against 73 us for the session, the SELECT
   and their clean-up on SQLite.
 * a ``models.User`` entity, which the reader site's cookie log-in loads
   (``site_sessions.login_user``) and which a view that changes the user
-  themself (their profile, password or confirmation mail) loads with
-  ``Web.require_account``.
+  themself (their profile, password or confirmation mail), or makes them the
+  author of a comment, loads with ``Web.require_account``.
 """
 
 from __future__ import annotations

@@ -62,6 +62,7 @@ FIRST_PARTY_SCOPE = " ".join(scopes.FIRST_PARTY)
 _MAX_VERSION = 2**31 - 1
 MALFORMED = "The access token is malformed"
 EXPIRED = "The access token expired"
+USER_GONE = "The token's user no longer exists"
 #: PyJWT's exception -> our message, most specific first (an
 #: ``InvalidSignatureError`` is also a ``DecodeError``). Any other
 #: ``InvalidTokenError`` is a claim of the wrong type: ``MALFORMED``.
@@ -290,7 +291,7 @@ def authenticate_access_token(
     if found is None:
         if is_revoked(connection, claims["jti"]):  # the same answer as before the user went
             raise Unauthorized("The access token was revoked", token_error="invalid_token")
-        raise Unauthorized("The token's user no longer exists", token_error="invalid_token")
+        raise Unauthorized(USER_GONE, token_error="invalid_token")
     user_id, username, is_admin, email_confirmed_at, token_version, revoked = found
     if revoked is not None:
         raise Unauthorized("The access token was revoked", token_error="invalid_token")

@@ -35,7 +35,7 @@ from blog_api.pagination import (
 )
 from blog_api.principal import Principal
 from blog_api.schemas import ID_DIGITS, QueryModel, error_details
-from blog_api.tokens import TokenSettings
+from blog_api.tokens import USER_GONE, TokenSettings
 
 Model = TypeVar("Model", bound=pydantic.BaseModel)
 QueryT = TypeVar("QueryT", bound=QueryModel)
@@ -145,9 +145,7 @@ class Web:
         """
         account = self.db.get(User, self.require_user().id)
         if account is None:
-            raise errors.Unauthorized(
-                "The token's user no longer exists", token_error="invalid_token"
-            )
+            raise errors.Unauthorized(USER_GONE, token_error="invalid_token")
         return account
 
     def json_body(self, model: type[Model]) -> Model:

@@ -379,7 +379,7 @@ def delete_post(connection: Connection, row: AnyRow) -> None:
     connection.execute(_DELETE_POST, {"post_id": row.id})
 
 
-# Core statements (run on the session's connection) on the mapped tables.
+# Core statements (run on the request's connection) on the mapped tables.
 _INSERT_POST = insert(Post).values(version=1).returning(Post.id)
 
 
