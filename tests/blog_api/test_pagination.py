@@ -64,6 +64,19 @@ def test_links_are_written_as_url_for_writes_them(
             for rel, number in {"first": 1, "prev": 1, "next": 3, "last": 3}.items()
         }
     assert rels == expected
+    # Parameters the request did not send are appended, page before per_page.
+    default = app.config["PER_PAGE_DEFAULT"]
+    for query, asked in (
+        ("q=post", {"q": "post"}),
+        ("per_page=1&q=post", {"per_page": 1, "q": "post"}),
+    ):
+        rels = links(client.get(f"/api/v1/posts?{query}"))
+        with app.test_request_context(f"/api/v1/posts?{query}"):
+            url_for = app.jinja_env.globals["url_for"]
+            per_page = asked.get("per_page", default)
+            assert rels["first"] == url_for(
+                "posts.list_posts", **{**asked, "page": 1, "per_page": per_page}
+            )
     cursor = links(client.get("/api/v1/posts?per_page=1&cursor=&q=post"))["next"]
     assert cursor.startswith("/api/v1/posts?per_page=1&cursor=") and cursor.endswith("&q=post")
 
