@@ -2,8 +2,9 @@
 
 A write is one transaction with the fewest statements: the post's INSERT (or
 an UPDATE guarded by the ``version`` read before it, the blog's optimistic
-lock), the new tag names in one ``executemany`` and their links in one
-``INSERT ... SELECT``. The body is validated by ``validation.post_fields``.
+lock) and the tags' links in one ``INSERT ... SELECT``; only when a name has
+no tag yet, the names in one ``executemany`` and the links again. The body is
+validated by ``validation.post_fields``.
 """
 
 from __future__ import annotations
@@ -98,17 +99,20 @@ def _update(
 
 
 def _link_tags(database: Database, post_id: int, tags: list[str]) -> None:
-    """Insert the missing tag names, then link them all with one INSERT ... SELECT."""
+    """Link the tags with one INSERT ... SELECT; if some have no row yet, insert
+    the missing names and link again, leaving the links made alone."""
     if not tags:
+        return
+    names = {f"tag{n}": name for n, name in enumerate(tags)}
+    marks = ", ".join(f":{name}" for name in names)
+    link = (
+        "INSERT INTO post_tags (post_id, tag_id)"
+        f" SELECT :post, id FROM tags WHERE name IN ({marks})"
+    )
+    if database.run(link, {"post": post_id, **names}) == len(tags):
         return
     database.run_many(
         "INSERT INTO tags (name) VALUES (:name) ON CONFLICT (name) DO NOTHING",
         [{"name": name} for name in tags],
     )
-    names = {f"tag{n}": name for n, name in enumerate(tags)}
-    marks = ", ".join(f":{name}" for name in names)
-    database.run(
-        "INSERT INTO post_tags (post_id, tag_id)"
-        f" SELECT :post, id FROM tags WHERE name IN ({marks})",
-        {"post": post_id, **names},
-    )
+    database.run(f"{link} ON CONFLICT DO NOTHING", {"post": post_id, **names})
