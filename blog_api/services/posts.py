@@ -416,10 +416,13 @@ def _link_tags(connection: Connection, post_id: int, names: list[str]) -> list[s
     NOTHING`` (a tag another request is creating at the same moment is
     waited for and then used, where a plain INSERT would break the unique
     constraint and refuse a valid post with a 409), and linked again, the
-    links made already being left as they are.
+    links made already being left as they are. Both drivers sum the row
+    count of an ``executemany`` (SQLAlchemy keeps it with ``preserve_rowcount``);
+    one that did not would report -1, and the names would only be inserted
+    when they need not be.
 
     PERF: the plain version inserts the names first, always: one statement
-    more for tags that all exist; linking two took 70 against 33 us. And
+    more for tags that all exist; linking two took 64 against 43 us. And
     it links them all in one ``... WHERE name IN (:names)``, whose expanding
     parameter makes SQLAlchemy write the SQL text again on every execution:
     26 against 18 us for two tags on SQLite.
@@ -456,11 +459,15 @@ _INSERT_TAGS = {
     for name, insert_for in _INSERT_IGNORING_CONFLICTS.items()
 }
 #: A post's link to the tag named ``:name``, by INSERT ... SELECT (none if no
-#: tag has that name yet).
+#: tag has that name yet); how many it made is read back (``_link_tags``).
 _TAG_NAMED = select(bindparam("post_id", type_=Integer()), Tag.id).where(
     Tag.name == bindparam("name")
 )
-_LINK_TAGS = insert(post_tags).from_select(["post_id", "tag_id"], _TAG_NAMED)
+_LINK_TAGS = (
+    insert(post_tags)
+    .from_select(["post_id", "tag_id"], _TAG_NAMED)
+    .execution_options(preserve_rowcount=True)
+)
 #: The same, leaving a link that exists already alone, in each database's spelling.
 _LINK_NEW_TAGS = {
     name: insert_for(post_tags)
