@@ -385,7 +385,7 @@ class LinkQuery:
     def url(self, *values: str | int) -> str:
         """The URL with ``values`` for the changing parameters, in their order."""
         encoded = [
-            # A number needs no escaping (a cursor does not either, but is text).
+            # A page number is digits, which need no escaping; a cursor is text.
             f"{name}={value if isinstance(value, int) else quote_plus(value, safe=_QUERY_SAFE)}"
             for name, value in zip(self.names, values, strict=True)
         ]
