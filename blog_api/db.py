@@ -32,14 +32,16 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from blog_api.models import Base
+from blog_api.writelock import WAIT_SECONDS, QueuedWriterConnection
 
 SQLITE_PRAGMAS = (
     # WAL lets readers run while one writer writes: several gunicorn workers.
     "PRAGMA journal_mode=WAL",
     # SQLite ignores foreign keys unless told, per connection.
     "PRAGMA foreign_keys=ON",
-    # Wait for a lock instead of failing at once with "database is locked".
-    "PRAGMA busy_timeout=5000",
+    # Wait for a lock instead of failing at once with "database is locked"
+    # (the blog's own writers queue first, for as long: blog_api/writelock.py).
+    f"PRAGMA busy_timeout={int(WAIT_SECONDS * 1000)}",
     "PRAGMA synchronous=NORMAL",
 )
 
@@ -55,7 +57,10 @@ def make_engine(url: str, **options: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, **options)
+        # Writers take turns on a lock file that wakes the next one at once,
+        # not in SQLite's sleeping busy handler (blog_api/writelock.py).
+        connect_args = {"factory": QueuedWriterConnection, **options.pop("connect_args", {})}
+        engine = create_engine(url, connect_args=connect_args, **options)
         event.listen(engine, "connect", _set_sqlite_pragmas)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
