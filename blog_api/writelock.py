@@ -110,20 +110,20 @@ class QueuedWriterCursor(sqlite3.Cursor):
     connection: QueuedWriterConnection
 
     def execute(self, sql: str, parameters: Any = (), /) -> QueuedWriterCursor:
-        self.connection.before_statement(sql)
+        if self.connection.lock_for(sql) is None:
+            return super().execute(sql, parameters)  # a read, or inside a transaction
         try:
-            super().execute(sql, parameters)
+            return super().execute(sql, parameters)
         finally:
             self.connection.after_statement()
-        return self
 
     def executemany(self, sql: str, seq_of_parameters: Any, /) -> QueuedWriterCursor:
-        self.connection.before_statement(sql)
+        if self.connection.lock_for(sql) is None:
+            return super().executemany(sql, seq_of_parameters)
         try:
-            super().executemany(sql, seq_of_parameters)
+            return super().executemany(sql, seq_of_parameters)
         finally:
             self.connection.after_statement()
-        return self
 
 
 class QueuedWriterConnection(sqlite3.Connection):
@@ -147,13 +147,17 @@ class QueuedWriterConnection(sqlite3.Connection):
     def executemany(self, sql: str, seq_of_parameters: Any, /) -> QueuedWriterCursor:
         return self.cursor().executemany(sql, seq_of_parameters)
 
-    def before_statement(self, sql: str) -> None:
-        """Take the lock before a write that would open a transaction."""
+    def lock_for(self, sql: str) -> WriterLock | None:
+        """The writer lock, taken now when ``sql`` opens a write transaction; ``None``
+        when the statement has nothing to do with it (a read, a statement inside a
+        transaction this connection opened without it)."""
         lock = self._writer_lock
-        if lock is None or lock.held or self.in_transaction:
-            return
-        if sql.lstrip()[:7].upper().startswith(_WRITES):
-            lock.acquire()
+        if lock is None or lock.held:
+            return lock  # held: the statement may end the transaction (after_statement)
+        if self.in_transaction or not sql.lstrip()[:7].upper().startswith(_WRITES):
+            return None
+        lock.acquire()
+        return lock
 
     def after_statement(self) -> None:
         """A write outside a transaction (autocommit) is done: let the lock go."""
