@@ -105,6 +105,25 @@ def test_writers_in_other_processes_take_turns_too(database: Path) -> None:
     assert rows(database) == [10, 11]
 
 
+def test_a_writer_killed_while_holding_the_lock_lets_it_go(database: Path) -> None:
+    holding = multiprocessing.get_context("spawn").Event()
+    process = multiprocessing.get_context("spawn").Process(
+        target=_hold_a_write, args=(str(database), holding, 60.0)
+    )
+    process.start()
+    try:
+        assert holding.wait(timeout=30), "the other process never started its write"
+        assert not lock_is_free(database)
+    finally:
+        process.kill()  # SIGKILL: no commit, no rollback, no close
+        process.join(timeout=30)
+    assert lock_is_free(database)
+    mine = open_queued(database)
+    mine.execute("INSERT INTO t VALUES (11)")
+    mine.commit()
+    assert rows(database) == [11]  # the killed writer's row was never committed
+
+
 def _commit(connection: sqlite3.Connection) -> None:
     connection.commit()
 
