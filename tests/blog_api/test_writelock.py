@@ -14,6 +14,8 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 import pytest
@@ -87,36 +89,35 @@ def _hold_a_write(path: str, holding: multiprocessing.synchronize.Event, seconds
     connection.close()
 
 
-def test_writers_in_other_processes_take_turns_too(database: Path) -> None:
-    holding = multiprocessing.get_context("spawn").Event()
-    process = multiprocessing.get_context("spawn").Process(
-        target=_hold_a_write, args=(str(database), holding, 0.3)
-    )
+@contextmanager
+def writer_in_another_process(database: Path, seconds: float) -> Iterator[BaseProcess]:
+    """A process that holds a write transaction for ``seconds``, then commits; the
+    block runs once it holds it, and the process is waited for after the block."""
+    context = multiprocessing.get_context("spawn")
+    holding = context.Event()
+    process = context.Process(target=_hold_a_write, args=(str(database), holding, seconds))
     process.start()
     try:
         assert holding.wait(timeout=30), "the other process never started its write"
+        yield process
+    finally:
+        process.join(timeout=30)
+
+
+def test_writers_in_other_processes_take_turns_too(database: Path) -> None:
+    with writer_in_another_process(database, 0.3) as process:
         mine = open_queued(database)
         mine.execute("INSERT INTO t VALUES (11)")  # queued behind the other process
         mine.commit()
         mine.close()
-    finally:
-        process.join(timeout=30)
     assert process.exitcode == 0
     assert rows(database) == [10, 11]
 
 
 def test_a_writer_killed_while_holding_the_lock_lets_it_go(database: Path) -> None:
-    holding = multiprocessing.get_context("spawn").Event()
-    process = multiprocessing.get_context("spawn").Process(
-        target=_hold_a_write, args=(str(database), holding, 60.0)
-    )
-    process.start()
-    try:
-        assert holding.wait(timeout=30), "the other process never started its write"
+    with writer_in_another_process(database, 60.0) as process:
         assert not lock_is_free(database)
-    finally:
         process.kill()  # SIGKILL: no commit, no rollback, no close
-        process.join(timeout=30)
     assert lock_is_free(database)
     mine = open_queued(database)
     mine.execute("INSERT INTO t VALUES (11)")
