@@ -18,7 +18,9 @@ on 127.0.0.1) and its own SQLite file, seeded by that checkout's own code
 may differ between versions. Every round loads each endpoint on both servers,
 in an order that alternates from round to round (old/new, new/old...); a figure
 is the median over rounds with its range, and new / old is the median of the
-per-round ratios.
+per-round ratios. With gthread workers, a run that one worker served nearly alone
+(``ONE_SIDED_SHARE``) is measured again: which worker accepts wrk's kept-alive
+connections is a race that has nothing to do with either checkout.
 
 The old revision is checked out with ``git worktree add --detach`` into a
 temporary directory, removed at the end (also on an error, Ctrl-C or SIGTERM;
@@ -63,6 +65,15 @@ CACHE_MODES = ("off", "on")
 MEASURED = ("posts_list", "posts_list_signed_in", "post_create")
 #: How long the workers get to import the app and report where it came from.
 REPORT_TIMEOUT = 30.0
+#: A gthread worker keeps each connection it accepts for as long as wrk keeps it
+#: alive, and which worker accepts wrk's connections, opened together at the start
+#: of a run, is a race: in some runs one worker took them all and the other stood
+#: idle, which halved the requests/s of either checkout alike (``where_time_goes.md``,
+#: fifth pass). A run in which one worker used this share of the workers' CPU time
+#: or more is "one-sided"; with gthread workers it is measured again, up to
+#: ``ONE_SIDED_ATTEMPTS`` runs in all, and the last one counts either way.
+ONE_SIDED_SHARE = 0.9
+ONE_SIDED_ATTEMPTS = 5
 
 #: The gunicorn target: a module written next to the run (not into either
 #: checkout) that re-exports the blog's app, so requests reach the app itself.
@@ -289,19 +300,60 @@ def measure(
     seconds: int,
     directory: Path,
 ) -> dict[str, float]:
-    """One wrk run against one server; its parsed figures.
+    """One wrk run against one server (more when gthread's is one-sided); its parsed figures.
+
+    The figures include ``busiest_worker_share``, the busiest worker's share of
+    the workers' CPU time in the run (when ``/proc`` tells it), and
+    ``attempts``, the runs it took (see :data:`ONE_SIDED_SHARE`).
 
     Raises:
         RuntimeError: the server answered no request at all.
     """
-    output = http_load.run_wrk(server.port, point, tokens, seconds, directory)
-    sample = http_load.parse_wrk(output)
-    if not sample["requests"]:
-        raise RuntimeError(
-            f"no answer to {point.method} {point.path} in {seconds} s; wrk said:\n{output}\n"
-            f"gunicorn said:\n{server.log_tail()}"
-        )
+    attempts = ONE_SIDED_ATTEMPTS if server.worker_class == "gthread" else 1
+    for attempt in range(1, attempts + 1):
+        before = worker_cpu(server.worker_pids())
+        output = http_load.run_wrk(server.port, point, tokens, seconds, directory)
+        share = busiest_share(before, worker_cpu(server.worker_pids()))
+        sample = http_load.parse_wrk(output)
+        if not sample["requests"]:
+            raise RuntimeError(
+                f"no answer to {point.method} {point.path} in {seconds} s; wrk said:\n{output}\n"
+                f"gunicorn said:\n{server.log_tail()}"
+            )
+        sample["attempts"] = attempt
+        if share is None:
+            break
+        sample["busiest_worker_share"] = share
+        if share < ONE_SIDED_SHARE:
+            break
     return sample
+
+
+def worker_cpu(pids: Sequence[int]) -> dict[int, int]:
+    """CPU time so far (user + system, in clock ticks) of each process, from ``/proc``.
+
+    A process that is gone, or a system without ``/proc``, is left out.
+    """
+    ticks: dict[int, int] = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        ticks[pid] = int(fields[11]) + int(fields[12])  # utime, stime (proc(5))
+    return ticks
+
+
+def busiest_share(before: Mapping[int, int], after: Mapping[int, int]) -> float | None:
+    """The busiest worker's share of the CPU time the workers used between two readings.
+
+    ``None`` when it cannot be told: fewer than two workers read both times, or
+    no time used.
+    """
+    used = [after[pid] - before[pid] for pid in after.keys() & before.keys()]
+    if len(used) < 2 or sum(used) <= 0:
+        return None
+    return max(used) / sum(used)
 
 
 def summarize_endpoint(
@@ -319,6 +371,24 @@ def summarize_endpoint(
         "trees": trees,
         "rps_ratio_new_to_old": summarize([new["rps"] / old["rps"] for new, old in pairs]),
         "p99_ratio_new_to_old": summarize([new["p99_ms"] / old["p99_ms"] for new, old in pairs]),
+        "workers": {label: _balance(rounds) for label, rounds in samples.items()},
+    }
+
+
+def _balance(rounds: Sequence[dict[str, float]]) -> dict[str, Any]:
+    """How the work of one checkout's rounds fell on its workers (see :data:`ONE_SIDED_SHARE`).
+
+    ``busiest_share``: the spread of the busiest worker's share over the rounds
+    (``None`` when it could not be read); ``runs_again``: the one-sided runs
+    measured again; ``one_sided_rounds``: the rounds still one-sided after that.
+    """
+    shares = [
+        sample["busiest_worker_share"] for sample in rounds if "busiest_worker_share" in sample
+    ]
+    return {
+        "busiest_share": summarize(shares) if shares else None,
+        "runs_again": int(sum(sample.get("attempts", 1) - 1 for sample in rounds)),
+        "one_sided_rounds": sum(share >= ONE_SIDED_SHARE for share in shares),
     }
 
 
@@ -423,14 +493,24 @@ def _spread(summary: dict[str, Any], number: str) -> str:
 
 
 def _error_notes(configuration: dict[str, Any], endpoint: dict[str, Any]) -> list[str]:
-    """A line per checkout that got non-2xx answers or socket errors (its figures are suspect)."""
+    """A line per checkout that got non-2xx answers or socket errors (its figures are
+    suspect), and one per checkout whose one-sided runs were measured again."""
     notes = []
     for label, figures in endpoint["trees"].items():
+        where = (
+            f"- {label}, {configuration['worker_class']}, cache {configuration['cache']}, "
+            f"{_endpoint_name(endpoint)}"
+        )
         if figures["non_2xx"] or figures["socket_errors"]:
             notes.append(
-                f"- {label}, {configuration['worker_class']}, cache {configuration['cache']}, "
-                f"{_endpoint_name(endpoint)}: {figures['non_2xx']} non-2xx answers, "
+                f"{where}: {figures['non_2xx']} non-2xx answers, "
                 f"{figures['socket_errors']} socket errors"
+            )
+        balance = endpoint.get("workers", {}).get(label)
+        if balance and (balance["runs_again"] or balance["one_sided_rounds"]):
+            notes.append(
+                f"{where}: {balance['runs_again']} one-sided run(s) measured again, "
+                f"{balance['one_sided_rounds']} round(s) left one-sided"
             )
     return notes
 

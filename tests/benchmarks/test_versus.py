@@ -119,6 +119,78 @@ def test_markdown_table_has_a_row_per_endpoint_and_notes_errors() -> None:
     assert "- new, sync, cache off, POST /api/v1/posts: 2 non-2xx answers" in table
 
 
+def test_busiest_share_is_the_busiest_workers_part_of_the_time_used() -> None:
+    assert versus.busiest_share({1: 100, 2: 50}, {1: 190, 2: 60}) == 0.9
+    assert versus.busiest_share({1: 0, 2: 0}, {1: 30, 2: 30}) == 0.5
+    # A worker replaced between the readings is left out; one worker tells nothing.
+    assert versus.busiest_share({1: 0, 2: 0}, {1: 30, 3: 30}) is None
+    assert versus.busiest_share({1: 0, 2: 0}, {1: 0, 2: 0}) is None
+
+
+class FakeServer:
+    """What ``versus.measure`` asks of a server, for runs whose wrk output is scripted."""
+
+    port = 0
+
+    def __init__(self, worker_class: str) -> None:
+        self.worker_class = worker_class
+
+    def worker_pids(self) -> list[int]:
+        return [1, 2]
+
+    def log_tail(self) -> str:
+        return ""
+
+
+@pytest.mark.parametrize(("worker_class", "runs"), [("gthread", 3), ("sync", 1)])
+def test_a_one_sided_gthread_run_is_measured_again(
+    monkeypatch: pytest.MonkeyPatch, worker_class: str, runs: int
+) -> None:
+    # Per run: CPU ticks of workers 1 and 2 after it; the first two are one-sided.
+    readings = iter(
+        [
+            {1: 0, 2: 0},
+            {1: 95, 2: 5},
+            {1: 95, 2: 5},
+            {1: 195, 2: 5},
+            {1: 195, 2: 5},
+            {1: 245, 2: 55},
+        ]
+    )
+    rates = iter([600.0, 650.0, 1500.0])
+    monkeypatch.setattr(versus, "worker_cpu", lambda pids: next(readings))
+    monkeypatch.setattr(versus.http_load, "run_wrk", lambda *args: "")
+    monkeypatch.setattr(
+        versus.http_load, "parse_wrk", lambda output: {**_sample(next(rates), 10.0)}
+    )
+    point = versus.measured_endpoints(1)[0]
+    sample = versus.measure(FakeServer(worker_class), point, {}, 1, Path("."))  # type: ignore[arg-type]
+    assert sample["attempts"] == runs
+    if worker_class == "gthread":
+        assert (sample["rps"], sample["busiest_worker_share"]) == (1500.0, 0.5)
+    else:  # sync workers take a connection per request: a one-sided run is kept
+        assert (sample["rps"], sample["busiest_worker_share"]) == (600.0, 0.95)
+
+
+def test_runs_measured_again_are_noted_under_the_table() -> None:
+    rounds = [
+        {**_sample(1500, 10.0), "busiest_worker_share": 0.5, "attempts": 3},
+        {**_sample(600, 10.0), "busiest_worker_share": 0.97, "attempts": 5},
+    ]
+    point = versus.measured_endpoints(1)[0]
+    endpoint = versus.summarize_endpoint(point, {"old": rounds, "new": rounds[:1] * 2})
+    assert endpoint["workers"]["old"]["runs_again"] == 6
+    assert endpoint["workers"]["old"]["one_sided_rounds"] == 1
+    result = synthetic_result()
+    result["configurations"][0]["endpoints"] = [endpoint]
+    table = versus.markdown_table(result)
+    assert (
+        "- old, sync, cache off, GET /api/v1/posts: 6 one-sided run(s) measured again, "
+        "1 round(s) left one-sided" in table
+    )
+    assert "- new, sync, cache off, GET /api/v1/posts: 4 one-sided run(s)" in table
+
+
 @pytest.mark.skipif(
     shutil.which("wrk") is None, reason="wrk is not installed (apt-get install wrk)"
 )
@@ -144,3 +216,7 @@ def test_one_short_round_of_head_against_the_working_tree(tmp_path: Path) -> Non
         for figures in endpoint["trees"].values():
             assert figures["requests"] > 0
             assert figures["non_2xx"] == figures["socket_errors"] == 0
+        for balance in endpoint["workers"].values():
+            # Read from /proc around the run: the busiest of two workers did half or more.
+            assert 0.5 <= balance["busiest_share"]["median"] <= 1.0
+            assert balance["runs_again"] == 0  # sync workers are never measured again
