@@ -213,6 +213,21 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
+def cpu_ticks(pids: Sequence[int]) -> dict[int, int]:
+    """CPU time so far (user + system, in clock ticks) of each process, from ``/proc/<pid>/stat``.
+
+    A process that is gone, or a system without ``/proc``, is left out.
+    """
+    ticks: dict[int, int] = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        ticks[pid] = int(fields[11]) + int(fields[12])  # utime, stime (proc(5))
+    return ticks
+
+
 def run_bounded(
     command: Sequence[str], timeout: float, **options: Any
 ) -> subprocess.CompletedProcess[str]:

@@ -55,7 +55,7 @@ from typing import Any
 
 from benchmarks import blogdb, checkouts, http_load
 from benchmarks.environment import PROJECT_PACKAGES, ROOT, describe, log, write_results
-from benchmarks.server import GunicornServer
+from benchmarks.server import GunicornServer, cpu_ticks
 from benchmarks.stats import summarize
 
 WORKER_CLASSES = http_load.WORKER_CLASSES
@@ -311,9 +311,9 @@ def measure(
     """
     attempts = ONE_SIDED_ATTEMPTS if server.worker_class == "gthread" else 1
     for attempt in range(1, attempts + 1):
-        before = worker_cpu(server.worker_pids())
+        before = cpu_ticks(server.worker_pids())
         output = http_load.run_wrk(server.port, point, tokens, seconds, directory)
-        share = busiest_share(before, worker_cpu(server.worker_pids()))
+        share = busiest_share(before, cpu_ticks(server.worker_pids()))
         sample = http_load.parse_wrk(output)
         if not sample["requests"]:
             raise RuntimeError(
@@ -321,27 +321,11 @@ def measure(
                 f"gunicorn said:\n{server.log_tail()}"
             )
         sample["attempts"] = attempt
-        if share is None:
-            break
-        sample["busiest_worker_share"] = share
-        if share < ONE_SIDED_SHARE:
+        if share is not None:
+            sample["busiest_worker_share"] = share
+        if share is None or share < ONE_SIDED_SHARE:
             break
     return sample
-
-
-def worker_cpu(pids: Sequence[int]) -> dict[int, int]:
-    """CPU time so far (user + system, in clock ticks) of each process, from ``/proc``.
-
-    A process that is gone, or a system without ``/proc``, is left out.
-    """
-    ticks: dict[int, int] = {}
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        ticks[pid] = int(fields[11]) + int(fields[12])  # utime, stime (proc(5))
-    return ticks
 
 
 def busiest_share(before: Mapping[int, int], after: Mapping[int, int]) -> float | None:

@@ -166,7 +166,8 @@ class QueuedWriterConnection(sqlite3.Connection):
         return lock
 
     def after_statement(self) -> None:
-        """A write outside a transaction (autocommit) is done: let the lock go."""
+        """Let the lock go once no transaction is open: after a commit, a rollback,
+        or a write that ran outside a transaction (autocommit)."""
         lock = self._writer_lock
         if lock is not None and lock.held and not self.in_transaction:
             lock.release()

@@ -158,7 +158,7 @@ def test_a_one_sided_gthread_run_is_measured_again(
         ]
     )
     rates = iter([600.0, 650.0, 1500.0])
-    monkeypatch.setattr(versus, "worker_cpu", lambda pids: next(readings))
+    monkeypatch.setattr(versus, "cpu_ticks", lambda pids: next(readings))
     monkeypatch.setattr(versus.http_load, "run_wrk", lambda *args: "")
     monkeypatch.setattr(
         versus.http_load, "parse_wrk", lambda output: {**_sample(next(rates), 10.0)}
