@@ -142,6 +142,10 @@ class Request(Protocol):
         """The path, without the query string."""
 
     @property
+    def script_root(self) -> str:
+        """Where the app is mounted (``SCRIPT_NAME``), ``""`` at the root."""
+
+    @property
     def url(self) -> str:
         """The full URL."""
 
@@ -249,10 +253,6 @@ class Framework(Protocol):
     @property
     def session(self) -> MutableMapping[str, Any]:
         """The signed-cookie session of the reader site."""
-
-    @property
-    def request_started(self) -> Signal:
-        """Sent before a request is dispatched."""
 
     @property
     def request_finished(self) -> Signal:

@@ -637,7 +637,7 @@ def _responses(route: Route) -> dict[str, Any]:
     success["headers"] = _header_refs(_success_headers(route), optional=optional)
     responses: dict[str, Any] = {str(route.status): success}
     if route.method == "get":
-        # Every read is conditional on If-None-Match (web.respond, web.conditional).
+        # Every read is conditional on If-None-Match (web.respond, web.asks_conditionally).
         responses["304"] = {
             "description": "Not Modified: If-None-Match named the current ETag; no body",
             "headers": _header_refs(_not_modified_headers(route)),

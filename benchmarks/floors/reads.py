@@ -1,10 +1,12 @@
 """The read floors: GET /api/v1/posts, /posts/<id> and /posts/<id>/comments.
 
 Each is the fewest statements that answer: a post's tags come with its row, as
-the database's comma-joining aggregate sorted in Python; a page is a count and
-the page's rows; a keyset page is one SELECT of one row more than a page (the
-extra row says there is a next page). Cursors are signed and read as
-``blog_api/pagination.py`` signs and reads them.
+the database's comma-joining aggregate sorted in Python; a page of posts is
+one SELECT with the count as its last column (the count alone past the last
+page); a page of comments is a count and the page's rows; a keyset page is
+one SELECT of one row more than a page (the extra row says there is a next
+page). Cursors are signed and read as ``blog_api/pagination.py`` signs and
+reads them.
 """
 
 from __future__ import annotations
@@ -30,11 +32,13 @@ JSONTime = Callable[[Any], str]
 def list_posts(floor: Floor, request: Request) -> Reply:
     """GET /api/v1/posts: newest first, page numbers or a cursor."""
     where, params = visible(request.viewer)
+    count = f"SELECT count(*) FROM posts p WHERE {where}"
     listing = Listing(
         path=POSTS,
         sort="-created_at",
-        count_sql=f"SELECT 1, count(*) FROM posts p WHERE {where}",
+        count_sql=f"SELECT 1, ({count})",
         select_sql=f"{post_columns(floor.database)} WHERE {where}",
+        counted_select_sql=f"{post_columns(floor.database, f'({count})')} WHERE {where}",
         alias="p",
         time_column=6,
         render=post_json,
@@ -95,6 +99,9 @@ class Listing:
     render: Callable[[Row, JSONTime], dict[str, Any]]
     #: For comments: the SELECT that finds the post if the viewer may see it.
     exists_sql: str = ""
+    #: For posts: ``select_sql`` with the total as one more column, so a page
+    #: is one statement (the COUNT runs alone only past the last page).
+    counted_select_sql: str = ""
 
     @property
     def direction(self) -> str:
@@ -130,16 +137,21 @@ def _list(floor: Floor, request: Request, listing: Listing, params: Params, cach
         return _keyset(floor, listing, params, args, per_page, cache)
     page = args.get("page", 1)
     database = floor.database
-    # Posts: (1, total). Comments: (1 if the post is visible, total).
-    counted = database.one(listing.count_sql, params)
-    assert counted is not None, "a SELECT without FROM gives one row"
-    if counted[0] is None:
-        raise FloorError(404, f"Post {params['post']} not found")
-    total = counted[1]
-    rows = database.all(
-        f"{listing.select_sql}{listing.order} LIMIT :limit OFFSET :offset",
-        {**params, "limit": per_page, "offset": (page - 1) * per_page},
-    )
+    paged = {**params, "limit": per_page, "offset": (page - 1) * per_page}
+    rows = []
+    if listing.counted_select_sql:
+        rows = database.all(f"{listing.counted_select_sql}{listing.order} {_PAGE}", paged)
+    if rows:
+        total = rows[0][-1]
+    else:
+        # Posts: (1, total). Comments: (1 if the post is visible, total).
+        counted = database.one(listing.count_sql, params)
+        assert counted is not None, "a SELECT without FROM gives one row"
+        if counted[0] is None:
+            raise FloorError(404, f"Post {params['post']} not found")
+        total = counted[1]
+        if not listing.counted_select_sql:
+            rows = database.all(f"{listing.select_sql}{listing.order} {_PAGE}", paged)
     data = {
         "items": [listing.render(row, database.json_time) for row in rows],
         "page": page,
@@ -250,18 +262,21 @@ def _page_links(path: str, args: dict[str, Any], page: int, per_page: int, total
     )
 
 
-def post_columns(database: Database) -> str:
+def post_columns(database: Database, last: str = "") -> str:
     """A post's columns, its author's name and its tag names, in ``post_json``'s order.
 
     The tag names come unsorted and comma-joined (a tag name cannot hold a comma).
+    ``last``, if given, is one more column after them (a page's total).
     """
     return (
         "SELECT p.id, p.title, p.body, p.status, p.author_id, u.username, p.created_at,"
         f" p.updated_at, (SELECT {database.join_tag_names} FROM post_tags pt JOIN tags t"
-        " ON t.id = pt.tag_id WHERE pt.post_id = p.id)"
+        f" ON t.id = pt.tag_id WHERE pt.post_id = p.id){', ' + last if last else ''}"
         " FROM posts p JOIN users u ON u.id = p.author_id"
     )
 
+
+_PAGE = "LIMIT :limit OFFSET :offset"
 
 _COMMENT_COLUMNS = (
     "SELECT c.id, c.post_id, c.body, c.author_id, u.username, c.created_at, c.updated_at"

@@ -215,7 +215,8 @@ def list_posts(
 ) -> Page:
     """One page of the posts the viewer may see, filtered and sorted, rendered.
 
-    Two statements in page mode (COUNT, the page), one with a cursor.
+    One statement in either mode: the page, with the total in page mode
+    (``pagination.fetch_page``; a page past the last post counts alone).
     """
     used = {name: value for name, value in filters.model_dump(exclude={"sort"}).items()}
     parameters = {name: value for name, value in used.items() if value is not None}
@@ -262,7 +263,9 @@ def _list_statements(signed_in: bool, names: tuple[str, ...], sort: SortSpec) ->
     for name in names:
         if name in _FILTERS:
             query = query.where(_FILTERS[name])
-    return ListStatements.build(query, Post, sort, finish=functools.partial(_page_rows, sort=sort))
+    finish = functools.partial(_page_rows, sort=sort)
+    # render_rows unpacks tuples: the page and its total can be one statement.
+    return ListStatements.build(query, Post, sort, finish=finish, count_in_page=True)
 
 
 def _page_rows(ordered: Any, sort: SortSpec) -> Any:

@@ -110,6 +110,22 @@ def test_the_next_page_by_cursor_is_the_blogs(setup: dict[str, Any]) -> None:
     assert inprocess.comparable(floor, "exact") == inprocess.comparable(blog, "exact")
 
 
+@pytest.mark.parametrize("signed_in", [False, True])
+@pytest.mark.parametrize("query", ["page=3&per_page=7", "page=999", "per_page=1"])
+def test_every_page_and_its_total_are_the_blogs(
+    setup: dict[str, Any], query: str, signed_in: bool
+) -> None:
+    # The floor's page of posts is one SELECT with the count in it, as the
+    # blog's; past the last page both count alone. A signed-in reader's total
+    # counts their drafts.
+    headers = {"Authorization": f"Bearer {_token(setup)}"} if signed_in else {}
+    path = f"/api/v1/posts?{query}"
+    blog = _answer(setup["blog"]["miniflask"], "GET", path, headers=headers)
+    floor = _answer(setup["floors"]["list_posts"], "GET", path, headers=headers)
+    assert blog.status == 200
+    assert inprocess.comparable(floor, "exact") == inprocess.comparable(blog, "exact")
+
+
 def test_a_tampered_cursor_is_refused(setup: dict[str, Any]) -> None:
     answer = _answer(setup["floors"]["list_posts"], "GET", "/api/v1/posts?cursor=abc.def")
     assert answer.status == 400

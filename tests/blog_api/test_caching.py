@@ -17,14 +17,15 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine
+from werkzeug.http import http_date
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Response
 
-from blog_api import create_app
+from blog_api import create_app, load_framework
 from blog_api.caching import CachedResponse, DatabaseGeneration, MemoryCache, RedisCache
 from blog_api.db import create_schema, make_engine
 from blog_api.services import posts as post_service
-from blog_api.web import conditional
+from blog_api.web import Web, current_date
 from tests.blog_api.conftest import PASSWORD, Api, bearer, build_app, make_config
 
 
@@ -342,6 +343,31 @@ def test_cached_response_serialises_for_redis() -> None:
     assert CachedResponse.loads(entry.dumps()) == entry
 
 
+def _plain_response(entry: CachedResponse, environ: dict[str, Any] | None) -> Response:
+    """What ``Web.response_for`` answers, built the plain way: the response, then
+    each header set on it, then (for a GET) Werkzeug's ``make_conditional``."""
+    response = Response(entry.body, 201 if environ is None else 200, mimetype="application/json")
+    if environ is None:
+        response.headers["Location"] = "http://localhost/api/v1/posts/7"
+    if entry.link:
+        response.headers["Link"] = entry.link
+    response.set_etag(entry.etag)
+    response.headers["Cache-Control"] = entry.cache_control
+    if environ is None:
+        return response
+    response.headers["Vary"] = "Authorization"
+    return response.make_conditional(environ)
+
+
+def _answer(response: Response) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Status, headers in order (a ``Date`` checked, then its value left out), body."""
+    headers = list(response.headers.items())
+    dates = [value for name, value in headers if name == "Date"]
+    assert len(dates) == (1 if response.headers.get("Vary") else 0)
+    shown = [(name, "<date>" if name == "Date" else value) for name, value in headers]
+    return response.status_code, shown, response.get_data()
+
+
 @pytest.mark.parametrize(
     "headers",
     [
@@ -358,17 +384,38 @@ def test_cached_response_serialises_for_redis() -> None:
         {"If-Unmodified-Since": "Wed, 21 Oct 2015 07:28:00 GMT"},
     ],
 )
-def test_conditional_answers_as_make_conditional(headers: dict[str, str]) -> None:
-    # web.conditional skips Werkzeug's make_conditional for a GET that sends
-    # none of the headers it reads; the answer must be the same either way.
-    def answer(make: Any) -> tuple[int, dict[str, str], bytes]:
-        response = Response(b'{"a": 1}\n', mimetype="application/json")
-        response.set_etag("abc")
-        response.headers["Vary"] = "Authorization"
-        made = make(response, EnvironBuilder(headers=headers).get_environ())
-        fields = dict(made.headers)
-        assert "Date" in fields
-        fields.pop("Date")
-        return made.status_code, fields, made.get_data()
+@pytest.mark.parametrize("link", [None, '</api/v1/posts?page=2>; rel="next"'])
+def test_response_for_answers_as_make_conditional(
+    tmp_path: Path, headers: dict[str, str], link: str | None
+) -> None:
+    # Web.response_for lists a GET's headers at once and adds the Date itself
+    # when no header asks for a conditional answer; the answer must be the
+    # plain version's, headers in the same order.
+    app = build_app("miniflask", make_config(tmp_path))
+    web = Web(load_framework("miniflask"))
+    entry = CachedResponse(b'{"a": 1}\n', "abc", "public, max-age=60", link)
+    with app.test_request_context("/api/v1/posts", headers=headers):
+        fast = web.response_for(entry)
+    plain = _plain_response(entry, EnvironBuilder(headers=headers).get_environ())
+    assert _answer(fast) == _answer(plain)
 
-    assert answer(conditional) == answer(Response.make_conditional)
+
+def test_response_for_a_write_answers_as_the_plain_version(tmp_path: Path) -> None:
+    app = build_app("miniflask", make_config(tmp_path))
+    web = Web(load_framework("miniflask"))
+    entry = CachedResponse(b'{"id": 7}\n', "abc", "private, no-cache", None)
+    location = {"Location": "http://localhost/api/v1/posts/7"}
+    with app.test_request_context("/api/v1/posts", method="POST"):
+        fast = web.response_for(entry, 201, location)
+    assert _answer(fast) == _answer(_plain_response(entry, None))
+
+
+def test_current_date_is_http_date_of_this_second(monkeypatch: pytest.MonkeyPatch) -> None:
+    # web.current_date formats a second once; the next second gets its own text.
+    now = [1_790_000_000.25]
+    monkeypatch.setattr(time, "time", lambda: now[0])
+    assert current_date() == "Mon, 21 Sep 2026 14:13:20 GMT" == http_date(1_790_000_000)
+    now[0] += 0.5
+    assert current_date() == "Mon, 21 Sep 2026 14:13:20 GMT"
+    now[0] += 0.5
+    assert current_date() == "Mon, 21 Sep 2026 14:13:21 GMT"
