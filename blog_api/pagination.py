@@ -327,9 +327,10 @@ def _counted_page(
     """Page mode in one statement: the page's rows, each ending with the total.
 
     PERF: the plain version runs the COUNT, then the page (``fetch_page``'s
-    other branch): one statement more, 65 us of a page of 20 posts on SQLite.
-    The two also read one snapshot of the table, where a write committed
-    between two statements could make the total disagree with the page.
+    other branch): one statement more; a request for a page of 20 posts on
+    SQLite took 0.93 of its time (median of 40 alternating rounds, about
+    70 us). The page and its total also read one snapshot, where a write
+    committed between two statements could make them disagree.
     """
     assert statements.counted_page is not None
     paged = {**values, "limit": request.per_page, "offset": (request.page - 1) * request.per_page}
