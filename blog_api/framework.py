@@ -198,10 +198,6 @@ class Request(Protocol):
         """The matched endpoint, ``"posts.get_post"``; ``None`` when routing failed."""
 
     @property
-    def view_args(self) -> dict[str, Any] | None:
-        """The matched URL's variables."""
-
-    @property
     def routing_exception(self) -> Exception | None:
         """The routing error (404, 405, a bad host), raised only when the view would run."""
 

@@ -300,11 +300,12 @@ def fetch_page(
     """
     values = dict(parameters or {})
     if request.cursor is None:
+        # The COUNT takes only the parameters it names; limit and offset are the page's.
+        values.update(limit=request.per_page, offset=(request.page - 1) * request.per_page)
         if total is None and statements.counted_page is not None:
             return _counted_page(connection, statements, request, values)
         if total is None:
             total = connection.execute(statements.count, values).scalar()
-        values.update(limit=request.per_page, offset=(request.page - 1) * request.per_page)
         items = connection.execute(statements.page, values).all()
         return Page(items, request.per_page, page=request.page, total=total or 0)
     values["limit"] = request.per_page + 1
@@ -324,7 +325,8 @@ def fetch_page(
 def _counted_page(
     connection: Connection, statements: ListStatements, request: ListRequest, values: dict[str, Any]
 ) -> Page:
-    """Page mode in one statement: the page's rows, each ending with the total.
+    """Page mode in one statement: the page's rows, each ending with the total
+    (``values``: the statements' parameters, the page's limit and offset included).
 
     PERF: the plain version runs the COUNT, then the page (``fetch_page``'s
     other branch): one statement more; a request for a page of 20 posts on
@@ -333,8 +335,7 @@ def _counted_page(
     committed between two statements could make them disagree.
     """
     assert statements.counted_page is not None
-    paged = {**values, "limit": request.per_page, "offset": (request.page - 1) * request.per_page}
-    rows = connection.execute(statements.counted_page, paged).all()
+    rows = connection.execute(statements.counted_page, values).all()
     if rows:
         total = rows[0][-1]
         items: Sequence[Any] = [row[:-1] for row in rows]

@@ -138,20 +138,12 @@ def _list(floor: Floor, request: Request, listing: Listing, params: Params, cach
     page = args.get("page", 1)
     database = floor.database
     paged = {**params, "limit": per_page, "offset": (page - 1) * per_page}
-    rows = []
     if listing.counted_select_sql:
         rows = database.all(f"{listing.counted_select_sql}{listing.order} {_PAGE}", paged)
-    if rows:
-        total = rows[0][-1]
+        total = rows[0][-1] if rows else _count(database, listing, params)
     else:
-        # Posts: (1, total). Comments: (1 if the post is visible, total).
-        counted = database.one(listing.count_sql, params)
-        assert counted is not None, "a SELECT without FROM gives one row"
-        if counted[0] is None:
-            raise FloorError(404, f"Post {params['post']} not found")
-        total = counted[1]
-        if not listing.counted_select_sql:
-            rows = database.all(f"{listing.select_sql}{listing.order} {_PAGE}", paged)
+        total = _count(database, listing, params)
+        rows = database.all(f"{listing.select_sql}{listing.order} {_PAGE}", paged)
     data = {
         "items": [listing.render(row, database.json_time) for row in rows],
         "page": page,
@@ -160,6 +152,17 @@ def _list(floor: Floor, request: Request, listing: Listing, params: Params, cach
     }
     link = _page_links(listing.path, args, page, per_page, total)
     return 200, data, [("Link", link)], cache
+
+
+def _count(database: Database, listing: Listing, params: Params) -> int:
+    """The list's total by its count statement; 404 for comments of a post not to be seen."""
+    # Posts: (1, total). Comments: (1 if the post is visible, total).
+    counted = database.one(listing.count_sql, params)
+    assert counted is not None, "a SELECT without FROM gives one row"
+    if counted[0] is None:
+        raise FloorError(404, f"Post {params['post']} not found")
+    total: int = counted[1]
+    return total
 
 
 def _keyset(
