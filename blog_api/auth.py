@@ -86,8 +86,8 @@ def build_auth_blueprint(fw: Framework) -> Blueprint:
         data = web.json_body(RegisterIn)
         link = web.mailed_link("site.confirm_email", "EMAIL_CONFIRMATION_TTL")
         user = users.register(web.db, data, web.config["PASSWORD_HASH_METHOD"], link)
-        location = fw.url_for("users.get_user", user_id=user.id)
-        return web.created(users.render(user, viewer=user), location, cache=NO_STORE)
+        rendered = users.render(user, viewer=user)
+        return web.created(rendered, "users.get_user", cache=NO_STORE, user_id=user.id)
 
     @bp.route("/auth/login", methods=["POST"])
     def login() -> Any:

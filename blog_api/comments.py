@@ -45,8 +45,7 @@ def build_comments_blueprint(fw: Framework) -> Blueprint:
         ensure_may_publish(author, web.config["REQUIRE_CONFIRMED_EMAIL"])
         post_url = web.site_url("site.post", post_id=post.id)
         comment = comments.create_comment(web.db, post, author, data, post_url)
-        location = fw.url_for("comments.get_comment", comment_id=comment.id)
-        return web.created(comments.render(comment), location)
+        return web.created(comments.render(comment), "comments.get_comment", comment_id=comment.id)
 
     @bp.route("/comments/<id:comment_id>", methods=["GET"])
     def get_comment(comment_id: int) -> Response:

@@ -154,10 +154,6 @@ class Request(Protocol):
         """The host (with the port, if not the default)."""
 
     @property
-    def host_url(self) -> str:
-        """Scheme and host, ``"https://blog.example/"``."""
-
-    @property
     def query_string(self) -> bytes:
         """The raw query string."""
 

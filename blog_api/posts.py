@@ -53,7 +53,7 @@ def build_posts_blueprint(fw: Framework) -> Blueprint:
         _check_publishing(author, data.status)
         post = posts.create_post(web.connection, author, data)
         web.commit()
-        return web.created(post, fw.url_for("posts.get_post", post_id=post["id"]))
+        return web.created(post, "posts.get_post", post_id=post["id"])
 
     @bp.route("/posts/<id:post_id>", methods=["GET"])
     def get_post(post_id: int) -> Response:

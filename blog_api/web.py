@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from typing import Any, TypeVar
-from urllib.parse import quote_plus, urlencode, urljoin
+from urllib.parse import quote_plus, urlencode
 
 import pydantic
 from sqlalchemy import Connection
@@ -328,16 +328,24 @@ class Web:
         """An empty 204 response."""
         return self.fw.Response(status=204)
 
-    def created(self, data: dict[str, Any], location: str, cache: str = PRIVATE) -> Response:
-        """``201 Created`` with an absolute ``Location`` header (RFC 9110 §15.3.2).
+    def created(
+        self, data: dict[str, Any], endpoint: str, *, cache: str = PRIVATE, **values: Any
+    ) -> Response:
+        """``201 Created``, with the new resource's absolute URL in ``Location`` (RFC 9110 §15.3.2).
 
-        A relative reference would be allowed, but the absolute URL is one
-        every client can use as is, and it shows the address the app believes
-        it has: behind a TLS-terminating proxy it says ``https://`` only when
-        the proxy's ``X-Forwarded-Proto`` is trusted (``PROXY_HOPS``).
+        ``endpoint`` and ``values`` name the resource as ``url_for`` takes
+        them (``"posts.get_post", post_id=3``). A relative reference would be
+        allowed, but the absolute URL is one every client can use as is, and
+        it shows the address the app believes it has: behind a TLS-terminating
+        proxy it says ``https://`` only when the proxy's ``X-Forwarded-Proto``
+        is trusted (``PROXY_HOPS``). PERF: ``url_for(..., _external=True)``
+        builds it from the request's URL adapter, already bound to the
+        request's scheme, host and mount point; the plain version joins
+        ``request.host_url`` with the relative ``url_for``, and working out
+        ``host_url`` made it 45 against 9 us (a fresh request each time).
         """
-        absolute = urljoin(self.fw.request.host_url, location)
-        return self.respond(data, 201, cache=cache, headers={"Location": absolute})
+        location = self.fw.url_for(endpoint, _external=True, **values)
+        return self.respond(data, 201, cache=cache, headers={"Location": location})
 
     def page(self, page: Page, cache: str) -> Response:
         """A list response with its RFC 8288 ``Link`` header (the services render the items)."""

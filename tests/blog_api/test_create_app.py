@@ -94,6 +94,36 @@ def test_location_carries_only_a_trusted_host(framework: str, tmp_path: Path) ->
 
 
 @pytest.mark.parametrize("framework", ["flask", "miniflask"])
+def test_location_keeps_the_mount_point(framework: str, tmp_path: Path) -> None:
+    """Mounted under a prefix (``SCRIPT_NAME``) behind a trusted proxy, ``Location``
+    is the address a client can follow: the proxy's scheme and host, the prefix,
+    then the path; and it answers."""
+    config = make_config(tmp_path, PROXY_HOPS=1, TRUSTED_HOSTS=["blog.example.org"])
+    client = build_app(framework, config).test_client()
+    response = client.post(
+        "/api/v1/auth/register",
+        json=REGISTER,
+        headers=FORWARDED,
+        base_url="http://localhost/blog",
+    )
+    location = response.headers["Location"]
+    assert location == "https://blog.example.org/blog/api/v1/users/1"
+    token = client.post(
+        "/api/v1/auth/login",
+        json={"username": "alice", "password": REGISTER["password"]},
+        headers=FORWARDED,
+        base_url="http://localhost/blog",
+    ).get_json()["access_token"]
+    followed = client.get(
+        location.removeprefix("https://blog.example.org/blog"),
+        headers={**FORWARDED, "Authorization": f"Bearer {token}"},
+        base_url="http://localhost/blog",
+    )
+    assert followed.status_code == 200
+    assert followed.get_json()["username"] == "alice"
+
+
+@pytest.mark.parametrize("framework", ["flask", "miniflask"])
 def test_a_forwarded_host_must_be_trusted_too(framework: str, tmp_path: Path) -> None:
     app = build_app(framework, make_config(tmp_path, PROXY_HOPS=1))
     assert _register(app).status_code == 400  # X-Forwarded-Host: blog.example.org
