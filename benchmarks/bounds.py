@@ -16,11 +16,16 @@ measures that part, in the same interleaved rounds as the floor
   on a connection from the blog's engine, checked out and returned as the
   blog does, and still answers the constant body: the framework and the
   blog's SQL through SQLAlchemy Core, nothing else;
+* ``web``: the blog API on miniflask whose view for the endpoint answers the
+  service's result, read once before the rounds: the blog's hooks, its JSON,
+  ETag and headers, and no SQL at all;
 * ``blog``: the blog API on miniflask.
 
 ``core`` divided by ``floor`` is what the goal leaves for everything the blog
 adds to its SQL (hooks, the JSON and its ETag, the headers): at or above 3x,
-nothing. Run it: ``python -m benchmarks.bounds [--rounds N]``.
+nothing. ``web`` divided by ``floor`` is the other side: what the goal leaves
+for the SQL once the blog's web layer is paid for. Run it:
+``python -m benchmarks.bounds [--rounds N]``.
 """
 
 from __future__ import annotations
@@ -37,11 +42,12 @@ from benchmarks.scenarios import Scenario, make_scenario
 from benchmarks.stats import summarize
 
 #: The columns of the table, in order.
-LABELS = ("floor", "bare", "core", "blog")
+LABELS = ("floor", "bare", "core", "web", "blog")
 TITLES = {
     "floor": APP_TITLES["floor"],
     "bare": "miniflask, constant answer",
     "core": "miniflask + the blog's SQL (Core)",
+    "web": "blog, no SQL",
     "blog": "blog on miniflask",
 }
 #: What a view of the ``bare`` and ``core`` apps answers.
@@ -49,7 +55,7 @@ CONSTANT = b'{"constant": true}\n'
 
 
 def build(directory: Path) -> list[Scenario]:
-    """The two reads, each with its four apps, on a database seeded in ``directory``."""
+    """The two reads, each with its five apps, on a database seeded in ``directory``."""
     import miniflask
     from blog_api import create_app
     from blog_api.db import make_engine
@@ -57,19 +63,23 @@ def build(directory: Path) -> list[Scenario]:
     from blog_api.services import comments, posts
 
     database = blogdb.seed(directory)
-    blog = create_app("miniflask", blogdb.app_config(database, directory / "instance", cache=False))
+    config = blogdb.app_config(database, directory / "instance", cache=False)
+    blog = create_app("miniflask", config)
+    web_only = create_app("miniflask", config)
     floor = floors.build_floors(floors.FloorSettings(database.url, blogdb.SECRET_KEY))
     engine = make_engine(database.url)
     secret = blogdb.SECRET_KEY
     comment_list = ListRequest(1, 20, SortSpec.parse("created_at"))
 
-    def read_post(post_id: int) -> None:
+    def read_post(post_id: int) -> Any:
         with engine.connect() as connection:
-            posts.read_post(connection, post_id, None)
+            return posts.read_post(connection, post_id, None)
 
-    def read_comments(post_id: int) -> None:
+    def read_comments(post_id: int) -> Any:
         with engine.connect() as connection:
-            comments.list_comments(connection, post_id, None, comment_list, secret)
+            return comments.list_comments(connection, post_id, None, comment_list, secret)
+
+    _answer_from_memory(web_only, database.published_post_id, read_post, read_comments)
 
     post = f"/api/v1/posts/{database.published_post_id}"
     one_post = "/api/v1/posts/<int:post_id>"
@@ -90,12 +100,17 @@ def build(directory: Path) -> list[Scenario]:
             "floor": floor[floor_name],
             "bare": _app(miniflask, rule, None),
             "core": _app(miniflask, rule, service),
+            "web": web_only,
             "blog": blog,
         }
         scenario = make_scenario(name, title, targets, "GET", path, kind="bound")
         for label, app in targets.items():
             status = call(app, scenario.environ, scenario.body).status
             assert status == 200, f"{label} answered {path} with {status}"
+        answers = [
+            call(targets[label], scenario.environ, scenario.body) for label in ("web", "blog")
+        ]
+        assert answers[0].body == answers[1].body, f"the web app's {path} is not the blog's"
         scenarios.append(scenario)
     return scenarios
 
@@ -112,6 +127,20 @@ def _app(fw: Any, rule: str, service: Callable[[int], None] | None) -> Any:
         return fw.Response(CONSTANT, mimetype="application/json")
 
     return app
+
+
+def _answer_from_memory(
+    app: Any, post_id: int, read_post: Callable[[int], Any], read_comments: Callable[[int], Any]
+) -> None:
+    """Make ``app``'s two read views answer what the services returned for ``post_id``,
+    once, as the blog's views answer it (``posts.get_post``, ``comments.list_comments``)."""
+    import miniflask
+    from blog_api.web import PUBLIC, Web
+
+    web = Web(miniflask)
+    post, page = read_post(post_id), read_comments(post_id)
+    app.view_functions["posts.get_post"] = lambda post_id: web.respond(post, cache=PUBLIC)
+    app.view_functions["comments.list_comments"] = lambda post_id: web.page(page, cache=PUBLIC)
 
 
 def table(scenarios: Sequence[Scenario], samples: Samples) -> str:
