@@ -280,12 +280,15 @@ def fetch_page(
     secret: str,
     parameters: dict[str, Any] | None = None,
     total: int | None = None,
+    count: Callable[[Connection, dict[str, Any]], int] | None = None,
 ) -> Page:
     """Run a list in the requested mode, with a fixed number of statements.
 
     Page mode costs one COUNT and one SELECT, or one SELECT with the count in
     it when the statements have a ``counted_page`` (and the COUNT alone after
-    it, for a page past the last row, which has no row to carry the total);
+    it, for a page past the last row, which has no row to carry the total;
+    ``count``, when given, runs instead of the statements' COUNT there: the
+    comments ask whether the post may be seen at all in the same statement);
     keyset mode one SELECT (fetching one extra row tells whether there is a
     next page). The page holds the result rows, which must include the id and
     the sort column (as tuples without the total, from a ``counted_page``);
@@ -303,7 +306,7 @@ def fetch_page(
         # The COUNT takes only the parameters it names; limit and offset are the page's.
         values.update(limit=request.per_page, offset=(request.page - 1) * request.per_page)
         if total is None and statements.counted_page is not None:
-            return _counted_page(connection, statements, request, values)
+            return _counted_page(connection, statements, request, values, count)
         if total is None:
             total = connection.execute(statements.count, values).scalar()
         items = connection.execute(statements.page, values).all()
@@ -323,10 +326,15 @@ def fetch_page(
 
 
 def _counted_page(
-    connection: Connection, statements: ListStatements, request: ListRequest, values: dict[str, Any]
+    connection: Connection,
+    statements: ListStatements,
+    request: ListRequest,
+    values: dict[str, Any],
+    count: Callable[[Connection, dict[str, Any]], int] | None,
 ) -> Page:
     """Page mode in one statement: the page's rows, each ending with the total
-    (``values``: the statements' parameters, the page's limit and offset included).
+    (``values``: the statements' parameters, the page's limit and offset included;
+    ``count``: what counts the rows when the page has none, see :func:`fetch_page`).
 
     PERF: the plain version runs the COUNT, then the page (``fetch_page``'s
     other branch): one statement more; a request for a page of 20 posts on
@@ -339,6 +347,8 @@ def _counted_page(
     if rows:
         total = rows[0][-1]
         items: Sequence[Any] = [row[:-1] for row in rows]
+    elif count is not None:
+        total, items = count(connection, values), []
     else:
         total = connection.execute(statements.count, values).scalar()
         items = []

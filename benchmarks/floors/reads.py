@@ -3,7 +3,8 @@
 Each is the fewest statements that answer: a post's tags come with its row, as
 the database's comma-joining aggregate sorted in Python; a page of posts is
 one SELECT with the count as its last column (the count alone past the last
-page); a page of comments is a count and the page's rows; a keyset page is
+page); a page of comments is one SELECT too, from the post if the viewer may
+see it (whether they may, with the count, past the last page); a keyset page is
 one SELECT of one row more than a page (the extra row says there is a next
 page). Cursors are signed and read as ``blog_api/pagination.py`` signs and
 reads them.
@@ -60,16 +61,22 @@ def get_post(floor: Floor, request: Request) -> Reply:
 
 
 def list_comments(floor: Floor, request: Request) -> Reply:
-    """GET /api/v1/posts/<id>/comments: oldest first; the post's visibility and the
-    comment count in one statement, the page in a second."""
+    """GET /api/v1/posts/<id>/comments: oldest first; a page and the comment count in
+    one statement, which reads from the post only if the viewer may see it (when the
+    page has no row, whether they may and the count in a second)."""
     where, params = visible(request.viewer)
     params = {**params, "post": int(request.match[1])}
     exists = f"SELECT 1 FROM posts p WHERE p.id = :post AND {where}"
+    count = "SELECT count(*) FROM comments WHERE post_id = :post"
     listing = Listing(
         path=request.environ["PATH_INFO"],
         sort="created_at",
-        count_sql=f"SELECT ({exists}), (SELECT count(*) FROM comments WHERE post_id = :post)",
-        select_sql=f"{_COMMENT_COLUMNS} WHERE c.post_id = :post",
+        count_sql=f"SELECT ({exists}), ({count})",
+        select_sql=f"{comment_columns()} WHERE c.post_id = :post",
+        counted_select_sql=(
+            f"{comment_columns(f'({count})')} JOIN posts p ON p.id = c.post_id"
+            f" WHERE c.post_id = :post AND {where}"
+        ),
         alias="c",
         time_column=5,
         render=_comment_json,
@@ -99,8 +106,8 @@ class Listing:
     render: Callable[[Row, JSONTime], dict[str, Any]]
     #: For comments: the SELECT that finds the post if the viewer may see it.
     exists_sql: str = ""
-    #: For posts: ``select_sql`` with the total as one more column, so a page
-    #: is one statement (the COUNT runs alone only past the last page).
+    #: ``select_sql`` with the total as one more column, so a page is one
+    #: statement (the COUNT runs alone only when the page has no row).
     counted_select_sql: str = ""
 
     @property
@@ -281,10 +288,14 @@ def post_columns(database: Database, last: str = "") -> str:
 
 _PAGE = "LIMIT :limit OFFSET :offset"
 
-_COMMENT_COLUMNS = (
-    "SELECT c.id, c.post_id, c.body, c.author_id, u.username, c.created_at, c.updated_at"
-    " FROM comments c JOIN users u ON u.id = c.author_id"
-)
+
+def comment_columns(last: str = "") -> str:
+    """SELECT ... FROM of a comment with its author's name; ``last``, if given, is
+    one more column (a page's total)."""
+    return (
+        "SELECT c.id, c.post_id, c.body, c.author_id, u.username, c.created_at, c.updated_at"
+        f"{', ' + last if last else ''} FROM comments c JOIN users u ON u.id = c.author_id"
+    )
 
 
 def visible(viewer: Viewer | None) -> tuple[str, Params]:
@@ -309,7 +320,7 @@ def post_json(row: Row, json_time: JSONTime) -> dict[str, Any]:
 
 
 def _comment_json(row: Row, json_time: JSONTime) -> dict[str, Any]:
-    """A row of ``_COMMENT_COLUMNS`` as the API's comment object."""
+    """A row of ``comment_columns`` as the API's comment object."""
     return {
         "id": row[0],
         "post_id": row[1],

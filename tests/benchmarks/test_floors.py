@@ -126,6 +126,42 @@ def test_every_page_and_its_total_are_the_blogs(
     assert inprocess.comparable(floor, "exact") == inprocess.comparable(blog, "exact")
 
 
+@pytest.mark.parametrize("signed_in", [False, True])
+@pytest.mark.parametrize("post", ["published", "draft"])
+@pytest.mark.parametrize("query", ["per_page=1", "page=2&per_page=1", "page=99", "cursor="])
+def test_every_page_of_comments_and_its_total_are_the_blogs(
+    setup: dict[str, Any], query: str, post: str, signed_in: bool
+) -> None:
+    # A page of comments is one SELECT, from the post only if the reader may
+    # see it, in the floor as in the blog; with no row (past the last page, a
+    # draft the reader may not see) both ask whether the post may be seen and
+    # count alone: 404 for another's draft, whichever page is asked for.
+    database = setup["database"]
+    post_id = (
+        database.published_post_id
+        if post == "published"
+        else blogdb.draft_of(database, blogdb.LOGIN["username"])
+    )
+    headers = {"Authorization": f"Bearer {_token(setup)}"} if signed_in else {}
+    path = f"/api/v1/posts/{post_id}/comments?{query}"
+    blog = _answer(setup["blog"]["miniflask"], "GET", path, headers=headers)
+    floor = _answer(setup["floors"]["list_comments"], "GET", path, headers=headers)
+    if post == "draft" and not signed_in:
+        bodies = [inprocess.json_module.loads(answer.body) for answer in (blog, floor)]
+        assert blog.status == floor.status == 404
+        assert bodies[0]["error"] == bodies[1]["error"] == f"Post {post_id} not found"
+        return
+    assert blog.status == 200
+    assert inprocess.comparable(floor, "exact") == inprocess.comparable(blog, "exact")
+    if query != "cursor=":
+        body = inprocess.json_module.loads(blog.body)
+        total, shown = body["total"], len(body["items"])
+        assert shown == {"per_page=1": min(total, 1), "page=2&per_page=1": int(total >= 2)}.get(
+            query, 0
+        )
+        assert total > 0 or post == "draft"  # the seeded published post has comments
+
+
 def test_a_tampered_cursor_is_refused(setup: dict[str, Any]) -> None:
     answer = _answer(setup["floors"]["list_posts"], "GET", "/api/v1/posts?cursor=abc.def")
     assert answer.status == 400

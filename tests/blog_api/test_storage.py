@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from blog_api import create_app
 from blog_api.db import create_schema, make_engine, make_session_factory
-from blog_api.errors import Conflict, Unauthorized, ValidationError
+from blog_api.errors import Conflict, NotFound, Unauthorized, ValidationError
 from blog_api.models import Base, Comment, Post, RefreshToken, Tag, User
 from blog_api.pagination import ListRequest, SortSpec
 from blog_api.schemas import PostIn, PostListQuery, RegisterIn
@@ -146,6 +146,37 @@ def test_keyset_pagination_on_the_database(session: Session) -> None:
             break
         request = ListRequest(1, 2, request.sort, page.next_cursor)
     assert seen == ["p4", "p3", "p2", "p1", "p0"]
+
+
+def test_a_page_of_comments_comes_only_from_a_post_the_reader_may_see(session: Session) -> None:
+    """One statement reads the page and its total from a visible post; a page with
+    no row says whether the post may be seen (404) or how many comments it has."""
+    from blog_api.schemas import CommentIn
+
+    alice, bob = register(session, "alice"), register(session, "bob")
+    draft = create_post(session, alice, PostIn(title="d", body="b"))
+    for body in ("one", "two", "three"):
+        comments.create_comment(
+            session, session.get(Post, draft["id"]), alice, CommentIn(body=body)
+        )
+    empty = create_post(session, bob, PostIn(title="e", body="b", status="published"))
+
+    def page_of(post_id: int, viewer: User | None, number: int) -> Any:
+        request = ListRequest(number, 2, SortSpec.parse("created_at"))
+        return comments.list_comments(session.connection(), post_id, viewer, request, "s" * 64)
+
+    for reader in (None, bob):
+        with pytest.raises(NotFound):
+            page_of(draft["id"], reader, 1)
+        with pytest.raises(NotFound):
+            page_of(draft["id"], reader, 9)
+    first, last, past = (page_of(draft["id"], alice, number) for number in (1, 2, 9))
+    assert [item["body"] for item in first.items + last.items] == ["one", "two", "three"]
+    assert first.total == last.total == past.total == 3 and past.items == []
+    nothing = page_of(empty["id"], None, 1)
+    assert nothing.items == [] and nothing.total == 0
+    with pytest.raises(NotFound):
+        page_of(999_999, alice, 1)
 
 
 def test_text_search_is_case_insensitive(session: Session) -> None:
