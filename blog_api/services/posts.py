@@ -293,14 +293,22 @@ def _escape_like(text: str) -> str:
 def create_post(connection: Connection, author: Principal, data: PostIn) -> dict[str, Any]:
     """Create a post by ``author`` and return it rendered; the caller commits.
 
-    The post (``INSERT ... RETURNING id``), then its tags (:func:`_link_tags`:
-    one statement when they all exist); the answer is made from what was
-    written, with no statement to read it back.
+    The post (one ``INSERT``), then its tags (:func:`_link_tags`: one
+    statement when they all exist); the answer is made from what was written,
+    with no statement to read it back.
+
+    The new id is ``inserted_primary_key``, which the dialect learns the
+    cheapest way it has: the cursor's ``lastrowid`` on SQLite, ``RETURNING``
+    on PostgreSQL. PERF: the plain version asks for ``RETURNING id`` on both;
+    on SQLite that made the ``INSERT`` itself slower, 195 against 168 us with
+    its commit in ``sqlite3`` alone, 73 against 38 us through SQLAlchemy.
     """
     now = utcnow()
     values: dict[str, Any] = {"title": data.title, "body": data.body, "status": data.status}
     values.update(author_id=author.id, created_at=now, updated_at=now)
-    post_id = connection.execute(_INSERT_POST, values).scalar_one()
+    inserted = connection.execute(_INSERT_POST, values).inserted_primary_key
+    assert inserted is not None, "a one-row INSERT knows its row's key"
+    post_id: int = inserted[0]
     tags = _link_tags(connection, post_id, data.tags)
     time = json_datetime(now)
     return post_json(
@@ -384,7 +392,7 @@ def delete_post(connection: Connection, row: AnyRow) -> None:
 
 
 # Core statements (run on the request's connection) on the mapped tables.
-_INSERT_POST = insert(Post).values(version=1).returning(Post.id)
+_INSERT_POST = insert(Post).values(version=1)
 
 
 @functools.lru_cache(maxsize=32)
